@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages freshet needs to build and test, and only the
+# ones that are missing, so a second run costs one dpkg query.
+# Usage: scripts/install-deps.sh [build|test]   (default: test, a superset)
+set -euo pipefail
+
+want=(
+  build-essential cmake pkg-config
+  libboost1.81-dev      # Asio + Beast (header-only parts)
+  rapidjson-dev libspdlog-dev libfmt-dev liblz4-dev libutf8proc-dev
+  libxxhash-dev libssl-dev libcli11-dev
+)
+if [[ "${1:-test}" == test ]]; then
+  want+=(libgtest-dev libgmock-dev googletest libbenchmark-dev)
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+sudo_cmd=()
+[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

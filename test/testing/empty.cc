@@ -1,0 +1,1 @@
+// Keeps freshet_testing non-empty before any helper exists.
