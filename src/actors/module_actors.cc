@@ -1,1 +1,1 @@
-// module actors
+// placeholder until the module has sources

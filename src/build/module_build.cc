@@ -1,1 +1,1 @@
-// module build
+// placeholder until the module has sources

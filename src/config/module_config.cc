@@ -1,1 +1,1 @@
-// module config
+// placeholder until the module has sources

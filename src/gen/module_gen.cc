@@ -1,1 +1,1 @@
-// module gen
+// placeholder until the module has sources

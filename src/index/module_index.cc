@@ -1,1 +1,1 @@
-// module index
+// placeholder until the module has sources

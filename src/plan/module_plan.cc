@@ -1,1 +1,1 @@
-// module plan
+// placeholder until the module has sources

@@ -1,1 +1,1 @@
-// module reader
+// placeholder until the module has sources

@@ -1,1 +1,1 @@
-// module storage
+// placeholder until the module has sources
