@@ -1,0 +1,31 @@
+#include "index/random_access_source.h"
+
+namespace freshet {
+namespace {
+
+class StringSourceImpl final : public RandomAccessSource {
+ public:
+  explicit StringSourceImpl(std::string bytes) : bytes_(std::move(bytes)) {}
+
+  uint64_t size() const override { return bytes_.size(); }
+
+  Result<std::string> Read(uint64_t offset, uint64_t length) const override {
+    if (offset > bytes_.size() || length > bytes_.size() - offset) {
+      return Status::InvalidArgument("read [" + std::to_string(offset) + ", +" +
+                                     std::to_string(length) + ") past end of " +
+                                     std::to_string(bytes_.size()) + "-byte source");
+    }
+    return bytes_.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
+  }
+
+ private:
+  const std::string bytes_;
+};
+
+}  // namespace
+
+std::unique_ptr<RandomAccessSource> StringSource(std::string bytes) {
+  return std::make_unique<StringSourceImpl>(std::move(bytes));
+}
+
+}  // namespace freshet

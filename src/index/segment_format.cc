@@ -1,0 +1,202 @@
+#include "index/segment_format.h"
+
+#include <lz4.h>
+
+#include <algorithm>
+
+#include "index/checksum.h"
+#include "index/coding.h"
+
+namespace freshet {
+namespace {
+
+constexpr uint64_t kMaxPayload = UINT32_MAX;
+// LZ4 cannot expand data by more than ~255x; anything claiming more is
+// corrupt, and rejecting it bounds the allocation below.
+constexpr uint64_t kMaxLz4Ratio = 256;
+constexpr uint64_t kVerifyChunk = 1 << 20;
+
+
+std::string Where(const BlockHandle& h) {
+  return "block [" + std::to_string(h.offset) + ", +" + std::to_string(h.size) + ")";
+}
+
+// Reads a block that must lie inside [lo, hi).
+Result<std::string> ReadBlockIn(const OpenedFile& file, BlockHandle handle, uint64_t lo, uint64_t hi) {
+  if (handle.offset < lo || handle.offset > hi || handle.size > hi - handle.offset ||
+      handle.size < kBlockOverhead) {
+    return Corrupt(file, Where(handle) + " outside the data area");
+  }
+  FRESHET_ASSIGN_OR_RETURN(std::string raw, file.source->Read(handle.offset, handle.size));
+  if (raw.size() != handle.size) return Corrupt(file, Where(handle) + ": short read");
+  const uint8_t type = static_cast<uint8_t>(raw[0]);
+  const uint64_t len = DecodeFixed32(raw.data() + 1);
+  if (len != handle.size - kBlockOverhead) return Corrupt(file, Where(handle) + ": length mismatch");
+  std::string_view payload(raw.data() + kBlockHeaderSize, len);
+  const uint64_t want = DecodeFixed64(raw.data() + kBlockHeaderSize + len);
+  if (Xxh64(std::string_view(raw.data(), kBlockHeaderSize + len)) != want) {
+    return Corrupt(file, Where(handle) + ": checksum mismatch");
+  }
+  switch (static_cast<BlockType>(type)) {
+    case BlockType::kRaw:
+      raw.erase(raw.size() - kBlockTrailerSize);
+      raw.erase(0, kBlockHeaderSize);
+      return raw;
+    case BlockType::kLz4: {
+      uint64_t raw_len;
+      if (!GetVarint64(&payload, &raw_len) || raw_len > payload.size() * kMaxLz4Ratio ||
+          raw_len > kMaxPayload) {
+        return Corrupt(file, Where(handle) + ": bad LZ4 length");
+      }
+      std::string out(static_cast<size_t>(raw_len), '\0');
+      const int n = LZ4_decompress_safe(payload.data(), out.data(), static_cast<int>(payload.size()),
+                                        static_cast<int>(raw_len));
+      if (n < 0 || static_cast<uint64_t>(n) != raw_len) {
+        return Corrupt(file, Where(handle) + ": LZ4 decompression failed");
+      }
+      return out;
+    }
+  }
+  return Corrupt(file, Where(handle) + ": unknown block type " + std::to_string(type));
+}
+
+}  // namespace
+
+std::string_view FileKindName(FileKind kind) {
+  switch (kind) {
+    case FileKind::kIds: return kIdsFileName;
+    case FileKind::kTerms: return kTermsFileName;
+    case FileKind::kPostings: return kPostingsFileName;
+    case FileKind::kStored: return kStoredFileName;
+  }
+  return "?";
+}
+
+Status Corrupt(const OpenedFile& file, std::string_view what) {
+  return Status::DataLoss("segment file '" + file.name + "': " + std::string(what));
+}
+
+FileBuilder::FileBuilder(FileKind kind) {
+  bytes_.append(kSegmentHeaderMagic);
+  PutFixed32(&bytes_, kSegmentFormatVersion);
+  PutFixed32(&bytes_, static_cast<uint32_t>(kind));
+}
+
+Result<BlockHandle> FileBuilder::AppendBlock(std::string_view payload, bool try_compress) {
+  BlockType type = BlockType::kRaw;
+  if (payload.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+    return Status::InvalidArgument("a block of " + std::to_string(payload.size()) +
+                                   " bytes exceeds the format's limit");
+  }
+  if (try_compress && !payload.empty()) {
+    const int bound = LZ4_compressBound(static_cast<int>(payload.size()));
+    scratch_.clear();
+    PutVarint64(&scratch_, payload.size());
+    const size_t prefix = scratch_.size();
+    scratch_.resize(prefix + static_cast<size_t>(bound));
+    const int n = LZ4_compress_default(payload.data(), scratch_.data() + prefix,
+                                       static_cast<int>(payload.size()), bound);
+    if (n > 0) {
+      scratch_.resize(prefix + static_cast<size_t>(n));
+      if (scratch_.size() < payload.size() - payload.size() / 8) {
+        type = BlockType::kLz4;
+        payload = scratch_;
+      }
+    }
+  }
+  BlockHandle h{bytes_.size(), payload.size() + kBlockOverhead};
+  const size_t start = bytes_.size();
+  bytes_.push_back(static_cast<char>(type));
+  PutFixed32(&bytes_, static_cast<uint32_t>(payload.size()));
+  bytes_.append(payload);
+  PutFixed64(&bytes_, Xxh64(std::string_view(bytes_.data() + start, kBlockHeaderSize + payload.size())));
+  return h;
+}
+
+Result<BlockHandle> FileBuilder::AddBlock(std::string_view payload, bool try_compress) {
+  FRESHET_ASSIGN_OR_RETURN(BlockHandle h, AppendBlock(payload, try_compress));
+  ++num_blocks_;
+  return h;
+}
+
+Result<std::string> FileBuilder::Finish(std::string_view index_payload, uint64_t entries, uint64_t aux) {
+  FRESHET_ASSIGN_OR_RETURN(BlockHandle index, AppendBlock(index_payload, false));
+  const uint64_t file_checksum = Xxh64(bytes_);
+  const size_t footer = bytes_.size();
+  PutFixed64(&bytes_, index.offset);
+  PutFixed64(&bytes_, index.size);
+  PutFixed64(&bytes_, num_blocks_);
+  PutFixed64(&bytes_, entries);
+  PutFixed64(&bytes_, aux);
+  PutFixed64(&bytes_, file_checksum);
+  PutFixed64(&bytes_, Xxh64(std::string_view(bytes_.data() + footer, 48)));
+  bytes_.append(kSegmentFooterMagic);
+  return std::move(bytes_);
+}
+
+Result<OpenedFile> OpenSegmentFile(FileKind kind, std::unique_ptr<RandomAccessSource> source) {
+  OpenedFile f;
+  f.name = std::string(FileKindName(kind));
+  f.kind = kind;
+  f.source = std::move(source);
+  if (f.source == nullptr) return Status::Internal("segment file '" + f.name + "': null source");
+  f.size = f.source->size();
+  if (f.size < kSegmentHeaderSize + kBlockOverhead + kSegmentFooterSize) {
+    return Corrupt(f, "truncated: " + std::to_string(f.size) + " bytes");
+  }
+  FRESHET_ASSIGN_OR_RETURN(std::string header, f.source->Read(0, kSegmentHeaderSize));
+  if (header.size() != kSegmentHeaderSize) return Corrupt(f, "short read of header");
+  if (std::string_view(header).substr(0, 8) != kSegmentHeaderMagic) return Corrupt(f, "bad magic");
+  const uint32_t version = DecodeFixed32(header.data() + 8);
+  if (version != kSegmentFormatVersion) {
+    return Corrupt(f, "unsupported format version " + std::to_string(version));
+  }
+  if (DecodeFixed32(header.data() + 12) != static_cast<uint32_t>(kind)) {
+    return Corrupt(f, "file kind " + std::to_string(DecodeFixed32(header.data() + 12)) + " where " +
+                          f.name + " expected");
+  }
+
+  const uint64_t footer_at = f.size - kSegmentFooterSize;
+  FRESHET_ASSIGN_OR_RETURN(std::string footer, f.source->Read(footer_at, kSegmentFooterSize));
+  if (footer.size() != kSegmentFooterSize) return Corrupt(f, "short read of footer");
+  if (std::string_view(footer).substr(56) != kSegmentFooterMagic) return Corrupt(f, "bad footer magic");
+  if (Xxh64(std::string_view(footer.data(), 48)) != DecodeFixed64(footer.data() + 48)) {
+    return Corrupt(f, "footer checksum mismatch");
+  }
+  f.footer.index = {DecodeFixed64(footer.data()), DecodeFixed64(footer.data() + 8)};
+  f.footer.num_blocks = DecodeFixed64(footer.data() + 16);
+  f.footer.entries = DecodeFixed64(footer.data() + 24);
+  f.footer.aux = DecodeFixed64(footer.data() + 32);
+  f.footer.file_checksum = DecodeFixed64(footer.data() + 40);
+  // The index block is the last block before the footer.
+  if (f.footer.index.offset < kSegmentHeaderSize || f.footer.index.offset > footer_at ||
+      f.footer.index.end() != footer_at) {
+    return Corrupt(f, "index block handle out of range");
+  }
+  // Every data block is at least kBlockOverhead bytes.
+  if (f.footer.num_blocks > (f.footer.index.offset - kSegmentHeaderSize) / kBlockOverhead) {
+    return Corrupt(f, "block count exceeds file size");
+  }
+  FRESHET_ASSIGN_OR_RETURN(f.index_payload, ReadBlockIn(f, f.footer.index, kSegmentHeaderSize, footer_at));
+  return f;
+}
+
+Result<std::string> ReadBlock(const OpenedFile& file, BlockHandle handle) {
+  return ReadBlockIn(file, handle, kSegmentHeaderSize, file.data_end());
+}
+
+Status VerifyFileChecksum(const OpenedFile& file) {
+  Xxh64Stream h;
+  const uint64_t end = file.size - kSegmentFooterSize;
+  for (uint64_t at = 0; at < end;) {
+    const uint64_t n = std::min(kVerifyChunk, end - at);
+    FRESHET_ASSIGN_OR_RETURN(std::string chunk, file.source->Read(at, n));
+    if (chunk.size() != n) return Corrupt(file, "short read");
+    h.Update(chunk);
+    at += n;
+  }
+  if (h.Digest() != file.footer.file_checksum) return Corrupt(file, "file checksum mismatch");
+  return Status::Ok();
+}
+
+}  // namespace freshet

@@ -1,0 +1,354 @@
+#include "index/segment_writer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <numeric>
+
+#include "index/coding.h"
+#include "index/segment_format.h"
+
+namespace freshet {
+
+// Owns the bytes of every distinct term in a few large chunks, so the
+// intern table's string_view keys stay valid and each term costs no more
+// than its length.
+class SegmentWriter::TermArena {
+ public:
+  std::string_view Copy(std::string_view s) {
+    if (s.size() > kChunk / 4) {
+      chunks_.push_back(std::make_unique<char[]>(s.size()));
+      std::copy(s.begin(), s.end(), chunks_.back().get());
+      return {chunks_.back().get(), s.size()};
+    }
+    if (chunks_.empty() || kChunk - used_ < s.size()) {
+      chunks_.push_back(std::make_unique<char[]>(kChunk));
+      current_ = chunks_.back().get();
+      used_ = 0;
+    }
+    char* p = current_ + used_;
+    std::copy(s.begin(), s.end(), p);
+    used_ += s.size();
+    return {p, s.size()};
+  }
+
+ private:
+  static constexpr size_t kChunk = 256 * 1024;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* current_ = nullptr;
+  size_t used_ = 0;
+};
+
+namespace {
+
+size_t SharedPrefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+std::string Printable(std::string_view id) {
+  std::string out;
+  for (char c : id.substr(0, 200)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  if (id.size() > 200) out += "...";
+  return out;
+}
+
+// Streams sorted (term, location) entries into prefix-compressed "terms"
+// blocks and records each block's first term in the sparse index.
+class TermsEncoder {
+ public:
+  TermsEncoder(FileBuilder* file, size_t block_bytes) : file_(file), block_bytes_(block_bytes) {}
+
+  Status Add(std::string_view term, uint32_t doc_freq, BlockHandle postings, uint64_t list_offset,
+             uint64_t list_len) {
+    const bool first = block_.empty();
+    if (first) first_term_.assign(term);
+    const size_t shared = first ? 0 : SharedPrefix(last_term_, term);
+    PutVarint64(&block_, shared);
+    PutVarint64(&block_, term.size() - shared);
+    block_.append(term.substr(shared));
+    PutVarint32(&block_, doc_freq);
+    if (first || postings.offset != prev_postings_offset_) {
+      // Offsets grow with term order; the first entry of a block measures
+      // from 0 so the block decodes on its own.
+      PutVarint64(&block_, postings.offset - (first ? 0 : prev_postings_offset_));
+      PutVarint64(&block_, postings.size);
+      PutVarint64(&block_, list_offset);
+    } else {
+      PutVarint64(&block_, 0);
+    }
+    PutVarint64(&block_, list_len);
+    prev_postings_offset_ = postings.offset;
+    last_term_.assign(term);
+    if (block_.size() >= block_bytes_) return Flush();
+    return Status::Ok();
+  }
+
+  Status Flush() {
+    if (block_.empty()) return Status::Ok();
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file_->AddBlock(block_, false));
+    PutLengthPrefixed(&index_, first_term_);
+    PutVarint64(&index_, h.offset);
+    PutVarint64(&index_, h.size);
+    block_.clear();
+    return Status::Ok();
+  }
+
+  const std::string& index() const { return index_; }
+
+ private:
+  FileBuilder* file_;
+  const size_t block_bytes_;
+  std::string block_;
+  std::string index_;
+  std::string first_term_;
+  std::string last_term_;
+  uint64_t prev_postings_offset_ = 0;
+};
+
+}  // namespace
+
+SegmentWriter::SegmentWriter(SegmentWriterOptions options)
+    : options_(options), arena_(std::make_unique<TermArena>()) {}
+
+SegmentWriter::~SegmentWriter() = default;
+
+uint32_t SegmentWriter::Intern(std::string_view term) {
+  auto it = term_ids_.find(term);
+  if (it != term_ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(term_by_id_.size());
+  const std::string_view owned = arena_->Copy(term);
+  term_by_id_.push_back(owned);
+  doc_freq_.push_back(0);
+  term_ids_.emplace(owned, id);
+  return id;
+}
+
+void SegmentWriter::Add(IndexDoc doc) {
+  assert(!finished_ && "SegmentWriter::Add after Finish");
+  Doc d;
+  d.id = std::move(doc.id);
+  d.tombstone = doc.tombstone;
+  if (d.tombstone) {
+    ++stats_.tombstones;
+  } else {
+    ++stats_.docs;
+    d.stored = std::move(doc.stored);
+    const size_t begin = term_refs_.size();
+    for (const std::string& t : doc.terms) term_refs_.push_back(Intern(t));
+    std::sort(term_refs_.begin() + static_cast<ptrdiff_t>(begin), term_refs_.end());
+    term_refs_.erase(std::unique(term_refs_.begin() + static_cast<ptrdiff_t>(begin), term_refs_.end()),
+                     term_refs_.end());
+    for (size_t i = begin; i < term_refs_.size(); ++i) ++doc_freq_[term_refs_[i]];
+    d.terms_begin = begin;
+    d.terms_count = static_cast<uint32_t>(term_refs_.size() - begin);
+  }
+  docs_.push_back(std::move(d));
+}
+
+Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
+  if (finished_) return Status::FailedPrecondition("SegmentWriter::Finish called twice");
+  finished_ = true;
+  if (options_.ids_per_block == 0) return Status::InvalidArgument("ids_per_block must be positive");
+  if (docs_.size() > UINT32_MAX) {
+    return Status::InvalidArgument("too many documents for one segment: " + std::to_string(docs_.size()));
+  }
+
+  std::vector<uint32_t> order(docs_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(),
+            [this](uint32_t a, uint32_t b) { return docs_[a].id < docs_[b].id; });
+  for (size_t i = 1; i < order.size(); ++i) {
+    if (docs_[order[i - 1]].id == docs_[order[i]].id) {
+      return Status::InvalidArgument("duplicate document id '" + Printable(docs_[order[i]].id) + "'");
+    }
+  }
+
+  std::vector<SegmentFile> files(4);
+  files[0].name = kIdsFileName;
+  files[1].name = kTermsFileName;
+  files[2].name = kPostingsFileName;
+  files[3].name = kStoredFileName;
+  FRESHET_ASSIGN_OR_RETURN(files[0].bytes, WriteIds(order));
+  FRESHET_RETURN_IF_ERROR(WriteTermsAndPostings(order, &files[1].bytes, &files[2].bytes));
+  FRESHET_ASSIGN_OR_RETURN(files[3].bytes, WriteStored(order));
+
+  docs_ = {};
+  term_refs_ = {};
+  term_ids_ = {};
+  term_by_id_ = {};
+  doc_freq_ = {};
+  arena_.reset();
+  return files;
+}
+
+// Data block: varint count, then per id varint shared | varint unshared |
+// suffix (prefix-compressed against the previous id in the block), then
+// ceil(count/8) bytes of tombstone bits (bit i%8 of byte i/8, LSB first).
+// Index: varint ids_per_block, then per block length-prefixed first id |
+// varint offset | varint size.
+Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) {
+  FileBuilder file(FileKind::kIds);
+  std::string index;
+  PutVarint32(&index, options_.ids_per_block);
+  std::string block;
+  std::string bits;
+  for (size_t start = 0; start < order.size(); start += options_.ids_per_block) {
+    const size_t n = std::min<size_t>(options_.ids_per_block, order.size() - start);
+    block.clear();
+    bits.assign((n + 7) / 8, '\0');
+    PutVarint64(&block, n);
+    std::string_view prev;
+    for (size_t i = 0; i < n; ++i) {
+      const Doc& d = docs_[order[start + i]];
+      const size_t shared = i == 0 ? 0 : SharedPrefix(prev, d.id);
+      PutVarint64(&block, shared);
+      PutVarint64(&block, d.id.size() - shared);
+      block.append(d.id, shared);
+      if (d.tombstone) bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
+      prev = d.id;
+    }
+    block.append(bits);
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file.AddBlock(block, false));
+    PutLengthPrefixed(&index, docs_[order[start]].id);
+    PutVarint64(&index, h.offset);
+    PutVarint64(&index, h.size);
+  }
+  return file.Finish(index, order.size(), stats_.tombstones);
+}
+
+// Data block: varint first_doc | varint count, then per entry (a varint gap
+// to the previous doc, except for the first) | length-prefixed JSON.
+// Index: per block varint first_doc | varint offset | varint size.
+Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& order) {
+  FileBuilder file(FileKind::kStored);
+  std::string index;
+  std::string entries;
+  uint32_t first_doc = 0, prev_doc = 0, count = 0;
+  std::string block;
+  auto flush = [&]() -> Status {
+    if (count == 0) return Status::Ok();
+    block.clear();
+    PutVarint32(&block, first_doc);
+    PutVarint32(&block, count);
+    block.append(entries);
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file.AddBlock(block, true));
+    PutVarint32(&index, first_doc);
+    PutVarint64(&index, h.offset);
+    PutVarint64(&index, h.size);
+    entries.clear();
+    count = 0;
+    return Status::Ok();
+  };
+  for (size_t doc = 0; doc < order.size(); ++doc) {
+    Doc& d = docs_[order[doc]];
+    if (d.tombstone) continue;
+    const auto n = static_cast<uint32_t>(doc);
+    if (count == 0) {
+      first_doc = n;
+    } else {
+      PutVarint32(&entries, n - prev_doc);
+    }
+    PutLengthPrefixed(&entries, d.stored);
+    d.stored = std::string();  // release as we go
+    prev_doc = n;
+    ++count;
+    if (entries.size() >= options_.stored_block_bytes) FRESHET_RETURN_IF_ERROR(flush());
+  }
+  FRESHET_RETURN_IF_ERROR(flush());
+  return file.Finish(index, stats_.docs, order.size());
+}
+
+// "postings": each term's list is varint first doc, then varint gaps (>= 1);
+// lists are packed in term order into blocks of about postings_block_bytes
+// and the index block is empty (lists are addressed from "terms").
+//
+// "terms" data block: entries until the payload ends, each
+//   varint shared | varint unshared | suffix | varint doc_freq |
+//   varint delta (postings block offset minus the previous entry's; the first
+//   entry of a block measures from 0) |
+//   if delta > 0: varint postings block size | varint list offset in block |
+//   varint list length
+// where a zero delta means "same postings block, list right after the
+// previous entry's". Index: per block length-prefixed first term | varint
+// offset | varint size.
+Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms_out,
+                                            std::string* postings_out) {
+  const size_t num_terms = term_by_id_.size();
+  // Lay all postings out flat, one slice per term id; filling in doc order
+  // leaves every slice sorted.
+  std::vector<uint64_t> cursor(num_terms + 1, 0);
+  for (size_t t = 0; t < num_terms; ++t) cursor[t + 1] = cursor[t] + doc_freq_[t];
+  const uint64_t total = cursor[num_terms];
+  std::vector<uint32_t> flat(total);
+  {
+    std::vector<uint64_t> fill(cursor.begin(), cursor.end() - 1);
+    for (size_t doc = 0; doc < order.size(); ++doc) {
+      const Doc& d = docs_[order[doc]];
+      for (uint64_t i = d.terms_begin; i < d.terms_begin + d.terms_count; ++i) {
+        flat[fill[term_refs_[i]]++] = static_cast<uint32_t>(doc);
+      }
+    }
+  }
+  term_refs_ = {};
+
+  std::vector<uint32_t> sorted(num_terms);
+  std::iota(sorted.begin(), sorted.end(), 0u);
+  std::sort(sorted.begin(), sorted.end(),
+            [this](uint32_t a, uint32_t b) { return term_by_id_[a] < term_by_id_[b]; });
+
+  FileBuilder terms_file(FileKind::kTerms);
+  FileBuilder postings_file(FileKind::kPostings);
+  TermsEncoder terms(&terms_file, options_.terms_block_bytes);
+  struct Pending {
+    uint32_t term;
+    uint64_t offset, len;
+  };
+  std::vector<Pending> pending;
+  std::string block;
+  std::string list;
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return Status::Ok();
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, postings_file.AddBlock(block, false));
+    for (const Pending& p : pending) {
+      FRESHET_RETURN_IF_ERROR(terms.Add(term_by_id_[p.term], doc_freq_[p.term], h, p.offset, p.len));
+    }
+    pending.clear();
+    block.clear();
+    return Status::Ok();
+  };
+  for (uint32_t t : sorted) {
+    list.clear();
+    uint32_t prev = 0;
+    for (uint64_t i = cursor[t]; i < cursor[t + 1]; ++i) {
+      PutVarint32(&list, i == cursor[t] ? flat[i] : flat[i] - prev);
+      prev = flat[i];
+    }
+    if (!block.empty() && block.size() + list.size() > options_.postings_block_bytes) {
+      FRESHET_RETURN_IF_ERROR(flush());
+    }
+    pending.push_back({t, block.size(), list.size()});
+    block.append(list);
+  }
+  FRESHET_RETURN_IF_ERROR(flush());
+  FRESHET_RETURN_IF_ERROR(terms.Flush());
+
+  stats_.terms = num_terms;
+  stats_.postings = total;
+  FRESHET_ASSIGN_OR_RETURN(*terms_out, terms_file.Finish(terms.index(), num_terms, total));
+  FRESHET_ASSIGN_OR_RETURN(*postings_out, postings_file.Finish({}, num_terms, total));
+  return Status::Ok();
+}
+
+}  // namespace freshet

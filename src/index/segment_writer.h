@@ -1,0 +1,102 @@
+// Builds one segment (index format v1, see segment_format.h) from analysed
+// documents, entirely in memory.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "freshet/status.h"
+#include "index/index_doc.h"
+
+namespace freshet {
+
+// One output file: `name` is one of "ids", "terms", "postings", "stored".
+struct SegmentFile {
+  std::string name;
+  std::string bytes;
+};
+
+// `docs` counts live documents only; num_docs() of a reader is
+// docs + tombstones. `postings` counts (term, doc) pairs.
+struct SegmentStats {
+  uint64_t docs = 0, tombstones = 0, terms = 0, postings = 0;
+  friend bool operator==(const SegmentStats&, const SegmentStats&) = default;
+};
+
+// Block sizes. They shape the bytes, so every writer of a generation must
+// use the same values (the defaults) for outputs to be reproducible; readers
+// accept any values. Tests shrink them to exercise many blocks.
+struct SegmentWriterOptions {
+  // Ids per block of "ids"; lookups decode one such block. Default: 64.
+  uint32_t ids_per_block = 64;
+  // A "terms" block is closed once its payload reaches this size. Default: 4 KiB.
+  size_t terms_block_bytes = 4 * 1024;
+  // Posting lists are packed into "postings" blocks up to this size; a longer
+  // list gets a block of its own. Default: 4 KiB.
+  size_t postings_block_bytes = 4 * 1024;
+  // A "stored" block is closed once its uncompressed payload reaches this
+  // size, then LZ4-compressed if that saves >= 1/8. Default: 32 KiB.
+  size_t stored_block_bytes = 32 * 1024;
+};
+
+// Collects documents in any order and writes them as one segment. Documents
+// are numbered 0..N-1 in ascending bytewise order of id, so the same set of
+// documents always yields byte-identical files regardless of Add order.
+//
+// Terms are interned as they are added (one copy of each distinct term, a
+// 4-byte id per (doc, term)), so memory is about the stored JSON plus
+// 8 bytes per posting.
+//
+// Thread-safety: none; use one writer per thread.
+class SegmentWriter {
+ public:
+  explicit SegmentWriter(SegmentWriterOptions options = {});
+  ~SegmentWriter();
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  // Repeated terms within a doc are deduped. A tombstone's terms and stored
+  // text are ignored (tombstones have neither).
+  // REQUIRES: Finish() has not been called.
+  void Add(IndexDoc doc);
+
+  // Sorts the documents and returns the files "ids", "terms", "postings",
+  // "stored", in that order. Two docs with the same id → kInvalidArgument
+  // naming it. May be called once; later calls → kFailedPrecondition.
+  Result<std::vector<SegmentFile>> Finish();
+
+  // docs/tombstones count what was added; terms/postings are set by Finish().
+  const SegmentStats& stats() const { return stats_; }
+
+ private:
+  struct Doc {
+    std::string id;
+    std::string stored;
+    uint64_t terms_begin = 0;  // into term_refs_
+    uint32_t terms_count = 0;
+    bool tombstone = false;
+  };
+  class TermArena;
+
+  uint32_t Intern(std::string_view term);
+  Result<std::string> WriteIds(const std::vector<uint32_t>& order);
+  Result<std::string> WriteStored(const std::vector<uint32_t>& order);
+  Status WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms,
+                               std::string* postings);
+
+  const SegmentWriterOptions options_;
+  SegmentStats stats_;
+  bool finished_ = false;
+  std::vector<Doc> docs_;
+  std::vector<uint32_t> term_refs_;  // each doc's distinct term ids, sorted
+  std::unique_ptr<TermArena> arena_;
+  std::vector<std::string_view> term_by_id_;  // views into arena_
+  std::vector<uint32_t> doc_freq_;            // by term id
+  std::unordered_map<std::string_view, uint32_t> term_ids_;
+};
+
+}  // namespace freshet
