@@ -242,11 +242,11 @@ std::string_view ClosestMatch(std::string_view word, std::span<const std::string
     }
   }
   if (!best.empty() || w.empty()) return best;
-  // A key missing its suffix or carrying an extra one: "parent" for
-  // "parent_field", "grace_period" for "grace".
+  // A word missing its suffix or carrying an extra one: "parent" for
+  // "parent_field", "grace_period" for "grace", "warning" for "warn".
   for (std::string_view c : candidates) {
     std::string n = Normalize(c);
-    if (n.starts_with(w + "_") || w.starts_with(n + "_")) return c;
+    if (std::min(n.size(), w.size()) >= 3 && (n.starts_with(w) || w.starts_with(n))) return c;
   }
   return best;
 }

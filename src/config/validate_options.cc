@@ -187,13 +187,14 @@ Status CheckPartitionLayout(std::string_view layout, Duration interval) {
     if (idx < 0)
       return Status::InvalidArgument(std::string("unsupported conversion %") + c + " at offset " +
                                      std::to_string(i - 1) + "; only %Y %m %d %H %M %S and %% are supported");
+    constexpr const char* kOrderRule =
+        "; fields must go from coarse to fine (%Y %m %d %H %M %S) with none skipped, so that folder names "
+        "sort in time order";
     if (idx <= last)
-      return Status::InvalidArgument(std::string("%") + c + (idx == last ? " appears twice" : " comes after a finer field") +
-                                     "; fields must go from coarse to fine (%Y %m %d %H %M %S) so that "
-                                     "folder names sort in time order");
+      return Status::InvalidArgument(std::string("%") + c +
+                                     (idx == last ? " appears twice" : " comes after a finer field") + kOrderRule);
     if (idx != last + 1)
-      return Status::InvalidArgument(std::string("%") + c + " without %" + kUnits[last + 1].conv +
-                                     "; fields must not be skipped between %Y and the finest one");
+      return Status::InvalidArgument(std::string("%") + c + " without %" + kUnits[last + 1].conv + kOrderRule);
     last = idx;
   }
   if (last < 0) return Status::InvalidArgument("has no time fields; expected e.g. %Y/%m/%d/%H/%M");
