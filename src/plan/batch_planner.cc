@@ -1,0 +1,373 @@
+#include "plan/batch_planner.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+namespace freshet {
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+TimePoint FloorTo(TimePoint t, Duration step) {
+  return FromUnixMillis(FloorDiv(ToUnixMillis(t), step.count()) * step.count());
+}
+
+// "14:10", or "14:10:30" / "14:10:30.250" when the seconds matter: the short
+// form for reasons, next to a full RFC 3339 time that carries the date.
+std::string ClockTime(TimePoint t) {
+  std::string s = FormatRfc3339(t);  // "2026-11-22T14:10:30.250Z"
+  std::string hms = s.substr(11, s.size() - 12);
+  if (hms.size() == 8 && hms.compare(5, 3, ":00") == 0) hms.resize(5);
+  return hms;
+}
+
+// Sorted by key, one entry per key (the first of equal keys after ordering
+// by size and etag, so duplicates resolve deterministically), inputs only.
+std::vector<ObjectInfo> InputObjects(std::vector<ObjectInfo> objects) {
+  std::erase_if(objects, [](const ObjectInfo& o) { return !IsInputObject(o); });
+  std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) {
+    if (a.key != b.key) return a.key < b.key;
+    if (a.size != b.size) return a.size < b.size;
+    return a.etag < b.etag;
+  });
+  objects.erase(std::unique(objects.begin(), objects.end(),
+                            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key == b.key; }),
+                objects.end());
+  return objects;
+}
+
+// One listing per time, ascending, objects filtered and sorted. Generic over
+// PartitionListing / SnapshotListing (same shape).
+template <typename Listing>
+std::vector<Listing> Normalize(const std::vector<Listing>& in) {
+  std::map<TimePoint, std::vector<ObjectInfo>> merged;
+  for (const Listing& l : in) {
+    auto& objs = merged[l.time];
+    objs.insert(objs.end(), l.objects.begin(), l.objects.end());
+  }
+  std::vector<Listing> out;
+  out.reserve(merged.size());
+  for (auto& [time, objs] : merged) out.push_back(Listing{time, InputObjects(std::move(objs))});
+  return out;
+}
+
+PendingInput MakePending(TimePoint time, TimePoint eligible_at, const std::vector<ObjectInfo>& objects,
+                         std::string reason) {
+  PendingInput p{time, eligible_at, objects.size(), 0, std::move(reason)};
+  for (const ObjectInfo& o : objects) p.bytes += o.size;
+  return p;
+}
+
+// Canonical, unambiguous serialization streamed into XXH64: every string is
+// length-prefixed, every field tagged, absent values spelled distinctly.
+class CanonicalHash {
+ public:
+  CanonicalHash() : state_(XXH64_createState(), &XXH64_freeState) { XXH64_reset(state_.get(), 0); }
+  CanonicalHash& Str(std::string_view s) {
+    Raw(std::to_string(s.size()));
+    Raw(":");
+    Raw(s);
+    return *this;
+  }
+  CanonicalHash& Num(uint64_t v) { return Str(std::to_string(v)); }
+  CanonicalHash& Time(TimePoint t) { return Str(std::to_string(ToUnixMillis(t))); }
+  CanonicalHash& Time(const std::optional<TimePoint>& t) { return t ? Time(*t) : Str("none"); }
+  CanonicalHash& Times(const std::vector<TimePoint>& ts) {
+    Num(ts.size());
+    for (TimePoint t : ts) Time(t);
+    return *this;
+  }
+  CanonicalHash& Objects(const std::vector<ObjectInfo>& objects) {
+    Num(objects.size());
+    for (const ObjectInfo& o : objects) Str(o.key).Num(o.size).Str(o.etag);
+    return *this;
+  }
+  std::string Hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016" PRIx64, static_cast<uint64_t>(XXH64_digest(state_.get())));
+    return buf;
+  }
+
+ private:
+  void Raw(std::string_view s) { XXH64_update(state_.get(), s.data(), s.size()); }
+  std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> state_;
+};
+
+// "20261122T140500Z" (sub-second digits dropped: the hash tells apart what
+// the name does not).
+std::string TimeTag(TimePoint t) {
+  std::string s = FormatRfc3339(t);
+  std::string tag;
+  for (size_t i = 0; i < 19; ++i) {
+    if (s[i] != '-' && s[i] != ':') tag.push_back(s[i]);
+  }
+  return tag + "Z";
+}
+
+std::string JoinPendingSummary(const std::vector<PendingInput>& pending, const std::vector<PendingInput>& snaps) {
+  std::string out;
+  if (!pending.empty()) {
+    out += "; " + std::to_string(pending.size()) + " pending: " + FormatRfc3339(pending.front().time) + " " +
+           pending.front().reason;
+    if (pending.size() > 1) out += " (and " + std::to_string(pending.size() - 1) + " newer)";
+  }
+  if (!snaps.empty()) {
+    out += "; snapshot " + FormatRfc3339(snaps.back().time) + " " + snaps.back().reason;
+  }
+  return out;
+}
+
+}  // namespace
+
+PlannerConfig PlannerConfigFromOptions(const Options& options, std::string salt) {
+  PlannerConfig c;
+  c.interval = options.source.partition_interval;
+  c.grace = options.pipeline.grace;
+  c.snapshot_grace = options.pipeline.snapshot_grace;
+  c.overlap = options.pipeline.overlap;
+  c.max_window = options.pipeline.max_window;
+  c.full_rebuild_every = options.pipeline.full_rebuild_every;
+  c.policy = options.pipeline.policy;
+  c.salt = std::move(salt);
+  return c;
+}
+
+Status ValidatePlannerConfig(const PlannerConfig& c) {
+  if (c.interval.count() <= 0) return Status::InvalidArgument("source.partition_interval must be positive");
+  struct {
+    const char* key;
+    Duration value;
+  } nonneg[] = {{"pipeline.grace", c.grace},
+                {"pipeline.snapshot_grace", c.snapshot_grace},
+                {"pipeline.overlap", c.overlap},
+                {"pipeline.max_window", c.max_window},
+                {"pipeline.full_rebuild_every", c.full_rebuild_every}};
+  for (const auto& d : nonneg) {
+    if (d.value.count() < 0) return Status::InvalidArgument(std::string(d.key) + " must not be negative");
+  }
+  return Status::Ok();
+}
+
+ListingBounds ListingBoundsFor(const PlannerConfig& config, const Checkpoint& checkpoint) {
+  ListingBounds b;
+  if (checkpoint.base_snapshot) {
+    b.partitions_from = FloorTo(*checkpoint.base_snapshot - config.overlap, config.interval);
+    b.snapshots_from = checkpoint.base_snapshot;
+  }
+  return b;
+}
+
+bool IsInputObject(const ObjectInfo& object) {
+  if (object.size == 0 || object.key.empty() || object.key.back() == '/') return false;
+  size_t slash = object.key.rfind('/');
+  char first = object.key[slash == std::string::npos ? 0 : slash + 1];
+  return first != '_' && first != '.';
+}
+
+std::string FullGenerationId(const std::string& salt, TimePoint snapshot_time,
+                             const std::vector<ObjectInfo>& snapshot_objects) {
+  CanonicalHash h;
+  h.Str("freshet.full.v1").Str(salt).Time(snapshot_time).Objects(snapshot_objects);
+  return "full/" + TimeTag(snapshot_time) + "-" + h.Hex();
+}
+
+std::string DeltaGenerationId(const BuildPlan& p) {
+  CanonicalHash h;
+  h.Str("freshet.delta.v1").Str(p.salt).Str(BatchKindName(p.kind));
+  h.Time(p.target).Time(p.previous_watermark).Time(p.window_start).Time(p.window_end);
+  h.Times(p.window_partitions).Times(p.skipped).Objects(p.window_objects);
+  h.Time(p.snapshot_time).Objects(p.snapshot_objects).Str(p.full_generation);
+  TimePoint named = p.target ? *p.target : p.snapshot_time ? *p.snapshot_time : p.window_end;
+  return "delta/" + TimeTag(named) + "-" + h.Hex();
+}
+
+PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::vector<PartitionListing>& visible_in,
+                  const std::vector<SnapshotListing>& snapshots_in, TimePoint now) {
+  const std::vector<PartitionListing> visible = Normalize(visible_in);
+  const std::vector<SnapshotListing> snapshots = Normalize(snapshots_in);
+  const std::optional<TimePoint>& watermark = cp.watermark;
+
+  // Eligibility.
+  std::vector<const PartitionListing*> eligible;  // ascending
+  std::vector<PendingInput> pending;
+  for (const PartitionListing& p : visible) {
+    TimePoint end = p.time + config.interval;
+    TimePoint at = end + config.grace;
+    if (at <= now) {
+      eligible.push_back(&p);
+    } else {
+      pending.push_back(MakePending(p.time, at, p.objects,
+                                    "not eligible until " + FormatRfc3339(at) + " (end " + ClockTime(end) +
+                                        " + grace " + FormatDuration(config.grace) + ")"));
+    }
+  }
+  const SnapshotListing* newest_snapshot = nullptr;
+  const SnapshotListing* base_listing = nullptr;
+  std::vector<PendingInput> pending_snapshots;
+  for (const SnapshotListing& s : snapshots) {
+    if (cp.base_snapshot && s.time == *cp.base_snapshot) base_listing = &s;
+    TimePoint at = s.time + config.snapshot_grace;
+    if (at <= now) {
+      newest_snapshot = &s;
+    } else if (!cp.base_snapshot || s.time > *cp.base_snapshot) {
+      pending_snapshots.push_back(MakePending(s.time, at, s.objects,
+                                              "not eligible until " + FormatRfc3339(at) + " (snapshot " +
+                                                  ClockTime(s.time) + " + snapshot grace " +
+                                                  FormatDuration(config.snapshot_grace) + ")"));
+    }
+  }
+
+  std::vector<std::string> warnings;
+
+  // Is a full build due, and from which snapshot?
+  std::string full_reason;
+  if (newest_snapshot) {
+    const std::string snap = FormatRfc3339(newest_snapshot->time);
+    if (!cp.base_snapshot) {
+      full_reason = "first full build, from snapshot " + snap;
+    } else if (!base_listing) {
+      full_reason = "base snapshot " + FormatRfc3339(*cp.base_snapshot) +
+                    " is no longer listed; rebuilding the full from snapshot " + snap;
+      warnings.push_back(full_reason);
+    } else if (cp.build_salt != config.salt) {
+      full_reason = "the build salt (schema or format version) changed; rebuilding the full from snapshot " + snap;
+    } else if (newest_snapshot->time > *cp.base_snapshot) {
+      Duration ahead = newest_snapshot->time - *cp.base_snapshot;
+      if (config.full_rebuild_every.count() == 0) {
+        full_reason = "new snapshot " + snap + " (base " + FormatRfc3339(*cp.base_snapshot) + ")";
+      } else if (ahead >= config.full_rebuild_every) {
+        full_reason = "snapshot " + snap + " is " + FormatDuration(ahead) + " newer than the base " +
+                      FormatRfc3339(*cp.base_snapshot) + " (full_rebuild_every " +
+                      FormatDuration(config.full_rebuild_every) + ")";
+      }
+    }
+  } else if (cp.base_snapshot && !base_listing) {
+    // The Builder needs the base snapshot's objects for fan-out, and there
+    // is nothing to rebuild the full from: building would be wrong.
+    IdleDecision idle;
+    idle.blocked = true;
+    idle.reason = "blocked: base snapshot " + FormatRfc3339(*cp.base_snapshot) +
+                  " is no longer listed and no eligible snapshot is left to rebuild the full from" +
+                  JoinPendingSummary(pending, pending_snapshots);
+    idle.warnings.push_back(idle.reason);
+    idle.pending = std::move(pending);
+    idle.pending_snapshots = std::move(pending_snapshots);
+    return PlanDecision{std::move(idle)};
+  } else if (cp.base_snapshot && cp.build_salt != config.salt) {
+    warnings.push_back("the build salt (schema or format version) changed but no eligible snapshot exists to "
+                       "rebuild the full from; deltas use the new salt over the old full until one does");
+  }
+  const bool full = !full_reason.empty();
+
+  // Target.
+  std::vector<const PartitionListing*> after;  // eligible and newer than the watermark, ascending
+  for (const PartitionListing* p : eligible) {
+    if (!watermark || p->time > *watermark) after.push_back(p);
+  }
+  if (!full && after.empty()) {
+    IdleDecision idle;
+    if (watermark) {
+      idle.reason = "no eligible partition newer than watermark " + FormatRfc3339(*watermark);
+    } else if (visible.empty()) {
+      idle.reason = "no partition visible yet";
+    } else {
+      idle.reason = "no eligible partition yet";
+    }
+    idle.reason += JoinPendingSummary(pending, pending_snapshots);
+    idle.pending = std::move(pending);
+    idle.pending_snapshots = std::move(pending_snapshots);
+    idle.warnings = std::move(warnings);
+    return PlanDecision{std::move(idle)};
+  }
+
+  BuildPlan plan;
+  plan.batch_id = cp.next_batch_id;
+  plan.kind = full ? BatchKind::kFullAndDelta : BatchKind::kDelta;
+  plan.full_reason = full_reason;
+  plan.salt = config.salt;
+  plan.previous_watermark = watermark;
+  if (!after.empty()) {
+    const bool latest = config.policy == PlanPolicy::kLatest;
+    plan.target = latest ? after.back()->time : after.front()->time;
+    if (latest) {
+      for (size_t i = 0; i + 1 < after.size(); ++i) plan.skipped.push_back(after[i]->time);
+    }
+  } else {
+    plan.target = watermark;  // a full batch with nothing new: the delta re-covers the window
+  }
+
+  // Base.
+  const SnapshotListing* base = full ? newest_snapshot : base_listing;
+  if (base) {
+    plan.snapshot_time = base->time;
+    plan.snapshot_objects = base->objects;
+  }
+  plan.full_generation = full ? FullGenerationId(config.salt, base->time, base->objects) : cp.base_generation;
+
+  // Window.
+  if (plan.target) {
+    plan.window_end = *plan.target + config.interval;
+    std::optional<TimePoint> lower;  // slots must reach past this instant
+    if (base) lower = base->time - config.overlap;
+    for (const PartitionListing& p : visible) {
+      if (p.time > *plan.target) break;
+      if (lower && p.time + config.interval <= *lower) continue;
+      plan.window_partitions.push_back(p.time);
+      plan.window_objects.insert(plan.window_objects.end(), p.objects.begin(), p.objects.end());
+    }
+    if (lower) {
+      plan.window_start = std::min(FloorTo(*lower, config.interval), plan.window_end);
+    } else {
+      plan.window_start = plan.window_partitions.empty() ? plan.window_end : plan.window_partitions.front();
+    }
+    // Concatenated per partition; sort once more so "ascending by key" holds
+    // whatever prefix the Lister put in front of the layout's folders.
+    plan.window_objects = InputObjects(std::move(plan.window_objects));
+  } else {
+    plan.window_start = plan.window_end = base->time;
+  }
+
+  Duration width = plan.window_end - plan.window_start;
+  if (config.max_window.count() > 0 && width > config.max_window) {
+    std::string why = base ? "the base snapshot " + FormatRfc3339(base->time) +
+                                 " is old; check that snapshots (and full builds) keep arriving"
+                           : "there is no snapshot yet, so the delta reads every visible partition";
+    warnings.push_back("WINDOW TOO WIDE: the delta window " + FormatRfc3339(plan.window_start) + " .. " +
+                       FormatRfc3339(plan.window_end) + " spans " + FormatDuration(width) + ", more than max_window " +
+                       FormatDuration(config.max_window) + "; building it complete anyway because " + why);
+  }
+
+  plan.delta_generation = DeltaGenerationId(plan);
+  plan.pending = std::move(pending);
+  plan.pending_snapshots = std::move(pending_snapshots);
+  plan.warnings = std::move(warnings);
+  return PlanDecision{std::move(plan)};
+}
+
+Checkpoint AdvanceCheckpoint(const Checkpoint& cp, const BuildPlan& plan) {
+  Checkpoint next = cp;
+  if (plan.target && (!next.watermark || *plan.target > *next.watermark)) next.watermark = plan.target;
+  if (plan.kind == BatchKind::kFullAndDelta) {
+    next.base_snapshot = plan.snapshot_time;
+    next.base_generation = plan.full_generation;
+    next.build_salt = plan.salt;
+  }
+  next.delta_generation = plan.delta_generation;
+  next.recent.push_back(
+      BatchDescriptor{plan.batch_id, plan.kind, plan.target, plan.full_generation, plan.delta_generation});
+  if (next.recent.size() > kMaxRecentBatches)
+    next.recent.erase(next.recent.begin(), next.recent.end() - kMaxRecentBatches);
+  next.next_batch_id = std::max(cp.next_batch_id, plan.batch_id + 1);
+  return next;
+}
+
+}  // namespace freshet
