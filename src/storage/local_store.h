@@ -1,0 +1,150 @@
+// An ObjectStore over a local directory used as a bucket: key "a/b/c" is
+// the file <root>/a/b/c. The embedded default store.
+//
+// - Operations run on an internal bounded ThreadPool and complete on one of
+//   its threads. When the pool's queue is full the call is refused at once
+//   (inline) with kUnavailable, which callers retry with backoff: the store
+//   never blocks its caller.
+// - Put is atomic and durable: the body goes to a temp file in the key's
+//   directory (".freshet-tmp-*", never listed), is fsync'ed and renamed
+//   over the key, and the directory is fsync'ed (and so are the parents of
+//   any directories created for the key). If-None-Match uses an atomic
+//   no-replace rename (or link()), so exactly one racing creator wins.
+// - List emulates S3 ListObjectsV2 (see list_emulation.h) with a pruned,
+//   ordered directory walk: directories wholly before the resume point or
+//   outside the prefix are never opened, and the walk stops as soon as the
+//   page is full. Empty directories and non-regular files are not listed.
+// - ETags are the MD5 of the content, as S3; they are cached in memory per
+//   (path, device, inode, size, mtime, ctime) so listing again does not
+//   re-read files.
+// - Delete removes the file and then every parent directory left empty,
+//   up to (not including) the root.
+//
+// Limitation (filesystem, not S3): a key cannot coexist with keys under it
+// ("a" and "a/b"); the second Put fails with kFailedPrecondition.
+// Symlinks under the root are followed.
+//
+// Thread-safety: all methods may be called from any thread.
+// REQUIRES: the store is not destroyed from one of its own callbacks (the
+// destructor waits for in-flight operations).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "base/thread_pool.h"
+#include "storage/object_store.h"
+
+struct stat;
+
+namespace freshet {
+
+class LocalStore final : public ObjectStore {
+ public:
+  struct Options {
+    // Worker threads doing file I/O. Default: 4.
+    size_t io_threads = 4;
+    // Operations accepted but not yet started before new ones are refused
+    // with kUnavailable. Default: 4096.
+    size_t queue_limit = 4096;
+    // Create the root directory (and its parents) if missing. Default: false.
+    bool create_if_missing = false;
+    // fsync files and directories on Put/Delete. false keeps atomicity but
+    // not durability across power loss (tests, benchmarks, `gen`).
+    // Default: true.
+    bool sync = true;
+    // ETag cache entries kept; beyond it arbitrary entries are evicted.
+    // Default: 1M (~150 MB worst case).
+    size_t etag_cache_entries = size_t{1} << 20;
+  };
+
+  // Counters for tests and metrics.
+  struct Stats {
+    uint64_t dirs_opened = 0;  // directories read by List
+    uint64_t files_hashed = 0; // files read to compute an ETag (cache misses)
+  };
+
+  // Opens the store rooted at `root` (made absolute and canonical).
+  // kNotFound if it does not exist (and !create_if_missing),
+  // kInvalidArgument if it is not a directory.
+  static Result<std::unique_ptr<LocalStore>> Open(const std::string& root, Options options);
+  static Result<std::unique_ptr<LocalStore>> Open(const std::string& root) { return Open(root, Options()); }
+
+  // Waits for every accepted operation to complete (callbacks included).
+  ~LocalStore() override;
+
+  void List(ListRequest req, StoreCallback<ListPage> done) override;
+  void Get(GetRequest req, StoreCallback<GetResult> done) override;
+  void Head(std::string key, StoreCallback<ObjectInfo> done) override;
+  void Put(PutRequest req, StoreCallback<ObjectInfo> done) override;
+  void Delete(std::string key, StoreCallback<Unit> done) override;
+  // "local://<root>", e.g. "local:///srv/data".
+  std::string Describe() const override;
+
+  // The canonical absolute root directory, without a trailing '/'.
+  const std::string& root() const { return root_; }
+  Stats stats() const;
+
+ private:
+  struct FileId {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0, ctime_ns = 0;
+    friend bool operator==(const FileId&, const FileId&) = default;
+  };
+  struct CachedEtag {
+    FileId id;
+    std::string etag;
+  };
+  class ListWalk;
+
+  LocalStore(std::string root, Options options);
+
+  // Runs work() on the pool and passes its result to done(); refuses with
+  // kUnavailable when the queue is full.
+  template <typename T>
+  void Schedule(const char* op, StoreCallback<T> done, std::function<Result<T>()> work);
+
+  Result<ListPage> DoList(const ListRequest& req);
+  Result<GetResult> DoGet(const GetRequest& req);
+  Result<ObjectInfo> DoHead(const std::string& key);
+  Result<ObjectInfo> DoPut(const PutRequest& req);
+  Status DoDelete(const std::string& key);
+
+  std::string PathOf(std::string_view key) const;
+  // Creates the missing directories between the root and `dir_key` (a
+  // key's parent, "" for the root), fsync'ing the parent of each one made.
+  Status EnsureDirs(std::string_view key, std::string_view dir_key);
+  Status SyncDir(const std::string& dir_path);
+  // The ETag of the open regular file `fd` at `path` with status `st`:
+  // from the cache, or by hashing the file (`body` if it holds the whole
+  // content already).
+  Result<std::string> EtagOf(const std::string& path, int fd, const struct stat& st, const std::string* body);
+  // Same, by path, for a file last seen with status *st; opens the file
+  // only on a cache miss, and then updates *st to what it hashed.
+  Result<std::string> EtagOfPath(const std::string& path, struct stat* st);
+  std::optional<std::string> CachedEtagFor(const std::string& path, const FileId& id);
+  void RememberEtag(const std::string& path, const FileId& id, std::string etag);
+  void ForgetEtag(const std::string& path);
+
+  const std::string root_;
+  const Options options_;
+
+  std::atomic<uint64_t> dirs_opened_{0};
+  std::atomic<uint64_t> files_hashed_{0};
+  std::atomic<uint64_t> temp_counter_{0};
+  const uint64_t temp_nonce_;
+
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedEtag> etag_cache_;  // guarded by cache_mu_
+
+  // Declared last, so it is destroyed first; the destructor also shuts it
+  // down explicitly. Tasks capture `this`: safe because no task outlives
+  // the pool's drain in ~LocalStore.
+  ThreadPool pool_;
+};
+
+}  // namespace freshet

@@ -1,0 +1,29 @@
+// Opens an ObjectStore from a URI, as written in config files and on the
+// command line.
+//
+//   local:///abs/path      LocalStore rooted at /abs/path
+//   local://rel/path       LocalStore rooted at <cwd>/rel/path
+//   /abs/path, rel/path    the same, as a bare path (no "scheme://")
+//   mem://name             the process-wide MemoryStore `name` (tests)
+//   s3://bucket/prefix     not built yet: kInvalidArgument
+//
+// A LocalStore root is created (with its parents) if missing. Errors are
+// kInvalidArgument naming the URI and the problem, or the LocalStore's own
+// errors (e.g. kPermissionDenied) with the URI as context.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "storage/local_store.h"
+#include "storage/object_store.h"
+
+namespace freshet {
+
+Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri);
+
+// Same, with explicit options for a local store (create_if_missing is
+// forced on).
+Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore::Options local_options);
+
+}  // namespace freshet
