@@ -1,0 +1,54 @@
+// Where things live in the sink, and the commit point's format.
+//
+//   CURRENT                       the commit point: names the live full and
+//                                 delta; written last, read first
+//   _freshet/checkpoint.json      the durable watermark (planner checkpoint)
+//   full/<stamp>-<hex>/...        one immutable generation per directory:
+//   delta/<stamp>-<hex>/...       segment files, quarantine, manifest.json
+//
+// A generation is complete iff its manifest.json exists (written after every
+// other file of it); CURRENT names only complete generations (written after
+// the manifests). Readers therefore never see a half-built index.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "freshet/status.h"
+#include "freshet/time.h"
+#include "plan/checkpoint.h"
+
+namespace freshet {
+
+inline constexpr std::string_view kCurrentKey = "CURRENT";
+inline constexpr std::string_view kCheckpointKey = "_freshet/checkpoint.json";
+inline constexpr std::string_view kManifestName = "manifest.json";
+inline constexpr std::string_view kQuarantineName = "quarantine.ndjson";
+inline constexpr int kCurrentFormat = 1;
+
+// "<generation>/<file>", e.g. "delta/20261122T140500Z-0123456789abcdef/terms".
+std::string GenerationFileKey(std::string_view generation, std::string_view file);
+
+struct CurrentPointer {
+  std::string full;                    // live full generation id; "" when none
+  std::string delta;                   // live delta generation id; "" when none
+  std::optional<TimePoint> watermark;  // newest partition the delta covers
+  // The planner checkpoint as of this commit, so a restart after a crash
+  // between CURRENT and the checkpoint write resumes from CURRENT.
+  Checkpoint checkpoint;
+  friend bool operator==(const CurrentPointer&, const CurrentPointer&) = default;
+};
+
+// Deterministic JSON (fixed key order, trailing newline).
+std::string EncodeCurrent(const CurrentPointer& current);
+// kDataLoss naming the key for malformed content; kFailedPrecondition for a
+// format written by another freshet version.
+Result<CurrentPointer> DecodeCurrent(std::string_view json);
+
+// The checkpoint to resume from: the newer of the stored checkpoint and the
+// one embedded in CURRENT (by next_batch_id, then watermark), so the
+// watermark never regresses across a crash at any commit step.
+Checkpoint ReconcileCheckpoint(const std::optional<Checkpoint>& stored, const std::optional<CurrentPointer>& current);
+
+}  // namespace freshet
