@@ -1,0 +1,75 @@
+#include "actors/folder_listing_cache.h"
+
+#include <algorithm>
+
+namespace freshet {
+namespace {
+
+// U+10FFFF, the largest code point: every valid UTF-8 key inside a folder
+// sorts before "<folder>/" + this.
+constexpr std::string_view kMaxKeySuffix = "\xf4\x8f\xbf\xbf";
+
+}  // namespace
+
+void FolderListingCache::SetLowerBound(std::optional<TimePoint> from) {
+  lower_bound_ = from ? std::optional<TimePoint>(layout_.Floor(*from)) : std::nullopt;
+  if (!lower_bound_) return;
+  folders_.erase(folders_.begin(), folders_.lower_bound(*lower_bound_));
+  // Frozen folders below the new bound are gone, but the frozen mark stays:
+  // listing restarts after it, never before the bound.
+}
+
+std::string FolderListingCache::StartAfter() const {
+  if (frozen_through_ && (!lower_bound_ || *frozen_through_ >= *lower_bound_)) {
+    return prefix_ + layout_.Format(*frozen_through_) + std::string(kMaxKeySuffix);
+  }
+  if (lower_bound_) {
+    // "updates/2026/11/22/14/05" (no trailing '/'): below every key of that
+    // folder, above every key of earlier folders.
+    std::string folder = layout_.Format(*lower_bound_);
+    folder.pop_back();
+    return prefix_ + folder;
+  }
+  return "";
+}
+
+void FolderListingCache::Absorb(const std::vector<ObjectInfo>& objects, TimePoint now) {
+  std::map<TimePoint, std::vector<ObjectInfo>> fresh;
+  for (const auto& o : objects) {
+    if (o.key.compare(0, prefix_.size(), prefix_) != 0) continue;
+    std::string_view rel(o.key);
+    rel.remove_prefix(prefix_.size());
+    auto t = layout_.ParseKey(rel);
+    if (!t) {
+      ++unparsed_;
+      last_unparsed_ = o.key;
+      continue;
+    }
+    if (lower_bound_ && *t < *lower_bound_) continue;
+    if (frozen_through_ && *t <= *frozen_through_) continue;  // final already
+    fresh[*t].push_back(o);
+  }
+  // Everything after the frozen mark was listed again in full: replace it.
+  auto keep_end = frozen_through_ ? folders_.upper_bound(*frozen_through_) : folders_.begin();
+  folders_.erase(keep_end, folders_.end());
+  for (auto& [t, objs] : fresh) folders_[t] = std::move(objs);
+  for (const auto& [t, objs] : folders_) {
+    if (t + settle_ <= now) frozen_through_ = std::max(frozen_through_.value_or(t), t);
+  }
+}
+
+std::vector<PartitionListing> FolderListingCache::Partitions() const {
+  std::vector<PartitionListing> out;
+  out.reserve(folders_.size());
+  for (const auto& [t, objs] : folders_) out.push_back({t, objs});
+  return out;
+}
+
+std::vector<SnapshotListing> FolderListingCache::Snapshots() const {
+  std::vector<SnapshotListing> out;
+  out.reserve(folders_.size());
+  for (const auto& [t, objs] : folders_) out.push_back({t, objs});
+  return out;
+}
+
+}  // namespace freshet

@@ -1,0 +1,60 @@
+// The Lister's memory between triggers, as pure bookkeeping: which time
+// folders (partitions or snapshots) are known, with their objects, and which
+// of them are frozen — listed after they became eligible, so their contents
+// are final and they are never listed again.
+//
+// Each trigger lists only keys after StartAfter(): the frozen prefix of
+// history costs nothing, which keeps a LIST per trigger cheap however long
+// the daemon runs (SPEC §4: resume from the watermark, not all history).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/batch_planner.h"
+#include "plan/partition_layout.h"
+
+namespace freshet {
+
+class FolderListingCache {
+ public:
+  // `prefix`: e.g. "updates/"; `settle`: how long after a folder's time its
+  // contents are final (interval + grace for partitions, snapshot_grace for
+  // snapshots).
+  FolderListingCache(std::string prefix, PartitionLayout layout, Duration settle)
+      : prefix_(std::move(prefix)), layout_(std::move(layout)), settle_(settle) {}
+
+  // Forget folders before `from` (they left the window); nullopt keeps all.
+  void SetLowerBound(std::optional<TimePoint> from);
+
+  // The start-after key for this trigger's LIST: past every frozen folder,
+  // and just before the lower bound's folder.
+  std::string StartAfter() const;
+
+  // Absorbs one complete listing (all pages) of keys after StartAfter(),
+  // taken at `now`. Keys that do not parse as a folder of the layout are
+  // counted in unparsed(). Folders listed again replace what was known;
+  // folders whose settle time has passed become frozen.
+  void Absorb(const std::vector<ObjectInfo>& objects, TimePoint now);
+
+  std::vector<PartitionListing> Partitions() const;
+  std::vector<SnapshotListing> Snapshots() const;
+  std::optional<TimePoint> frozen_through() const { return frozen_through_; }
+  uint64_t unparsed() const { return unparsed_; }
+  const std::string& last_unparsed_key() const { return last_unparsed_; }
+  size_t folders() const { return folders_.size(); }
+
+ private:
+  std::string prefix_;
+  PartitionLayout layout_;
+  Duration settle_;
+  std::optional<TimePoint> lower_bound_;
+  std::optional<TimePoint> frozen_through_;
+  std::map<TimePoint, std::vector<ObjectInfo>> folders_;
+  uint64_t unparsed_ = 0;
+  std::string last_unparsed_;
+};
+
+}  // namespace freshet
