@@ -1,0 +1,32 @@
+// What the Builder hands the Committer: the complete bytes of one batch's
+// generations, ready to write in commit order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/segment_writer.h"
+
+namespace freshet {
+
+struct BuiltGeneration {
+  std::string id;                  // e.g. "delta/20261122T140500Z-<hex>"
+  std::vector<SegmentFile> files;  // segment files and quarantine; written first, any order
+  std::string manifest_json;       // written after every file: its presence marks the generation complete
+  uint64_t docs = 0, tombstones = 0, terms = 0;
+  uint64_t output_bytes = 0;       // files + manifest
+};
+
+struct BuiltBatch {
+  std::optional<BuiltGeneration> full;  // only for a full batch
+  BuiltGeneration delta;
+  // Inputs actually read this batch (the cached base snapshot excluded).
+  uint64_t objects = 0, bytes = 0;
+  uint64_t records = 0, bad_records = 0;
+  std::vector<std::string> warnings;
+  double fetch_seconds = 0, parse_seconds = 0, build_seconds = 0;
+};
+
+}  // namespace freshet
