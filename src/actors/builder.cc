@@ -1,0 +1,188 @@
+#include "actors/builder.h"
+
+#include <chrono>
+
+#include "actors/bounded_parallel.h"
+#include "actors/compute_await.h"
+#include "actors/store_await.h"
+
+namespace freshet {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+using FetchedObjects = std::vector<std::pair<ObjectInfo, std::string>>;
+
+// GETs every object (at most `parallelism` at once) and checks that each is
+// still the object that was listed: a changed ETag or size means the input
+// moved under us, and the batch is retried on the next trigger.
+struct FetchAllStart {
+  ObjectStore* store;
+  std::vector<ObjectInfo> objects;
+  size_t parallelism;
+  void operator()(StoreCallback<FetchedObjects> done) {
+    auto out = std::make_shared<FetchedObjects>(objects.size());
+    auto objs = std::make_shared<std::vector<ObjectInfo>>(std::move(objects));
+    BoundedParallel::Run(
+        objs->size(), parallelism,
+        [store = store, objs, out](size_t i, std::function<void(Status)> complete) {
+          GetRequest req;
+          req.key = (*objs)[i].key;
+          store->Get(std::move(req), [objs, out, i, complete](Result<GetResult> r) {
+            const ObjectInfo& want = (*objs)[i];
+            if (!r.ok()) return complete(r.status().WithContext("get " + want.key));
+            if (r->info.etag != want.etag || r->body.size() != want.size) {
+              return complete(Status::Unavailable("object " + want.key + " changed since it was listed (etag " +
+                                                  want.etag + " -> " + r->info.etag + "); retrying next trigger"));
+            }
+            (*out)[i] = {want, std::move(r->body)};
+            complete(Status::Ok());
+          });
+        },
+        [out, done](Status st) {
+          if (st.ok()) done(std::move(*out));
+          else done(st);
+        });
+  }
+};
+
+// Decodes and parses contiguous chunks of the fetched objects on the pool,
+// one task per chunk, then concatenates in key order.
+struct ParseAllStart {
+  ThreadPool* pool;
+  const SchemaOptions* schema;
+  std::shared_ptr<FetchedObjects> fetched;
+  void operator()(StoreCallback<DecodedInput> done) {
+    size_t n = fetched->size();
+    size_t chunks = std::max<size_t>(1, std::min(n, pool->thread_count() * 2));
+    auto parts = std::make_shared<std::vector<DecodedInput>>(chunks);
+    BoundedParallel::Run(
+        chunks, pool->thread_count(),
+        [pool = pool, schema = schema, fetched = fetched, parts, n, chunks](size_t c,
+                                                                             std::function<void(Status)> complete) {
+          bool ok = pool->TrySubmit([schema, fetched, parts, n, chunks, c, complete] {
+            size_t begin = n * c / chunks, end = n * (c + 1) / chunks;
+            FetchedObjects slice(std::make_move_iterator(fetched->begin() + begin),
+                                 std::make_move_iterator(fetched->begin() + end));
+            (*parts)[c] = DecodeAndParse(*schema, slice);
+            complete(Status::Ok());
+          });
+          if (!ok) complete(Status::Unavailable("compute pool \"" + pool->name() + "\" is full"));
+        },
+        [parts, done](Status st) {
+          if (!st.ok()) return done(st);
+          DecodedInput all;
+          for (auto& p : *parts) {
+            all.records.insert(all.records.end(), std::make_move_iterator(p.records.begin()),
+                               std::make_move_iterator(p.records.end()));
+            all.bad.insert(all.bad.end(), std::make_move_iterator(p.bad.begin()),
+                           std::make_move_iterator(p.bad.end()));
+            all.objects += p.objects;
+            all.bytes += p.bytes;
+            all.records_total += p.records_total;
+            all.ignored_objects += p.ignored_objects;
+            all.decoded_bytes += p.decoded_bytes;
+            all.corrupt_objects += p.corrupt_objects;
+          }
+          done(std::move(all));
+        });
+  }
+};
+
+}  // namespace
+
+Builder::Builder(asio::io_context& io, ObjectStore* source, ThreadPool* compute, const Options& options,
+                 std::string schema_hash)
+    : mailbox_(io, "builder", 8), source_(source), compute_(compute), schema_(options.schema),
+      schema_hash_(std::move(schema_hash)), max_bad_ratio_(options.pipeline.max_bad_ratio),
+      fetch_parallelism_(options.pipeline.fetch_parallelism) {}
+
+void Builder::Ping(std::function<void()> pong) {
+  mailbox_.Post([pong = std::move(pong)] { pong(); });
+}
+
+void Builder::Build(BuildPlan plan, Done done) {
+  auto self = shared_from_this();
+  auto p = std::make_shared<BuildPlan>(std::move(plan));
+  bool ok = mailbox_.Post([self, p, done]() mutable {
+    asio::co_spawn(self->mailbox_.strand(), self->RunBuild(std::move(*p), std::move(done)), asio::detached);
+  });
+  if (!ok) done(Status::Unavailable("builder mailbox full"));
+}
+
+Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s,
+                                                        double* parse_s) {
+  auto t0 = std::chrono::steady_clock::now();
+  FetchAllStart fetch{source_, std::move(objects), fetch_parallelism_};
+  Result<FetchedObjects> fetched = co_await AwaitStore<FetchedObjects>(std::move(fetch));
+  *fetch_s += SecondsSince(t0);
+  if (!fetched.ok()) co_return fetched.status();
+  auto t1 = std::chrono::steady_clock::now();
+  ParseAllStart parse{compute_, &schema_, std::make_shared<FetchedObjects>(std::move(fetched).value())};
+  Result<DecodedInput> decoded = co_await AwaitStore<DecodedInput>(std::move(parse));
+  *parse_s += SecondsSince(t1);
+  co_return decoded;
+}
+
+Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
+  auto self = shared_from_this();
+  double fetch_s = 0, parse_s = 0;
+  uint64_t snapshot_objects = 0, snapshot_bytes = 0;
+
+  // The base snapshot: parsed once, reused by every delta on it.
+  if (plan.snapshot_time && !plan.snapshot_objects.empty()) {
+    std::string identity = FullGenerationId(schema_hash_, *plan.snapshot_time, plan.snapshot_objects);
+    if (!snapshot_ || snapshot_->identity != identity) {
+      snapshot_.reset();  // free the old one before reading the new one
+      Result<DecodedInput> decoded = co_await FetchAndParse(plan.snapshot_objects, &fetch_s, &parse_s);
+      if (!decoded.ok()) {
+        done(decoded.status().WithContext("snapshot"));
+        co_return;
+      }
+      snapshot_objects = decoded->objects;
+      snapshot_bytes = decoded->bytes;
+      auto t = std::chrono::steady_clock::now();
+      std::function<Result<ParsedSnapshot>()> work = [identity, d = std::make_shared<DecodedInput>(
+                                                                    std::move(decoded).value())]() mutable {
+        return Result<ParsedSnapshot>(MakeParsedSnapshot(identity, std::move(*d)));
+      };
+      Result<ParsedSnapshot> parsed = co_await AwaitCompute<ParsedSnapshot>(compute_, std::move(work));
+      parse_s += SecondsSince(t);
+      if (!parsed.ok()) {
+        done(parsed.status());
+        co_return;
+      }
+      snapshot_ = std::make_shared<const ParsedSnapshot>(std::move(parsed).value());
+    }
+  } else {
+    snapshot_.reset();
+  }
+
+  Result<DecodedInput> window = co_await FetchAndParse(plan.window_objects, &fetch_s, &parse_s);
+  if (!window.ok()) {
+    done(window.status().WithContext("window"));
+    co_return;
+  }
+
+  auto t = std::chrono::steady_clock::now();
+  GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
+  auto shared_plan = std::make_shared<BuildPlan>(std::move(plan));
+  auto shared_window = std::make_shared<DecodedInput>(std::move(window).value());
+  std::shared_ptr<const ParsedSnapshot> snap = snapshot_;
+  std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, shared_window, snap] {
+    return BuildGenerations(ctx, *shared_plan, snap.get(), *shared_window);
+  };
+  Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
+  if (built.ok()) {
+    built->fetch_seconds = fetch_s;
+    built->parse_seconds = parse_s;
+    built->build_seconds = SecondsSince(t);
+    built->objects += snapshot_objects;
+    built->bytes += snapshot_bytes;
+  }
+  done(std::move(built));
+}
+
+}  // namespace freshet

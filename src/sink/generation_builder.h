@@ -1,0 +1,42 @@
+// Turns decoded inputs into a batch's generations: docs (join, fan-out,
+// tombstones), segment files, quarantine and manifests. Pure and
+// synchronous: the Builder actor runs it on the compute pool, and
+// `freshet verify` runs the very same code to prove idempotence.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "build/batch_input.h"
+#include "build/entity_table.h"
+#include "freshet/options.h"
+#include "plan/batch_planner.h"
+#include "sink/built_batch.h"
+
+namespace freshet {
+
+// A decoded base snapshot; the Builder keeps the last one between triggers
+// so deltas do not re-read it.
+struct ParsedSnapshot {
+  std::string identity;  // FullGenerationId of the snapshot: changes iff its objects do
+  EntityTable table;
+  std::vector<QuarantineEntry> bad;
+  uint64_t objects = 0, bytes = 0, records_total = 0;
+};
+
+ParsedSnapshot MakeParsedSnapshot(std::string identity, DecodedInput input);
+
+struct GenerationContext {
+  const SchemaOptions* schema;
+  std::string schema_hash;
+  double max_bad_ratio = 0.01;
+};
+
+// REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has
+// none); `window` holds the plan's window objects, decoded in key order.
+// kFailedPrecondition when a bad-record ratio exceeds the limit: nothing
+// must then be committed.
+Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
+                                    const ParsedSnapshot* snapshot, const DecodedInput& window);
+
+}  // namespace freshet
