@@ -123,6 +123,8 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
     else
       return Status::InvalidArgument("bad duration \"" + std::string(s) + "\": unit \"" + std::string(unit) +
                                      "\" is not one of ms, s, m, h, d");
+    if (n > (int64_t{1} << 62) / mult || total > (int64_t{1} << 62) - n * mult)
+      return Status::InvalidArgument("duration \"" + std::string(s) + "\" is too large");
     total += n * mult;
   }
   return std::chrono::milliseconds(total);

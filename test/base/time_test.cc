@@ -38,3 +38,12 @@ TEST(TimeTest, Durations) {
 
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+TEST(TimeTest, HugeDurationsAreRejectedNotOverflowed) {
+  EXPECT_FALSE(ParseDuration("999999999999d").ok());
+  EXPECT_FALSE(ParseDuration("900000000000h900000000000h").ok());
+}
+}  // namespace
+}  // namespace freshet
