@@ -29,6 +29,18 @@ inline void AppendJsonString(std::string* out, std::string_view s, bool escape_n
   };
   out->push_back('"');
   for (size_t i = 0; i < s.size(); ++i) {
+    // Fast path: copy the run of bytes that need no escaping in one append.
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char b = static_cast<unsigned char>(s[run]);
+      if (b < 0x20 || b == '"' || b == '\\' || (b >= 0x80 && escape_non_ascii)) break;
+      ++run;
+    }
+    if (run > i) {
+      out->append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out->append("\\\""); continue;

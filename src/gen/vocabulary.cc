@@ -17,38 +17,47 @@ constexpr std::string_view kCodas[] = {"", "n", "r", "s", "l", "m", "t", "x", "n
 // The seed of the dictionary itself; never derived from the user's seed.
 constexpr uint64_t kVocabularySeed = 0x66726573686574ULL;  // "freshet"
 
-bool IsAscii(std::string_view w) {
-  return std::all_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+bool IsLowerAsciiWord(std::string_view w) {
+  return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
 }
 
-std::vector<double> CumulativeZipf(size_t n, double s, const std::vector<uint32_t>* ranks) {
-  std::vector<double> cdf(n);
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) {
-    double rank = ranks ? (*ranks)[i] : static_cast<double>(i);
-    sum += 1.0 / std::pow(rank + 1.0, s);
-    cdf[i] = sum;
-  }
-  return cdf;
-}
-
-size_t SampleCdf(const std::vector<double>& cdf, SeededRandom& rng) {
-  double u = rng.Unit() * cdf.back();
-  size_t i = static_cast<size_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
-  return std::min(i, cdf.size() - 1);
-}
-
-void CapitalizeAscii(std::string* w) {
-  if (!w->empty() && (*w)[0] >= 'a' && (*w)[0] <= 'z') (*w)[0] = static_cast<char>((*w)[0] - 'a' + 'A');
-}
-
-void UpperAscii(std::string* w) {
-  for (char& c : *w) {
+// Upper-cases ASCII letters in out[begin, end), or only out[begin] when
+// `first_only`; other bytes, including UTF-8 sequences, are left alone.
+void UpperAscii(std::string* out, size_t begin, size_t end, bool first_only) {
+  for (size_t i = begin; i < (first_only ? std::min(end, begin + 1) : end); ++i) {
+    char& c = (*out)[i];
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
 }
 
 }  // namespace
+
+Vocabulary::ZipfTable::ZipfTable(size_t n, double s, const std::vector<uint32_t>* ranks) : cdf_(n), guide_(n) {
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double rank = ranks ? (*ranks)[i] : static_cast<double>(i);
+    sum += 1.0 / std::pow(rank + 1.0, s);
+    cdf_[i] = sum;
+  }
+  size_t i = 0;
+  for (size_t k = 0; k < n; ++k) {
+    double bucket_start = static_cast<double>(k) / static_cast<double>(n) * sum;
+    while (i < n && cdf_[i] <= bucket_start) ++i;
+    guide_[k] = static_cast<uint32_t>(std::min(i, n - 1));
+  }
+}
+
+size_t Vocabulary::ZipfTable::Sample(SeededRandom& rng) const {
+  const size_t n = cdf_.size();
+  double u = rng.Unit();
+  double x = u * cdf_.back();
+  size_t i = guide_[std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)))];
+  // The guide is a hint; these two walks make the result exactly
+  // upper_bound(cdf_, x) whatever the rounding.
+  while (i > 0 && cdf_[i - 1] > x) --i;
+  while (i + 1 < n && cdf_[i] <= x) ++i;
+  return i;
+}
 
 const std::vector<std::string_view>& Vocabulary::RealWords() {
   // Chosen so that tokenizer normalization is exercised: accents (composed
@@ -75,6 +84,7 @@ Vocabulary::Vocabulary(uint32_t size, double zipf_exponent) {
   // 4 + 6*i, so all of them sit in the top ~330, and the size is at least
   // enough to hold them all there.
   size_t target = std::max<size_t>(size, 4 + 6 * real.size());
+
   std::vector<std::string> synthetic;
   std::unordered_set<std::string> seen;
   for (std::string_view w : real) seen.emplace(w);
@@ -100,51 +110,43 @@ Vocabulary::Vocabulary(uint32_t size, double zipf_exponent) {
     }
   }
 
-  cdf_ = CumulativeZipf(words_.size(), zipf_exponent, nullptr);
+  zipf_ = ZipfTable(words_.size(), zipf_exponent, nullptr);
   for (uint32_t r = 0; r < words_.size(); ++r) {
-    if (IsAscii(words_[r]) && std::all_of(words_[r].begin(), words_[r].end(),
-                                          [](char c) { return c >= 'a' && c <= 'z'; })) {
-      ascii_ranks_.push_back(r);
-    }
+    if (IsLowerAsciiWord(words_[r])) ascii_ranks_.push_back(r);
   }
-  ascii_cdf_ = CumulativeZipf(ascii_ranks_.size(), zipf_exponent, &ascii_ranks_);
+  ascii_zipf_ = ZipfTable(ascii_ranks_.size(), zipf_exponent, &ascii_ranks_);
 }
 
-std::string_view Vocabulary::Sample(SeededRandom& rng) const { return words_[SampleCdf(cdf_, rng)]; }
+std::string_view Vocabulary::Sample(SeededRandom& rng) const { return words_[zipf_.Sample(rng)]; }
 
 std::string_view Vocabulary::SampleAscii(SeededRandom& rng) const {
-  return words_[ascii_ranks_[SampleCdf(ascii_cdf_, rng)]];
+  return words_[ascii_ranks_[ascii_zipf_.Sample(rng)]];
 }
 
 std::string Vocabulary::Text(SeededRandom& rng, int min_words, int max_words, bool title) const {
   static constexpr std::string_view kTrailing[] = {",", ".", "!", "?", ":", ";", " -", " &", " /", "'s", "..."};
   int n = static_cast<int>(rng.Between(min_words, max_words));
   std::string out;
-  out.reserve(static_cast<size_t>(n) * 9);
+  out.reserve(static_cast<size_t>(n) * 10);
   bool sentence_start = true;
   for (int i = 0; i < n; ++i) {
-    std::string w(Sample(rng));
+    std::string_view w = Sample(rng);
     uint64_t roll = rng.Below(100);
-    if (roll < 4) {
-      UpperAscii(&w);
-    } else if (title ? roll < 70 : (sentence_start || roll < 12)) {
-      CapitalizeAscii(&w);
-    }
-    if (i) out.push_back(' ');
     // Occasionally quote or parenthesize a word: quotes must be escaped in
     // JSON and stripped by the tokenizer.
     uint64_t wrap = rng.Below(100);
-    if (wrap < 2) {
-      out += '"';
-      out += w;
-      out += '"';
-    } else if (wrap < 3) {
-      out += '(';
-      out += w;
-      out += ')';
-    } else {
-      out += w;
+    if (i) out.push_back(' ');
+    if (wrap < 2) out.push_back('"');
+    if (wrap == 2) out.push_back('(');
+    size_t begin = out.size();
+    out.append(w);
+    if (roll < 4) {
+      UpperAscii(&out, begin, out.size(), /*first_only=*/false);
+    } else if (title ? roll < 70 : (sentence_start || roll < 12)) {
+      UpperAscii(&out, begin, out.size(), /*first_only=*/true);
     }
+    if (wrap < 2) out.push_back('"');
+    if (wrap == 2) out.push_back(')');
     sentence_start = false;
     if (i + 1 < n && rng.Chance(title ? 0.04 : 0.12)) {
       std::string_view p = kTrailing[rng.Below(std::size(kTrailing))];

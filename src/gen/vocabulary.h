@@ -51,10 +51,26 @@ class Vocabulary {
   std::string Keyword(SeededRandom& rng, int max_words) const;
 
  private:
+  // Draws index i of n with weight 1/(rank(i)+1)^s. The result is exactly
+  // upper_bound(cdf, u * total) (so the output format does not depend on
+  // the search method); a guide table makes it O(1) on average instead of
+  // a binary search over a cache-unfriendly array.
+  class ZipfTable {
+   public:
+    ZipfTable() = default;
+    // ranks: the Zipf rank of each index; nullptr = the index itself.
+    ZipfTable(size_t n, double s, const std::vector<uint32_t>* ranks);
+    size_t Sample(SeededRandom& rng) const;
+
+   private:
+    std::vector<double> cdf_;      // cumulative weights
+    std::vector<uint32_t> guide_;  // guide_[k]: upper_bound of k/size * total
+  };
+
   std::vector<std::string> words_;
-  std::vector<double> cdf_;            // cumulative Zipf weights over words_
-  std::vector<uint32_t> ascii_ranks_;  // ranks of ASCII-only words, ascending
-  std::vector<double> ascii_cdf_;
+  ZipfTable zipf_;
+  std::vector<uint32_t> ascii_ranks_;  // ranks of the [a-z]+ words, ascending
+  ZipfTable ascii_zipf_;
 };
 
 }  // namespace freshet::gen
