@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include "index/checksum.h"
+#include "index/coding.h"
+#include "index/segment_format.h"
 #include "index/segment_reader.h"
 #include "index/segment_writer.h"
 
@@ -36,6 +39,30 @@ inline Result<std::unique_ptr<SegmentReader>> OpenMap(const FileMap& files) {
         if (it == files.end()) return Status::NotFound("no file " + name);
         return StringSource(it->second);
       });
+}
+
+// Recomputes every block checksum (walking blocks by their length fields)
+// and the footer's checksums, so tests can reach the structural checks
+// that sit behind the checksums.
+inline void Reseal(std::string* f) {
+  if (f->size() < kSegmentHeaderSize + kSegmentFooterSize) return;
+  const size_t footer = f->size() - kSegmentFooterSize;
+  size_t at = kSegmentHeaderSize;
+  std::string enc;
+  while (at + kBlockOverhead <= footer) {
+    const uint64_t len = DecodeFixed32(f->data() + at + 1);
+    if (len > footer - at - kBlockOverhead) break;
+    enc.clear();
+    PutFixed64(&enc, Xxh64(std::string_view(f->data() + at, kBlockHeaderSize + len)));
+    f->replace(at + kBlockHeaderSize + len, 8, enc);
+    at += kBlockOverhead + len;
+  }
+  enc.clear();
+  PutFixed64(&enc, Xxh64(std::string_view(f->data(), footer)));
+  f->replace(footer + 40, 8, enc);
+  enc.clear();
+  PutFixed64(&enc, Xxh64(std::string_view(f->data() + footer, 48)));
+  f->replace(footer + 48, 8, enc);
 }
 
 }  // namespace freshet::testing_index
