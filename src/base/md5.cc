@@ -80,7 +80,8 @@ Result<std::string> Md5HexOfFd(int fd) {
 }
 
 Result<std::string> Md5HexOfFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not hang; no effect on regular files.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     std::string what = "md5: cannot open '" + path + "': " + ErrnoText(err);

@@ -65,6 +65,16 @@ class Fd {
   int fd_;
 };
 
+// O_NONBLOCK only matters for what is not a regular file: opening a FIFO
+// that sits where a key is expected must not hang an I/O thread.
+int OpenForRead(const char* path, int extra_flags = 0) {
+  int fd;
+  do {
+    fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | extra_flags);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
 int OpenRetry(const char* path, int flags, mode_t mode = 0) {
   int fd;
   do {
@@ -275,7 +285,7 @@ Result<std::string> LocalStore::EtagOf(const std::string& path, int fd, const st
 
 Result<std::string> LocalStore::EtagOfPath(const std::string& path, struct stat* st) {
   if (std::optional<std::string> hit = CachedEtagFor(path, IdOf<FileId>(*st))) return std::move(*hit);
-  Fd fd(OpenRetry(path.c_str(), O_RDONLY));
+  Fd fd(OpenForRead(path.c_str()));
   if (!fd.valid()) return PosixError("open '" + path + "'", errno);
   // Hash what the descriptor sees, keyed by the descriptor's identity: the
   // path may have been replaced since *st was taken.
@@ -290,7 +300,7 @@ Result<std::string> LocalStore::EtagOfPath(const std::string& path, struct stat*
 Result<GetResult> LocalStore::DoGet(const GetRequest& req) {
   FRESHET_RETURN_IF_ERROR(ValidateObjectKey(req.key));
   std::string path = PathOf(req.key);
-  Fd fd(OpenRetry(path.c_str(), O_RDONLY));
+  Fd fd(OpenForRead(path.c_str()));
   if (!fd.valid()) {
     int err = errno;
     if (err == ENOENT || err == ENOTDIR) return Status::NotFound("no object '" + req.key + "' in " + Describe());
@@ -338,7 +348,7 @@ Result<ObjectInfo> LocalStore::DoHead(const std::string& key) {
 
 Status LocalStore::SyncDir(const std::string& dir_path) {
   const std::string& path = dir_path.empty() ? std::string("/") : dir_path;
-  Fd fd(OpenRetry(path.c_str(), O_RDONLY | O_DIRECTORY));
+  Fd fd(OpenForRead(path.c_str(), O_DIRECTORY));
   if (!fd.valid()) return PosixError("open directory '" + path + "' for fsync", errno);
   if (::fsync(fd.get()) != 0) return PosixError("fsync directory '" + path + "'", errno);
   return Status::Ok();

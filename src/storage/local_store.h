@@ -16,7 +16,9 @@
 //   page is full. Empty directories and non-regular files are not listed.
 // - ETags are the MD5 of the content, as S3; they are cached in memory per
 //   (path, device, inode, size, mtime, ctime) so listing again does not
-//   re-read files.
+//   re-read files. The store's own Puts always make a new inode, so the
+//   cache is exact for them; a file rewritten in place by another program
+//   with the same size within one timestamp tick could keep a stale ETag.
 // - Delete removes the file and then every parent directory left empty,
 //   up to (not including) the root.
 //
@@ -57,8 +59,8 @@ class LocalStore final : public ObjectStore {
     // not durability across power loss (tests, benchmarks, `gen`).
     // Default: true.
     bool sync = true;
-    // ETag cache entries kept; beyond it arbitrary entries are evicted.
-    // Default: 1M (~150 MB worst case).
+    // ETag cache entries kept; beyond it arbitrary entries are evicted;
+    // 0 disables the cache. Default: 1M (~150 MB worst case).
     size_t etag_cache_entries = size_t{1} << 20;
   };
 

@@ -1,0 +1,314 @@
+#include "storage/local_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "base/md5.h"
+#include "storage/blocking_store.h"
+#include "testing/temp_dir.h"
+
+namespace freshet {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<LocalStore> Open(LocalStore::Options options = {}) {
+    Result<std::unique_ptr<LocalStore>> store = LocalStore::Open(dir_.path(), options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Writes a file behind the store's back, as another process would.
+  void WriteFile(const std::string& rel, const std::string& body) {
+    fs::create_directories(fs::path(dir_.Join(rel)).parent_path());
+    std::ofstream(dir_.Join(rel), std::ios::binary | std::ios::trunc) << body;
+  }
+
+  std::vector<std::string> AllPathsUnderRoot() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir_.path())) {
+      out.push_back(fs::relative(e.path(), dir_.path()).string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  testing::TempDir dir_{"local-store"};
+};
+
+TEST_F(LocalStoreTest, KeysAreFilesUnderTheRoot) {
+  auto store = Open();
+  ASSERT_TRUE(PutSync(*store, "a/b/c.txt", "content").ok());
+  std::ifstream in(dir_.Join("a/b/c.txt"), std::ios::binary);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(body, "content");
+  EXPECT_EQ(store->Describe(), "local://" + fs::canonical(dir_.path()).string());
+  EXPECT_EQ(store->root(), fs::canonical(dir_.path()).string());
+}
+
+TEST_F(LocalStoreTest, OpenErrors) {
+  EXPECT_EQ(LocalStore::Open(dir_.Join("missing")).status().code(), StatusCode::kNotFound);
+  WriteFile("file", "x");
+  EXPECT_EQ(LocalStore::Open(dir_.Join("file")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(LocalStore::Open("").status().code(), StatusCode::kInvalidArgument);
+  LocalStore::Options options;
+  options.create_if_missing = true;
+  Result<std::unique_ptr<LocalStore>> created = LocalStore::Open(dir_.Join("new/deep/root"), options);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_TRUE(fs::is_directory(dir_.Join("new/deep/root")));
+}
+
+TEST_F(LocalStoreTest, NoTempFilesLeftAndEmptyParentsRemoved) {
+  auto store = Open();
+  ASSERT_TRUE(PutSync(*store, "x/y/z", "1").ok());
+  ASSERT_TRUE(PutSync(*store, "x/y/z", "2").ok());
+  ASSERT_TRUE(PutSync(*store, "x/w", "3", true).ok());
+  EXPECT_EQ(PutSync(*store, "x/w", "4", true).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(AllPathsUnderRoot(), (std::vector<std::string>{"x", "x/w", "x/y", "x/y/z"}));
+
+  ASSERT_TRUE(DeleteSync(*store, "x/y/z").ok());
+  EXPECT_EQ(AllPathsUnderRoot(), (std::vector<std::string>{"x", "x/w"}));
+  ASSERT_TRUE(DeleteSync(*store, "x/w").ok());
+  EXPECT_TRUE(AllPathsUnderRoot().empty());
+  EXPECT_TRUE(fs::is_directory(dir_.path()));  // the root stays
+}
+
+TEST_F(LocalStoreTest, LeftoversAreNotListed) {
+  auto store = Open();
+  ASSERT_TRUE(PutSync(*store, "p/real", "r").ok());
+  // What a crash mid-put leaves behind, plus empty directories and a
+  // non-regular file.
+  WriteFile(".freshet-tmp-123-0", "partial");
+  WriteFile("p/.freshet-tmp-9-9", "partial");
+  fs::create_directories(dir_.Join("empty/deeper"));
+  fs::create_directories(dir_.Join("p/q"));
+  ASSERT_EQ(::mkfifo(dir_.Join("p/fifo").c_str(), 0600), 0);
+  Result<std::vector<ObjectInfo>> all = ListAllSync(*store, "");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].key, "p/real");
+  ListRequest req;
+  req.delimiter = "/";
+  Result<ListPage> page = ListPageSync(*store, req);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->common_prefixes, (std::vector<std::string>{"p/"}));
+  EXPECT_EQ(HeadSync(*store, "p/fifo").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(GetSync(*store, "p/fifo").status().code(), StatusCode::kNotFound);  // and does not hang
+}
+
+TEST_F(LocalStoreTest, KeyConflictsWithDirectories) {
+  auto store = Open();
+  ASSERT_TRUE(PutSync(*store, "a", "file").ok());
+  Result<ObjectInfo> r = PutSync(*store, "a/b", "under a file");
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("'a/b'"), std::string::npos);
+  ASSERT_TRUE(PutSync(*store, "c/d", "x").ok());
+  EXPECT_EQ(PutSync(*store, "c", "over a directory").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PutSync(*store, "c", "over a directory", true).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(GetSync(*store, "a")->body, "file");
+  EXPECT_EQ(GetSync(*store, "c/d")->body, "x");
+  EXPECT_EQ(AllPathsUnderRoot(), (std::vector<std::string>{"a", "c", "c/d"}));  // no temp files left
+}
+
+// Readers racing a writer that keeps replacing the object see one whole
+// version or the other, never a mix or a partial file.
+TEST_F(LocalStoreTest, ReplaceIsAtomic) {
+  LocalStore::Options options;
+  options.sync = false;  // atomicity does not depend on fsync
+  auto store = Open(options);
+  const std::string a(256 << 10, 'a'), b(300 << 10, 'b');
+  const std::string etag_a = Md5Hex(a), etag_b = Md5Hex(b);
+  ASSERT_TRUE(PutSync(*store, "hot", a).ok());
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 60; ++i) EXPECT_TRUE(PutSync(*store, "hot", i % 2 ? a : b).ok());
+    stop = true;
+  });
+  int reads = 0;
+  while (!stop.load() || reads < 10) {
+    Result<GetResult> get = GetSync(*store, "hot");
+    ASSERT_TRUE(get.ok()) << get.status().ToString();
+    bool is_a = get->body == a, is_b = get->body == b;
+    ASSERT_TRUE(is_a || is_b) << "torn read of " << get->body.size() << " bytes";
+    EXPECT_EQ(get->info.etag, is_a ? etag_a : etag_b);
+    EXPECT_EQ(get->info.size, get->body.size());
+    ++reads;
+  }
+  writer.join();
+  EXPECT_EQ(AllPathsUnderRoot(), (std::vector<std::string>{"hot"}));
+}
+
+// Many operations in flight at once on different and shared keys, with
+// deletes pruning directories that puts are creating.
+TEST_F(LocalStoreTest, ParallelPutsGetsAndDeletes) {
+  auto store = Open();
+  constexpr int kThreads = 8, kOps = 30;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOps; ++i) {
+        std::string shared = "shared/dir" + std::to_string(i % 3) + "/k";
+        std::string own = "own/" + std::to_string(t) + "/" + std::to_string(i);
+        std::string body = std::to_string(t) + ":" + std::to_string(i);
+        if (!PutSync(*store, shared, body).ok()) errors++;
+        if (!PutSync(*store, own, body).ok()) errors++;
+        Result<GetResult> got = GetSync(*store, own);
+        if (!got.ok() || got->body != body) errors++;
+        Result<GetResult> s = GetSync(*store, shared);
+        if (!s.ok() && s.status().code() != StatusCode::kNotFound) errors++;
+        if (s.ok() && s->info.etag != Md5Hex(s->body)) errors++;
+        if (i % 4 == 3 && !DeleteSync(*store, shared).ok()) errors++;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  Result<std::vector<ObjectInfo>> own = ListAllSync(*store, "own/");
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->size(), size_t{kThreads * kOps});
+  for (const std::string& p : AllPathsUnderRoot()) EXPECT_EQ(p.find(".freshet-tmp-"), std::string::npos) << p;
+}
+
+// A full queue refuses at once with kUnavailable, inline; the store never
+// blocks its caller.
+TEST_F(LocalStoreTest, FullQueueRefusesWithUnavailable) {
+  LocalStore::Options options;
+  options.io_threads = 1;
+  options.queue_limit = 1;
+  auto store = Open(options);
+  std::promise<void> gate, holding;
+  std::shared_future<void> gate_f = gate.get_future().share();
+  // A callback runs on the store's only I/O thread; holding it there keeps
+  // the queue from draining.
+  store->Head("k", [&, gate_f](Result<ObjectInfo>) {
+    holding.set_value();
+    gate_f.wait();
+  });
+  holding.get_future().wait();
+  std::promise<Status> queued;
+  store->Head("k", [&](Result<ObjectInfo> r) { queued.set_value(r.status()); });  // fills the queue
+  bool refused_inline = false;
+  store->Put(PutRequest{"k", "v", false}, [&](Result<ObjectInfo> r) {
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+    EXPECT_TRUE(r.status().retryable());
+    refused_inline = true;
+  });
+  EXPECT_TRUE(refused_inline);
+  gate.set_value();
+  EXPECT_EQ(queued.get_future().get().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LocalStoreTest, EtagsAreCachedAcrossListings) {
+  auto store = Open();
+  for (int i = 0; i < 20; ++i) WriteFile("ext/f" + std::to_string(i), "external " + std::to_string(i));
+  Result<std::vector<ObjectInfo>> first = ListAllSync(*store, "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 20u);
+  for (const ObjectInfo& o : *first) {
+    EXPECT_EQ(o.etag, Md5Hex("external " + o.key.substr(5))) << o.key;
+  }
+  EXPECT_EQ(store->stats().files_hashed, 20u);
+  Result<std::vector<ObjectInfo>> second = ListAllSync(*store, "");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, *first);
+  ASSERT_TRUE(HeadSync(*store, "ext/f3").ok());
+  EXPECT_EQ(store->stats().files_hashed, 20u);  // nothing re-read
+
+  // Changed behind the store's back (same size; a distinct mtime, as any
+  // later write has): the cache notices.
+  WriteFile("ext/f3", "EXTERNAL 3");
+  struct timespec times[2] = {{0, UTIME_OMIT}, {1234567890, 42}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, dir_.Join("ext/f3").c_str(), times, 0), 0);
+  Result<ObjectInfo> head = HeadSync(*store, "ext/f3");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->etag, Md5Hex("EXTERNAL 3"));
+  EXPECT_EQ(store->stats().files_hashed, 21u);
+
+  // The store's own puts seed the cache, so reading them back hashes nothing.
+  ASSERT_TRUE(PutSync(*store, "own", "mine").ok());
+  ASSERT_TRUE(GetSync(*store, GetRequest{"own", ByteRange{1, 2}}).ok());
+  ASSERT_TRUE(HeadSync(*store, "own").ok());
+  EXPECT_EQ(store->stats().files_hashed, 21u);
+}
+
+// Resuming a listing near the end of a big tree opens only the directories
+// on the way there, and a full page stops the walk.
+TEST_F(LocalStoreTest, ListPrunesDirectories) {
+  for (int d = 0; d < 40; ++d) {
+    char dir[8];
+    std::snprintf(dir, sizeof dir, "d%02d", d);
+    for (int f = 0; f < 10; ++f) WriteFile(std::string(dir) + "/f" + std::to_string(f), "x");
+  }
+  auto store = Open();
+  auto dirs_opened_by = [&](ListRequest req, size_t want_entries) {
+    uint64_t before = store->stats().dirs_opened;
+    Result<ListPage> page = ListPageSync(*store, std::move(req));
+    EXPECT_TRUE(page.ok());
+    EXPECT_EQ(page->objects.size() + page->common_prefixes.size(), want_entries);
+    return store->stats().dirs_opened - before;
+  };
+  ListRequest req;
+  req.start_after = "d38/f5";
+  req.max_keys = 3;
+  EXPECT_EQ(dirs_opened_by(req, 3), 2u);  // root, d38
+  req.max_keys = 10;
+  EXPECT_EQ(dirs_opened_by(req, 10), 3u);  // root, d38, d39
+  req = ListRequest{};
+  req.prefix = "d2";
+  EXPECT_EQ(dirs_opened_by(req, 100), 11u);  // root, d20..d29
+  req.prefix = "d25/f";
+  EXPECT_EQ(dirs_opened_by(req, 10), 2u);
+  req = ListRequest{};
+  req.max_keys = 5;
+  EXPECT_EQ(dirs_opened_by(req, 5), 2u);  // root, d00: the page is full
+  req.delimiter = "/";
+  req.max_keys = 1000;
+  EXPECT_EQ(dirs_opened_by(req, 40), 41u);  // each directory once, to see it is non-empty
+  // A continuation token resumes after a rolled-up prefix without reopening it.
+  req.max_keys = 20;
+  Result<ListPage> page = ListPageSync(*store, req);
+  ASSERT_TRUE(page.ok());
+  req.continuation_token = page->next_continuation_token;
+  EXPECT_EQ(dirs_opened_by(req, 20), 21u);  // root, d20..d39
+}
+
+TEST_F(LocalStoreTest, DestructorCompletesPendingCalls) {
+  std::atomic<int> done{0};
+  {
+    auto store = Open();
+    for (int i = 0; i < 50; ++i) {
+      store->Put(PutRequest{"p/" + std::to_string(i), "x", false}, [&](Result<ObjectInfo> r) {
+        EXPECT_TRUE(r.ok());
+        done++;
+      });
+    }
+  }
+  EXPECT_EQ(done.load(), 50);
+}
+
+TEST_F(LocalStoreTest, SymlinkedDirectoriesAreFollowed) {
+  WriteFile("real/a", "1");
+  fs::create_directory_symlink(dir_.Join("real"), dir_.Join("link"));
+  auto store = Open();
+  Result<std::vector<ObjectInfo>> all = ListAllSync(*store, "");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].key, "link/a");
+  EXPECT_EQ((*all)[1].key, "real/a");
+  EXPECT_EQ(GetSync(*store, "link/a")->body, "1");
+}
+
+}  // namespace
+}  // namespace freshet
