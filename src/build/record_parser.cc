@@ -56,6 +56,20 @@ bool IsBlank(std::string_view line) { return line.find_first_not_of(" \t\r") == 
 
 bool IsKeywordScalar(const Value& v) { return v.IsString() || v.IsNumber(); }
 
+// ASCII is well-formed UTF-8; checking it a word at a time lets the common
+// line skip the byte-by-byte validator.
+bool IsAscii(std::string_view s) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    acc |= w;
+  }
+  for (; i < s.size(); ++i) acc |= static_cast<unsigned char>(s[i]);
+  return (acc & 0x8080808080808080ull) == 0;
+}
+
 }  // namespace
 
 struct RecordParser::Impl {
@@ -64,30 +78,70 @@ struct RecordParser::Impl {
         value_buffer(kValuePoolBytes),
         stack_buffer(kStackPoolBytes),
         value_pool(value_buffer.data(), value_buffer.size()),
-        stack_pool(stack_buffer.data(), stack_buffer.size()) {}
+        stack_pool(stack_buffer.data(), stack_buffer.size()) {
+    // Every top-level name the parser reads, sorted, so one merge pass over
+    // a record's sorted members finds them all.
+    const SchemaOptions& o = schema.options;
+    names = schema.fields;
+    for (const std::string* n : {&o.id_field, &o.version_field, &o.deleted_field, &o.type_field}) names.push_back(*n);
+    for (const LevelOptions& l : schema.levels) {
+      names.push_back(l.parent_field);
+      names.push_back(l.status_field);
+    }
+    std::erase(names, std::string());
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    id_slot = Slot(o.id_field);
+    version_slot = Slot(o.version_field);
+    deleted_slot = Slot(o.deleted_field);
+    type_slot = Slot(o.type_field);
+    for (const LevelOptions& l : schema.levels) {
+      parent_slot.push_back(Slot(l.parent_field));
+      status_slot.push_back(Slot(l.status_field));
+    }
+    for (const std::string& f : schema.fields) field_slot.push_back(Slot(f));
+  }
+
+  int Slot(std::string_view name) const {
+    auto it = std::lower_bound(names.begin(), names.end(), name);
+    return (it == names.end() || *it != name || name.empty()) ? -1 : static_cast<int>(it - names.begin());
+  }
 
   BuildSchema schema;
+  std::vector<std::string> names;  // sorted top-level names of interest
+  int id_slot, version_slot, deleted_slot, type_slot;
+  std::vector<int> parent_slot, status_slot;  // per level
+  std::vector<int> field_slot;                // per catalog field
+
   std::vector<char> value_buffer;
   std::vector<char> stack_buffer;
   Pool value_pool;
   Pool stack_pool;
   std::string insitu;  // the line copied for in-situ parsing (rapidjson writes into it)
   std::string canon;   // canonical JSON of the current line
+  bool verbatim_strings = false;  // the line has no '\\': strings need no escaping
   std::vector<std::vector<const Member*>> members_by_depth;  // sort scratch, reused
   std::vector<ValueSpan> top_spans;                          // parallel to members_by_depth[0]
+  std::vector<int> slot_member;                              // names[k] -> index in members_by_depth[0], or -1
   std::string reason;
 
   // Fills *record from `line` (all but source/line), or sets `reason`.
   bool Parse(std::string_view line, EntityRecord* record);
   bool WriteCanonical(const Value& v, int depth);
+  void WriteString(std::string_view s) {
+    if (verbatim_strings) {
+      canon.push_back('"');
+      canon.append(s);
+      canon.push_back('"');
+    } else {
+      AppendJsonString(&canon, s);
+    }
+  }
   std::vector<const Member*>& SortedMembers(const Value& object, int depth);
-  // Index in members_by_depth[0] of the first top-level member named
-  // `name`, or -1.
-  int FindTop(std::string_view name) const;
-  const Value* TopValue(std::string_view name) const {
-    const int i = name.empty() ? -1 : FindTop(name);
-    if (i < 0) return nullptr;
-    const Value* v = &members_by_depth[0][static_cast<size_t>(i)]->value;
+  // The top-level value for a slot; nullptr when absent or null.
+  const Value* TopValue(int slot) const {
+    if (slot < 0 || slot_member[static_cast<size_t>(slot)] < 0) return nullptr;
+    const Value* v = &members_by_depth[0][static_cast<size_t>(slot_member[static_cast<size_t>(slot)])]->value;
     return v->IsNull() ? nullptr : v;
   }
   bool Fail(std::string_view kind, std::string_view detail = {}) {
@@ -115,7 +169,7 @@ bool RecordParser::Impl::WriteCanonical(const Value& v, int depth) {
     case rapidjson::kNullType: canon.append("null"); return true;
     case rapidjson::kFalseType: canon.append("false"); return true;
     case rapidjson::kTrueType: canon.append("true"); return true;
-    case rapidjson::kStringType: AppendJsonString(&canon, Str(v)); return true;
+    case rapidjson::kStringType: WriteString(Str(v)); return true;
     case rapidjson::kNumberType: {
       char buf[32];
       char* end;
@@ -151,7 +205,7 @@ bool RecordParser::Impl::WriteCanonical(const Value& v, int depth) {
       for (size_t i = 0; i < n; ++i) {
         const Member* m = members_by_depth[static_cast<size_t>(depth)][i];
         if (i > 0) canon.push_back(',');
-        AppendJsonString(&canon, Str(m->name));
+        WriteString(Str(m->name));
         canon.push_back(':');
         if (!WriteCanonical(m->value, depth + 1)) return false;
       }
@@ -162,21 +216,13 @@ bool RecordParser::Impl::WriteCanonical(const Value& v, int depth) {
   return false;
 }
 
-int RecordParser::Impl::FindTop(std::string_view name) const {
-  const auto& top = members_by_depth[0];
-  auto it = std::lower_bound(top.begin(), top.end(), name,
-                             [](const Member* m, std::string_view n) { return Str(m->name) < n; });
-  if (it == top.end() || Str((*it)->name) != name) return -1;
-  return static_cast<int>(it - top.begin());
-}
-
 bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   const SchemaOptions& opt = schema.options;
   if (line.size() > opt.max_record_bytes) {
     return Fail(kReasonLineTooLong,
                 std::to_string(line.size()) + " bytes > " + std::to_string(opt.max_record_bytes));
   }
-  if (!IsValidUtf8(line)) return Fail(kReasonInvalidUtf8);
+  if (!IsAscii(line) && !IsValidUtf8(line)) return Fail(kReasonInvalidUtf8);
   // rapidjson stops at a NUL byte as if the text ended there; JSON text
   // never contains a raw NUL, so it is a syntax error at that column.
   if (const void* nul = std::memchr(line.data(), '\0', line.size())) {
@@ -196,15 +242,24 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   if (!doc.IsObject()) return Fail(kReasonNotObject, TypeName(doc));
 
   // Canonical form of the whole object, remembering where each top-level
-  // value lands.
+  // value lands and which member each name of interest is. A line without a
+  // backslash has no escapes, so no string in it needs any either (raw JSON
+  // strings cannot hold quotes or control characters).
+  verbatim_strings = std::memchr(line.data(), '\\', line.size()) == nullptr;
   canon.clear();
+  canon.reserve(line.size() + 16);
   canon.push_back('{');
   SortedMembers(doc, 0);
   top_spans.resize(members_by_depth[0].size());
+  slot_member.assign(names.size(), -1);
+  size_t k = 0;  // merge cursor into `names`
   for (size_t i = 0; i < members_by_depth[0].size(); ++i) {
     const Member* m = members_by_depth[0][i];
+    const std::string_view name = Str(m->name);
+    while (k < names.size() && std::string_view(names[k]) < name) ++k;
+    if (k < names.size() && names[k] == name && slot_member[k] < 0) slot_member[k] = static_cast<int>(i);
     if (i > 0) canon.push_back(',');
-    AppendJsonString(&canon, Str(m->name));
+    WriteString(name);
     canon.push_back(':');
     const size_t offset = canon.size();
     if (!WriteCanonical(m->value, 1)) {
@@ -225,15 +280,15 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   // The raw line was valid UTF-8, but rapidjson decodes a lone low
   // surrogate escape (\udc00) into ill-formed bytes. Only lines with a \u
   // escape can have that, so only they pay for a second check.
-  if (line.find("\\u") != std::string_view::npos && !IsValidUtf8(canon)) {
+  if (!verbatim_strings && line.find("\\u") != std::string_view::npos && !IsValidUtf8(canon)) {
     return Fail(kReasonInvalidUtf8, "a \\u escape encodes a lone surrogate");
   }
 
-  const Value* id = TopValue(opt.id_field);
+  const Value* id = TopValue(id_slot);
   if (id == nullptr) return Fail(kReasonMissingId);
   if (!id->IsString() || id->GetStringLength() == 0) return Fail(kReasonBadId);
 
-  const Value* version = TopValue(opt.version_field);
+  const Value* version = TopValue(version_slot);
   if (version == nullptr) return Fail(kReasonMissingVersion);
   int64_t version_value = 0;
   if (version->IsInt64()) {
@@ -249,7 +304,7 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   uint16_t level = 0;
   if (!schema.placeable) return Fail(kReasonUnknownType, "the schema has several levels but no type_field");
   if (schema.typed) {
-    const Value* type = TopValue(opt.type_field);
+    const Value* type = TopValue(type_slot);
     if (type == nullptr) return Fail(kReasonUnknownType, "no \"" + opt.type_field + "\" field");
     if (!type->IsString()) return Fail(kReasonUnknownType, std::string(TypeName(*type)));
     const int l = schema.LevelIndex(Str(*type));
@@ -264,7 +319,7 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
 
   bool deleted = false;
   if (!opt.deleted_field.empty()) {
-    if (const Value* d = TopValue(opt.deleted_field)) {
+    if (const Value* d = TopValue(deleted_slot)) {
       if (!d->IsBool()) {
         return Fail(kReasonBadDeleted, opt.deleted_field + " must be a boolean, not " + std::string(TypeName(*d)));
       }
@@ -274,7 +329,7 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
 
   std::string_view parent_id;
   if (level > 0) {
-    const Value* p = TopValue(lv.parent_field);
+    const Value* p = TopValue(parent_slot[level]);
     if (p != nullptr && p->IsString() && p->GetStringLength() > 0) {
       parent_id = Str(*p);
     } else if (!deleted) {
@@ -286,17 +341,17 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
 
   bool active = true;
   if (!lv.status_field.empty()) {
-    const Value* s = TopValue(lv.status_field);
+    const Value* s = TopValue(status_slot[level]);
     active = s != nullptr && s->IsString() &&
              std::find(lv.active_values.begin(), lv.active_values.end(), Str(*s)) != lv.active_values.end();
   }
 
   for (uint32_t f : schema.text_checked[level]) {
-    const Value* v = TopValue(schema.fields[f]);
+    const Value* v = TopValue(field_slot[f]);
     if (v != nullptr && !v->IsString()) return Fail(kReasonTextNotString, schema.fields[f]);
   }
   for (uint32_t f : schema.keyword_checked[level]) {
-    const Value* v = TopValue(schema.fields[f]);
+    const Value* v = TopValue(field_slot[f]);
     if (v == nullptr || IsKeywordScalar(*v)) continue;
     bool ok = v->IsArray();
     if (ok) {
@@ -311,15 +366,14 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   record->version = version_value;
   record->deleted = deleted;
   record->active = active;
-  record->fields_json.assign(canon);
   record->fields.assign(schema.fields.size(), ValueSpan{});
   const auto& kept = schema.kept[level];
   for (size_t f = 0; f < schema.fields.size(); ++f) {
-    if (!kept[f]) continue;
-    const int i = FindTop(schema.fields[f]);
-    if (i < 0 || members_by_depth[0][static_cast<size_t>(i)]->value.IsNull()) continue;
-    record->fields[f] = top_spans[static_cast<size_t>(i)];
+    if (!kept[f] || TopValue(field_slot[f]) == nullptr) continue;
+    record->fields[f] = top_spans[static_cast<size_t>(slot_member[static_cast<size_t>(field_slot[f])])];
   }
+  // Hand the buffer over instead of copying it; canon regrows next line.
+  record->fields_json.swap(canon);
   record->tiebreak = XXH3_64bits(line.data(), line.size());
   return true;
 }
