@@ -45,7 +45,9 @@ std::vector<ObjectInfo> InputObjects(std::vector<ObjectInfo> objects) {
   return objects;
 }
 
-// One listing per time, ascending, objects filtered and sorted. Generic over
+// One listing per time, ascending, objects filtered and sorted; listings
+// left with no input objects dropped (a folder holding only a completion
+// marker is not input: freshet never depends on markers). Generic over
 // PartitionListing / SnapshotListing (same shape).
 template <typename Listing>
 std::vector<Listing> Normalize(const std::vector<Listing>& in) {
@@ -56,7 +58,10 @@ std::vector<Listing> Normalize(const std::vector<Listing>& in) {
   }
   std::vector<Listing> out;
   out.reserve(merged.size());
-  for (auto& [time, objs] : merged) out.push_back(Listing{time, InputObjects(std::move(objs))});
+  for (auto& [time, objs] : merged) {
+    std::vector<ObjectInfo> inputs = InputObjects(std::move(objs));
+    if (!inputs.empty()) out.push_back(Listing{time, std::move(inputs)});
+  }
   return out;
 }
 

@@ -172,8 +172,9 @@ struct PlanDecision {
 
 // REQUIRES: ValidatePlannerConfig(config).ok(); `visible` and `snapshots`
 // cover at least ListingBoundsFor(config, checkpoint). Listings may come in
-// any order; a time listed twice is merged. Deterministic: the same
-// arguments give the same decision, byte for byte.
+// any order; a time listed twice is merged; a listing with no input objects
+// (see IsInputObject: only markers or empty objects) counts as not visible.
+// Deterministic: the same arguments give the same decision, byte for byte.
 PlanDecision Plan(const PlannerConfig& config, const Checkpoint& checkpoint,
                   const std::vector<PartitionListing>& visible, const std::vector<SnapshotListing>& snapshots,
                   TimePoint now);
