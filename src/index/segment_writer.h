@@ -6,7 +6,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "freshet/status.h"
@@ -80,9 +79,8 @@ class SegmentWriter {
     uint32_t terms_count = 0;
     bool tombstone = false;
   };
-  class TermArena;
+  class TermTable;
 
-  uint32_t Intern(std::string_view term);
   Result<std::string> WriteIds(const std::vector<uint32_t>& order);
   Result<std::string> WriteStored(const std::vector<uint32_t>& order);
   Status WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms,
@@ -93,10 +91,8 @@ class SegmentWriter {
   bool finished_ = false;
   std::vector<Doc> docs_;
   std::vector<uint32_t> term_refs_;  // each doc's distinct term ids, sorted
-  std::unique_ptr<TermArena> arena_;
-  std::vector<std::string_view> term_by_id_;  // views into arena_
-  std::vector<uint32_t> doc_freq_;            // by term id
-  std::unordered_map<std::string_view, uint32_t> term_ids_;
+  std::unique_ptr<TermTable> terms_;  // term <-> dense id
+  std::vector<uint32_t> doc_freq_;    // by term id
 };
 
 }  // namespace freshet
