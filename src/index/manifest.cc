@@ -117,16 +117,21 @@ std::string ManifestToJson(const Manifest& m) {
   Str(w, "target", m.target);
   Str(w, "watermark", m.watermark);
   StrArray(w, "skipped", m.skipped);
-  w.Key("inputs");
-  w.StartArray();
-  for (const auto& in : m.inputs) {
-    w.StartObject();
-    Str(w, "key", in.key);
-    U64(w, "size", in.size);
-    Str(w, "etag", in.etag);
-    w.EndObject();
+  for (const auto& [name, list] : {std::pair<const char*, const std::vector<ManifestInput>*>{"inputs", &m.inputs},
+                                    {"base_inputs", &m.base_inputs}}) {
+    w.Key(name);
+    w.StartArray();
+    for (const auto& in : *list) {
+      w.StartObject();
+      Str(w, "key", in.key);
+      U64(w, "size", in.size);
+      Str(w, "etag", in.etag);
+      w.EndObject();
+    }
+    w.EndArray();
   }
-  w.EndArray();
+  StrArray(w, "text_fields", m.text_fields);
+  StrArray(w, "keyword_fields", m.keyword_fields);
   w.Key("counts");
   w.StartObject();
   U64(w, "records", m.counts.records);
@@ -193,18 +198,21 @@ Result<Manifest> ParseManifest(std::string_view json) {
   for (size_t i = 0; i < m.skipped.size(); ++i) {
     FRESHET_RETURN_IF_ERROR(CheckTime("skipped[" + std::to_string(i) + "]", m.skipped[i], false));
   }
-  {
-    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* arr, GetArray(d, "inputs"));
+  for (const auto& [name, list] : {std::pair<const char*, std::vector<ManifestInput>*>{"inputs", &m.inputs},
+                                    {"base_inputs", &m.base_inputs}}) {
+    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* arr, GetArray(d, name));
     for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
-      const std::string path = "inputs[" + std::to_string(i) + "]";
+      const std::string path = std::string(name) + "[" + std::to_string(i) + "]";
       FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* e, GetObject((*arr)[i], path));
       ManifestInput in;
       FRESHET_RETURN_IF_ERROR(GetString(*e, path, "key", &in.key));
       FRESHET_RETURN_IF_ERROR(GetU64(*e, path, "size", &in.size));
       FRESHET_RETURN_IF_ERROR(GetString(*e, path, "etag", &in.etag));
-      m.inputs.push_back(std::move(in));
+      list->push_back(std::move(in));
     }
   }
+  FRESHET_RETURN_IF_ERROR(GetStringArray(d, "text_fields", &m.text_fields));
+  FRESHET_RETURN_IF_ERROR(GetStringArray(d, "keyword_fields", &m.keyword_fields));
   {
     FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* v, Member(d, "", "counts"));
     FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* c, GetObject(*v, "counts"));

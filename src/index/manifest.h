@@ -58,6 +58,13 @@ struct Manifest {
   std::string watermark;     // the watermark this generation commits
   std::vector<std::string> skipped;  // partition times skipped (freshness-first debt)
   std::vector<ManifestInput> inputs;
+  // A delta's base snapshot objects, which it joined against for fan-out
+  // (so `verify` can rebuild it); empty for a full.
+  std::vector<ManifestInput> base_inputs;
+  // The schema's analysed fields, so readers know which terms are text
+  // tokens and which exact keywords without the daemon's config.
+  std::vector<std::string> text_fields;
+  std::vector<std::string> keyword_fields;
   ManifestCounts counts;
   std::vector<ManifestFile> files;
   std::string quarantine;    // the quarantine object's name (list it in `files` too), or ""

@@ -25,6 +25,9 @@ Manifest Sample() {
   m.skipped = {"2026-11-22T13:55:00Z", "2026-11-22T14:00:00Z"};
   m.inputs = {{"updates/2026/11/22/14/05/part-0.json", 1234, "\"abc\""},
               {"updates/2026/11/22/14/05/part-1.json.lz4", 99, "\"def-2\""}};
+  m.base_inputs = {{"snapshot/2026-11-22T12/part-0.json.lz4", 4096, "\"s0\""}};
+  m.text_fields = {"title", "description"};
+  m.keyword_fields = {"campaign_id", "country"};
   m.counts = {100, 2, 90, 8, 500, 4000, 1333, 777};
   m.files = {{"ids", 100, "0123456789abcdef"}, {"quarantine.ndjson", 50, "fedcba9876543210"}};
   m.quarantine = "quarantine.ndjson";
@@ -71,6 +74,9 @@ TEST(ManifestTest, FixedLayout) {
   "watermark": "",
   "skipped": [],
   "inputs": [],
+  "base_inputs": [],
+  "text_fields": [],
+  "keyword_fields": [],
   "counts": {
     "records": 0,
     "bad_records": 0,
@@ -115,7 +121,8 @@ void ExpectError(const std::string& json, const std::string& mention) {
 TEST(ManifestTest, EveryTopLevelKeyIsRequired) {
   for (const char* key : {"format_version", "kind", "generation", "schema_hash", "base", "snapshot",
                           "window_start", "window_end", "target", "watermark", "skipped", "inputs",
-                          "counts", "files", "quarantine", "warnings"}) {
+                          "base_inputs", "text_fields", "keyword_fields", "counts", "files",
+                          "quarantine", "warnings"}) {
     ExpectError(Edit([&](rapidjson::Document& d) { d.RemoveMember(key); }), std::string(key) + ": missing");
   }
 }
@@ -134,6 +141,9 @@ TEST(ManifestTest, NestedErrorsNameThePath) {
   ExpectError(Edit([](rapidjson::Document& d) { d["format_version"].SetInt(2); }), "format_version");
   ExpectError(Edit([](rapidjson::Document& d) { d["warnings"].SetObject(); }), "warnings");
   ExpectError(Edit([](rapidjson::Document& d) { d["inputs"][0].SetInt(3); }), "inputs[0]");
+  ExpectError(Edit([](rapidjson::Document& d) { d["base_inputs"][0]["size"].SetDouble(1.5); }),
+              "base_inputs[0].size");
+  ExpectError(Edit([](rapidjson::Document& d) { d["text_fields"][1].SetInt(3); }), "text_fields[1]");
 }
 
 TEST(ManifestTest, UnknownKeysAreIgnored) {
