@@ -15,20 +15,24 @@ constexpr uint64_t kMaxPayload = UINT32_MAX;
 // corrupt, and rejecting it bounds the allocation below.
 constexpr uint64_t kMaxLz4Ratio = 256;
 constexpr uint64_t kVerifyChunk = 1 << 20;
+constexpr uint64_t kOpenTailBytes = 64 * 1024;
 
 
 std::string Where(const BlockHandle& h) {
   return "block [" + std::to_string(h.offset) + ", +" + std::to_string(h.size) + ")";
 }
 
-// Reads a block that must lie inside [lo, hi).
-Result<std::string> ReadBlockIn(const OpenedFile& file, BlockHandle handle, uint64_t lo, uint64_t hi) {
-  if (handle.offset < lo || handle.offset > hi || handle.size > hi - handle.offset ||
-      handle.size < kBlockOverhead) {
-    return Corrupt(file, Where(handle) + " outside the data area");
+bool InRange(BlockHandle handle, uint64_t lo, uint64_t hi) {
+  return handle.offset >= lo && handle.offset <= hi && handle.size <= hi - handle.offset &&
+         handle.size >= kBlockOverhead;
+}
+
+// Checks the stored bytes `raw` of the block at `handle` and returns its
+// payload, decompressed.
+Result<std::string> DecodeBlock(const OpenedFile& file, BlockHandle handle, std::string raw) {
+  if (raw.size() != handle.size || raw.size() < kBlockOverhead) {
+    return Corrupt(file, Where(handle) + ": short read");
   }
-  FRESHET_ASSIGN_OR_RETURN(std::string raw, file.source->Read(handle.offset, handle.size));
-  if (raw.size() != handle.size) return Corrupt(file, Where(handle) + ": short read");
   const uint8_t type = static_cast<uint8_t>(raw[0]);
   const uint64_t len = DecodeFixed32(raw.data() + 1);
   if (len != handle.size - kBlockOverhead) return Corrupt(file, Where(handle) + ": length mismatch");
@@ -58,6 +62,13 @@ Result<std::string> ReadBlockIn(const OpenedFile& file, BlockHandle handle, uint
     }
   }
   return Corrupt(file, Where(handle) + ": unknown block type " + std::to_string(type));
+}
+
+// Reads a block that must lie inside [lo, hi).
+Result<std::string> ReadBlockIn(const OpenedFile& file, BlockHandle handle, uint64_t lo, uint64_t hi) {
+  if (!InRange(handle, lo, hi)) return Corrupt(file, Where(handle) + " outside the data area");
+  FRESHET_ASSIGN_OR_RETURN(std::string raw, file.source->Read(handle.offset, handle.size));
+  return DecodeBlock(file, handle, std::move(raw));
 }
 
 }  // namespace
@@ -144,8 +155,20 @@ Result<OpenedFile> OpenSegmentFile(FileKind kind, std::unique_ptr<RandomAccessSo
   if (f.size < kSegmentHeaderSize + kBlockOverhead + kSegmentFooterSize) {
     return Corrupt(f, "truncated: " + std::to_string(f.size) + " bytes");
   }
-  FRESHET_ASSIGN_OR_RETURN(std::string header, f.source->Read(0, kSegmentHeaderSize));
-  if (header.size() != kSegmentHeaderSize) return Corrupt(f, "short read of header");
+  // One read of the file's tail usually brings the footer and the index
+  // block together (a small file is read whole); sources may be remote, where
+  // every read is a request.
+  const uint64_t tail_len = std::min(f.size, kOpenTailBytes);
+  const uint64_t tail_at = f.size - tail_len;
+  FRESHET_ASSIGN_OR_RETURN(std::string tail, f.source->Read(tail_at, tail_len));
+  if (tail.size() != tail_len) return Corrupt(f, "short read of footer");
+  std::string header;
+  if (tail_at == 0) {
+    header = tail.substr(0, kSegmentHeaderSize);
+  } else {
+    FRESHET_ASSIGN_OR_RETURN(header, f.source->Read(0, kSegmentHeaderSize));
+    if (header.size() != kSegmentHeaderSize) return Corrupt(f, "short read of header");
+  }
   if (std::string_view(header).substr(0, 8) != kSegmentHeaderMagic) return Corrupt(f, "bad magic");
   const uint32_t version = DecodeFixed32(header.data() + 8);
   if (version != kSegmentFormatVersion) {
@@ -157,9 +180,8 @@ Result<OpenedFile> OpenSegmentFile(FileKind kind, std::unique_ptr<RandomAccessSo
   }
 
   const uint64_t footer_at = f.size - kSegmentFooterSize;
-  FRESHET_ASSIGN_OR_RETURN(std::string footer, f.source->Read(footer_at, kSegmentFooterSize));
-  if (footer.size() != kSegmentFooterSize) return Corrupt(f, "short read of footer");
-  if (std::string_view(footer).substr(56) != kSegmentFooterMagic) return Corrupt(f, "bad footer magic");
+  const std::string_view footer = std::string_view(tail).substr(tail_len - kSegmentFooterSize);
+  if (footer.substr(56) != kSegmentFooterMagic) return Corrupt(f, "bad footer magic");
   if (Xxh64(std::string_view(footer.data(), 48)) != DecodeFixed64(footer.data() + 48)) {
     return Corrupt(f, "footer checksum mismatch");
   }
@@ -170,14 +192,19 @@ Result<OpenedFile> OpenSegmentFile(FileKind kind, std::unique_ptr<RandomAccessSo
   f.footer.file_checksum = DecodeFixed64(footer.data() + 40);
   // The index block is the last block before the footer.
   if (f.footer.index.offset < kSegmentHeaderSize || f.footer.index.offset > footer_at ||
-      f.footer.index.end() != footer_at) {
+      f.footer.index.end() != footer_at || f.footer.index.size < kBlockOverhead) {
     return Corrupt(f, "index block handle out of range");
   }
   // Every data block is at least kBlockOverhead bytes.
   if (f.footer.num_blocks > (f.footer.index.offset - kSegmentHeaderSize) / kBlockOverhead) {
     return Corrupt(f, "block count exceeds file size");
   }
-  FRESHET_ASSIGN_OR_RETURN(f.index_payload, ReadBlockIn(f, f.footer.index, kSegmentHeaderSize, footer_at));
+  if (f.footer.index.offset >= tail_at) {
+    std::string raw = tail.substr(f.footer.index.offset - tail_at, f.footer.index.size);
+    FRESHET_ASSIGN_OR_RETURN(f.index_payload, DecodeBlock(f, f.footer.index, std::move(raw)));
+  } else {
+    FRESHET_ASSIGN_OR_RETURN(f.index_payload, ReadBlockIn(f, f.footer.index, kSegmentHeaderSize, footer_at));
+  }
   return f;
 }
 

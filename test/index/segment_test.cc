@@ -307,6 +307,46 @@ TEST(SegmentTest, DeterministicAcrossAddOrder) {
   }
 }
 
+// Counts reads so tests can pin how many requests a remote source would see.
+class CountingSource final : public RandomAccessSource {
+ public:
+  CountingSource(std::string bytes, std::atomic<int>* reads) : inner_(StringSource(std::move(bytes))), reads_(reads) {}
+  uint64_t size() const override { return inner_->size(); }
+  Result<std::string> Read(uint64_t offset, uint64_t length) const override {
+    ++*reads_;
+    return inner_->Read(offset, length);
+  }
+
+ private:
+  std::unique_ptr<RandomAccessSource> inner_;
+  std::atomic<int>* reads_;
+};
+
+TEST(SegmentTest, OpenReadsFewBlocks) {
+  std::atomic<int> reads{0};
+  auto open = [&](const FileMap& files) {
+    return SegmentReader::Open([&](const std::string& name) -> Result<std::unique_ptr<RandomAccessSource>> {
+      return std::unique_ptr<RandomAccessSource>(new CountingSource(files.at(name), &reads));
+    });
+  };
+  // Small files are read whole, once.
+  auto small = Build({Doc("a", {MakeTerm("f", "x")}, "{}")});
+  ASSERT_TRUE(small.ok());
+  ASSERT_TRUE(open(*small).ok());
+  EXPECT_EQ(reads.load(), 4);
+  // Large files: header + tail (+ the index block when it exceeds the tail).
+  Model m = RandomModel(13, 20000, 0.05);
+  auto big = Build(m.added);
+  ASSERT_TRUE(big.ok());
+  reads = 0;
+  auto r = open(*big);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LE(reads.load(), 12);
+  reads = 0;
+  ASSERT_TRUE((*r)->Postings(MakeTerm("all", "yes")).ok());
+  EXPECT_EQ(reads.load(), 2);  // one terms block, one postings block
+}
+
 TEST(SegmentTest, ConcurrentReaders) {
   Model m = RandomModel(5, 2000, 0.1);
   auto files = Build(m.added);
