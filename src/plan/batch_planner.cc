@@ -221,6 +221,12 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
   for (const SnapshotListing& s : snapshots) {
     if (cp.base_snapshot && s.time == *cp.base_snapshot) base_listing = &s;
     TimePoint at = s.time + config.snapshot_grace;
+    if (cp.base_snapshot && s.time < *cp.base_snapshot) {
+      // Never rebuild from a snapshot older than the base: the Lister does
+      // not list partitions that far back (ListingBoundsFor), and the base
+      // would move backwards for nothing.
+      continue;
+    }
     if (at <= now) {
       newest_snapshot = &s;
     } else if (!cp.base_snapshot || s.time > *cp.base_snapshot) {
@@ -257,11 +263,12 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
     }
   } else if (cp.base_snapshot && !base_listing) {
     // The Builder needs the base snapshot's objects for fan-out, and there
-    // is nothing to rebuild the full from: building would be wrong.
+    // is no newer eligible snapshot to rebuild the full from: building
+    // would be wrong, so wait (loudly) for one.
     IdleDecision idle;
     idle.blocked = true;
     idle.reason = "blocked: base snapshot " + FormatRfc3339(*cp.base_snapshot) +
-                  " is no longer listed and no eligible snapshot is left to rebuild the full from" +
+                  " is no longer listed and no newer eligible snapshot exists to rebuild the full from" +
                   JoinPendingSummary(pending, pending_snapshots);
     idle.warnings.push_back(idle.reason);
     idle.pending = std::move(pending);
@@ -305,6 +312,8 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
     plan.target = latest ? after.back()->time : after.front()->time;
     if (latest) {
       for (size_t i = 0; i + 1 < after.size(); ++i) plan.skipped.push_back(after[i]->time);
+    } else {
+      plan.backlog = after.size() - 1;
     }
   } else {
     plan.target = watermark;  // a full batch with nothing new: the delta re-covers the window
@@ -348,7 +357,8 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
                            : "there is no snapshot yet, so the delta reads every visible partition";
     warnings.push_back("WINDOW TOO WIDE: the delta window " + FormatRfc3339(plan.window_start) + " .. " +
                        FormatRfc3339(plan.window_end) + " spans " + FormatDuration(width) + ", more than max_window " +
-                       FormatDuration(config.max_window) + "; building it complete anyway because " + why);
+                       FormatDuration(config.max_window) + ": " + why +
+                       ". Building it complete anyway; a truncated delta would be wrong.");
   }
 
   plan.delta_generation = DeltaGenerationId(plan);

@@ -11,7 +11,8 @@
 // - A partition is *eligible* when time + interval + grace <= now; a
 //   snapshot when time + snapshot_grace <= now. Visible but not yet
 //   eligible inputs are reported as pending, with the time they will be.
-// - Full build: due when there is an eligible snapshot and
+// - Full build: due when there is an eligible snapshot (no older than the
+//   base; the base never moves backwards either) and
 //     * there is no base yet, or
 //     * the base snapshot is no longer listed (its objects are needed), or
 //     * the salt differs from the one the live full was built with, or
@@ -125,6 +126,7 @@ struct BuildPlan {
   TimePoint window_end;    // = target + interval; start == end when empty
   std::vector<TimePoint> window_partitions;  // ascending; visible ones only (gaps stay gaps)
   std::vector<TimePoint> skipped;            // eligible, after the old watermark, jumped over
+  size_t backlog = 0;  // eligible partitions after the target left for later batches (sequential)
   std::vector<ObjectInfo> window_objects;    // every input object of the window, ascending by key
 
   // The base: for kFullAndDelta the snapshot the new full is built from;
@@ -150,9 +152,10 @@ struct IdleDecision {
   // e.g. "no eligible partition newer than watermark 2026-11-22T14:05:00Z;
   // 1 pending: 2026-11-22T14:10:00Z not eligible until ..."
   std::string reason;
-  // True when the planner cannot make progress without outside help (the
-  // base snapshot vanished and no snapshot is left to rebuild from). The
-  // actor should report this as unhealthy rather than as a quiet source.
+  // True when the planner cannot make progress until something outside it
+  // changes: the base snapshot vanished and no newer eligible snapshot
+  // exists to rebuild from. The actor should report this as unhealthy
+  // rather than as a quiet source.
   bool blocked = false;
   std::vector<PendingInput> pending;
   std::vector<PendingInput> pending_snapshots;

@@ -195,6 +195,7 @@ struct TargetCase {
   TimePoint now;
   TimePoint target;
   std::vector<TimePoint> skipped;
+  size_t backlog = 0;
 };
 
 TEST(BatchPlannerTest, LatestVersusSequential) {
@@ -202,17 +203,17 @@ TEST(BatchPlannerTest, LatestVersusSequential) {
       {"latest jumps, records skipped", PlanPolicy::kLatest, At("14:00"), Parts({"14:00", "14:05", "14:10", "14:15"}),
        At("14:22"), At("14:15"), Times({"14:05", "14:10"})},
       {"sequential takes the oldest", PlanPolicy::kSequential, At("14:00"),
-       Parts({"14:00", "14:05", "14:10", "14:15"}), At("14:22"), At("14:05"), {}},
+       Parts({"14:00", "14:05", "14:10", "14:15"}), At("14:22"), At("14:05"), {}, 2},
       {"latest ignores the pending one", PlanPolicy::kLatest, At("14:00"), Parts({"14:05", "14:10", "14:15"}),
        At("14:21"), At("14:10"), Times({"14:05"})},
       {"latest with gaps skips only what exists", PlanPolicy::kLatest, At("14:00"), Parts({"14:05", "14:20"}),
        At("14:30"), At("14:20"), Times({"14:05"})},
       {"sequential with gaps takes the next that exists", PlanPolicy::kSequential, At("14:00"),
-       Parts({"14:20", "14:25"}), At("14:40"), At("14:20"), {}},
+       Parts({"14:20", "14:25"}), At("14:40"), At("14:20"), {}, 1},
       {"latest with no watermark", PlanPolicy::kLatest, std::nullopt, Parts({"13:55", "14:00", "14:05"}),
        At("14:30"), At("14:05"), Times({"13:55", "14:00"})},
       {"sequential with no watermark", PlanPolicy::kSequential, std::nullopt, Parts({"13:55", "14:00"}),
-       At("14:30"), At("13:55"), {}},
+       At("14:30"), At("13:55"), {}, 1},
       {"unsorted, duplicated listing", PlanPolicy::kLatest, At("14:00"),
        Parts({"14:15", "14:05", "14:10", "14:05"}), At("14:30"), At("14:15"), Times({"14:05", "14:10"})},
   };
@@ -223,6 +224,7 @@ TEST(BatchPlannerTest, LatestVersusSequential) {
     EXPECT_EQ(plan.kind, BatchKind::kDelta);
     EXPECT_EQ(plan.target, c.target);
     EXPECT_EQ(plan.skipped, c.skipped);
+    EXPECT_EQ(plan.backlog, c.backlog);
     EXPECT_EQ(plan.batch_id, 7u);
     EXPECT_EQ(plan.previous_watermark, c.watermark);
   }
@@ -426,11 +428,13 @@ TEST(BatchPlannerTest, VanishedBaseSnapshot) {
   ASSERT_EQ(plan.warnings.size(), 1u);
   EXPECT_THAT(plan.warnings[0], HasSubstr("base snapshot 2026-11-22T12:00:00Z is no longer listed"));
 
-  // None left: blocked, not a silently wrong delta.
-  const IdleDecision& idle =
-      MustIdle(Plan(Config(), Committed(At("14:00")), Parts({"14:00", "14:05"}), {}, At("14:30")));
-  EXPECT_TRUE(idle.blocked);
-  EXPECT_THAT(idle.reason, StartsWith("blocked: base snapshot 2026-11-22T12:00:00Z is no longer listed"));
+  // None newer: blocked, not a silently wrong delta (nor a base moved backwards).
+  for (const auto& snaps : {std::vector<SnapshotListing>{}, std::vector<SnapshotListing>{Snap(At("11:00"))}}) {
+    const IdleDecision& idle =
+        MustIdle(Plan(Config(), Committed(At("14:00")), Parts({"14:00", "14:05"}), snaps, At("14:30")));
+    EXPECT_TRUE(idle.blocked);
+    EXPECT_THAT(idle.reason, StartsWith("blocked: base snapshot 2026-11-22T12:00:00Z is no longer listed"));
+  }
 }
 
 // --- generation ids --------------------------------------------------------------
