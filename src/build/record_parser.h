@@ -28,7 +28,9 @@
 //      present, not null and not a string            "text field not a string: <name>"
 //  13. a keyword field present, not null and not a
 //      string, number or array of strings/numbers   "keyword field not a string, ...: <name>"
-// JSON null counts as absent throughout. A deleted record needs no parent:
+// JSON null counts as absent throughout. A key repeated in one object: the
+// first occurrence is the one read; fields_json keeps every occurrence, in
+// input order among equal keys. A deleted record needs no parent:
 // minimal tombstones ({"id","type","version","deleted":true}) are normal.
 // Status: a level's status_field must be a string in active_values for
 // `active`; absent or any other value is inactive. No status field: active.
