@@ -454,7 +454,13 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
     }
     temp_exists = false;
   }
-  if (options_.sync) FRESHET_RETURN_IF_ERROR(SyncDir(dir_path).WithContext("put '" + req.key + "'"));
+  if (options_.sync) {
+    Status st = SyncDir(dir_path);
+    // kNotFound: a concurrent Delete already removed the new object and its
+    // then-empty directory. The Put took effect and a later Delete won; that
+    // is success, not an error.
+    if (!st.ok() && st.code() != StatusCode::kNotFound) return st.WithContext("put '" + req.key + "'");
+  }
 
   // Seed the ETag cache with the identity the file has now (rename and
   // link change ctime), taken from our descriptor so a racing Put of the

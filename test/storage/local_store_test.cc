@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "base/md5.h"
@@ -155,26 +156,37 @@ TEST_F(LocalStoreTest, ParallelPutsGetsAndDeletes) {
   auto store = Open();
   constexpr int kThreads = 8, kOps = 30;
   std::vector<std::thread> threads;
-  std::atomic<int> errors{0};
+  std::mutex mu;
+  std::vector<std::string> errors;  // guarded by mu
+  auto check = [&](bool ok, const std::string& what, const Status& st) {
+    if (ok) return;
+    std::lock_guard<std::mutex> lock(mu);
+    errors.push_back(what + ": " + st.ToString());
+  };
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kOps; ++i) {
         std::string shared = "shared/dir" + std::to_string(i % 3) + "/k";
         std::string own = "own/" + std::to_string(t) + "/" + std::to_string(i);
         std::string body = std::to_string(t) + ":" + std::to_string(i);
-        if (!PutSync(*store, shared, body).ok()) errors++;
-        if (!PutSync(*store, own, body).ok()) errors++;
+        Result<ObjectInfo> put = PutSync(*store, shared, body);
+        check(put.ok(), "put " + shared, put.status());
+        put = PutSync(*store, own, body);
+        check(put.ok(), "put " + own, put.status());
         Result<GetResult> got = GetSync(*store, own);
-        if (!got.ok() || got->body != body) errors++;
+        check(got.ok() && got->body == body, "get " + own, got.status());
         Result<GetResult> s = GetSync(*store, shared);
-        if (!s.ok() && s.status().code() != StatusCode::kNotFound) errors++;
-        if (s.ok() && s->info.etag != Md5Hex(s->body)) errors++;
-        if (i % 4 == 3 && !DeleteSync(*store, shared).ok()) errors++;
+        check(s.ok() || s.status().code() == StatusCode::kNotFound, "get " + shared, s.status());
+        check(!s.ok() || s->info.etag == Md5Hex(s->body), "etag of " + shared, s.status());
+        if (i % 4 == 3) {
+          Status del = DeleteSync(*store, shared);
+          check(del.ok(), "delete " + shared, del);
+        }
       }
     });
   }
   for (std::thread& t : threads) t.join();
-  EXPECT_EQ(errors.load(), 0);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
   Result<std::vector<ObjectInfo>> own = ListAllSync(*store, "own/");
   ASSERT_TRUE(own.ok());
   EXPECT_EQ(own->size(), size_t{kThreads * kOps});
