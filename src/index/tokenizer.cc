@@ -92,8 +92,6 @@ struct FreeDeleter {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == s.size(); }
-
 Result<std::vector<std::string>> Tokenize(std::string_view utf8) {
   bool ascii = true;
   for (char c : utf8) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/utf8.h"
 #include "freshet/status.h"
 
 namespace freshet {
@@ -17,7 +18,5 @@ namespace freshet {
 // REQUIRES: nothing; invalid UTF-8 yields kInvalidArgument naming the byte offset.
 Result<std::vector<std::string>> Tokenize(std::string_view utf8);
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace freshet

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "base/utf8.h"
 #include "freshet/status.h"
 
 namespace freshet {
@@ -23,8 +24,5 @@ inline constexpr std::string_view kReservedSegmentPrefix = ".freshet-tmp-";
 // characters. Otherwise kInvalidArgument naming the key and the problem.
 Status ValidateObjectKey(std::string_view key);
 
-// True if `s` is well-formed UTF-8 (no overlongs, surrogates or code
-// points above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace freshet
