@@ -1,0 +1,158 @@
+// The whole pipeline in-process: six actors on one io_context over
+// in-memory stores, time driven by a ManualClock. (The real binary, real
+// files and kill -9 are covered by test/e2e.)
+#include "actors/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "gen/generator.h"
+#include "plan/checkpoint.h"
+#include "sink/sink_layout.h"
+#include "storage/blocking_store.h"
+#include "storage/memory_store.h"
+
+namespace freshet {
+namespace {
+
+using std::chrono::minutes;
+const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);  // a 5-minute boundary
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    gen_.seed = 7;
+    gen_.start = kT0;
+    gen_.partitions = 0;
+    gen_.campaigns = 6;
+    gen_.ad_groups_per_campaign = 3;
+    gen_.ads_per_ad_group = 4;
+    gen_.updates_per_partition = 40;
+    gen_.objects_per_partition = 2;
+    gen_.bad_line_share = 0.005;
+    auto state = GenState::Create(gen_);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    state_ = std::make_unique<GenState>(std::move(state).value());
+    auto src = MemoryStore::OpenNamed(name_ + "-source");
+    ASSERT_TRUE(WriteSnapshot(gen_, *state_, kT0, *src).ok());
+    options_.schema = DefaultAdsSchema();
+    options_.pipeline.trigger = TriggerMode::kAvailableNow;
+    options_.pipeline.grace = minutes(2);
+    options_.pipeline.compute_threads = 2;
+    options_.pipeline.max_bad_ratio = 0.05;
+    options_.watchdog.heartbeat_interval = std::chrono::milliseconds(50);
+  }
+  void TearDown() override {
+    MemoryStore::DropNamed(name_ + "-source");
+    MemoryStore::DropNamed(name_ + "-sink");
+  }
+
+  void WritePartitions(int from, int count) {
+    auto src = MemoryStore::OpenNamed(name_ + "-source");
+    for (int i = from; i < from + count; ++i) {
+      ASSERT_TRUE(GeneratePartition(gen_, *state_, kT0 + i * minutes(5), *src).ok());
+    }
+  }
+
+  int RunAt(TimePoint now) {
+    clock_.Set(now);
+    Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
+    int code = p.Run();
+    batches_ = p.RecentBatches();
+    return code;
+  }
+
+  std::optional<CurrentPointer> Current() {
+    auto sink = MemoryStore::OpenNamed(name_ + "-sink");
+    auto got = GetSync(*sink, std::string(kCurrentKey));
+    if (!got.ok()) return std::nullopt;
+    auto cur = DecodeCurrent(got->body);
+    EXPECT_TRUE(cur.ok()) << cur.status().ToString();
+    return *cur;
+  }
+
+  std::string name_;
+  GenOptions gen_;
+  std::unique_ptr<GenState> state_;
+  Options options_;
+  ManualClock clock_;
+  std::vector<BatchProgress> batches_;
+};
+
+TEST_F(PipelineTest, AvailableNowBuildsFullAndDeltaThenResumesAfterRestart) {
+  WritePartitions(0, 6);  // 00:00 .. 00:25
+  ASSERT_EQ(RunAt(kT0 + minutes(40)), kExitOk);
+  auto cur = Current();
+  ASSERT_TRUE(cur.has_value());
+  EXPECT_EQ(cur->watermark, kT0 + minutes(25));
+  EXPECT_FALSE(cur->full.empty());
+  ASSERT_EQ(batches_.size(), 1u);
+  EXPECT_EQ(batches_[0].outcome, BatchOutcome::kCommitted);
+  EXPECT_EQ(batches_[0].kind, "full_and_delta");
+  EXPECT_EQ(batches_[0].skipped, 5u);  // latest: jumped over 00:00 .. 00:20
+  EXPECT_GT(batches_[0].docs + batches_[0].tombstones, 0u);
+  std::string full = cur->full;
+
+  // A restart with two new partitions: a delta on the same full.
+  WritePartitions(6, 2);  // 00:30, 00:35
+  ASSERT_EQ(RunAt(kT0 + minutes(50)), kExitOk);
+  cur = Current();
+  EXPECT_EQ(cur->watermark, kT0 + minutes(35));
+  EXPECT_EQ(cur->full, full);
+  EXPECT_EQ(cur->checkpoint.next_batch_id, 3u);
+  ASSERT_EQ(batches_.size(), 1u);
+  EXPECT_EQ(batches_[0].kind, "delta");
+
+  // Nothing new: no batch, CURRENT untouched.
+  std::string before = EncodeCurrent(*cur);
+  ASSERT_EQ(RunAt(kT0 + minutes(55)), kExitOk);
+  EXPECT_TRUE(batches_.empty());
+  EXPECT_EQ(EncodeCurrent(*Current()), before);
+}
+
+TEST_F(PipelineTest, PartitionsInsideTheGraceWaitAndAreNotBuilt) {
+  WritePartitions(0, 3);  // 00:00, 00:05, 00:10
+  // At 00:16 only 00:00 (end 00:05 + 2m) and 00:05 (end 00:10 + 2m) are eligible.
+  ASSERT_EQ(RunAt(kT0 + minutes(16)), kExitOk);
+  EXPECT_EQ(Current()->watermark, kT0 + minutes(5));
+  ASSERT_EQ(RunAt(kT0 + minutes(17)), kExitOk);  // 00:10 ends 00:15, eligible at 00:17
+  EXPECT_EQ(Current()->watermark, kT0 + minutes(10));
+}
+
+TEST_F(PipelineTest, SequentialBuildsEveryPartitionInOrder) {
+  options_.pipeline.policy = PlanPolicy::kSequential;
+  WritePartitions(0, 4);
+  ASSERT_EQ(RunAt(kT0 + minutes(60)), kExitOk);
+  ASSERT_EQ(batches_.size(), 4u);
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    EXPECT_EQ(batches_[i].batch_id, i + 1);
+    EXPECT_EQ(batches_[i].target, FormatRfc3339(kT0 + static_cast<int>(i) * minutes(5)));
+    EXPECT_EQ(batches_[i].skipped, 0u);
+  }
+  EXPECT_EQ(Current()->watermark, kT0 + minutes(15));
+}
+
+TEST_F(PipelineTest, TooManyBadRecordsFailsTheBatchAndCommitsNothing) {
+  options_.pipeline.max_bad_ratio = 0.0;
+  gen_.bad_line_share = 0.2;
+  WritePartitions(0, 2);
+  EXPECT_EQ(RunAt(kT0 + minutes(40)), kExitBatchFailed);
+  EXPECT_FALSE(Current().has_value());
+  ASSERT_EQ(batches_.size(), 1u);
+  EXPECT_EQ(batches_[0].outcome, BatchOutcome::kFailed);
+  EXPECT_NE(batches_[0].message.find("FailedPrecondition"), std::string::npos) << batches_[0].message;
+}
+
+TEST_F(PipelineTest, SameInputsGiveTheSameGenerationsInAnotherSink) {
+  WritePartitions(0, 3);
+  ASSERT_EQ(RunAt(kT0 + minutes(40)), kExitOk);
+  auto first = Current();
+  MemoryStore::DropNamed(name_ + "-sink");
+  ASSERT_EQ(RunAt(kT0 + minutes(45)), kExitOk);
+  auto second = Current();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(EncodeCurrent(*first), EncodeCurrent(*second));
+}
+
+}  // namespace
+}  // namespace freshet
