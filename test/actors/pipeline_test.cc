@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include "gen/generator.h"
 #include "plan/checkpoint.h"
 #include "sink/sink_layout.h"
@@ -152,6 +155,35 @@ TEST_F(PipelineTest, SameInputsGiveTheSameGenerationsInAnotherSink) {
   auto second = Current();
   ASSERT_TRUE(first && second);
   EXPECT_EQ(EncodeCurrent(*first), EncodeCurrent(*second));
+}
+
+}  // namespace
+}  // namespace freshet
+
+namespace freshet {
+namespace {
+
+// max_uptime: the Watchdog drains the pipeline and the run ends with 0,
+// here in interval mode where nothing else would ever end it.
+TEST_F(PipelineTest, PlannedRestartAfterMaxUptimeDrainsAndExitsZero) {
+  WritePartitions(0, 2);
+  options_.pipeline.trigger = TriggerMode::kInterval;
+  options_.pipeline.trigger_interval = std::chrono::hours(1);
+  options_.watchdog.max_uptime = std::chrono::hours(24);
+  options_.watchdog.max_commit_age = Duration(0);
+  clock_.Set(kT0 + minutes(30));
+  Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
+  std::promise<int> result;
+  std::thread runner([&] { result.set_value(p.Run()); });
+  auto done = result.get_future();
+  // The first batch commits; then only the planned restart can end the run.
+  for (int i = 0; i < 200 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(Current().has_value());
+  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  clock_.Advance(std::chrono::hours(25));
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(done.get(), kExitOk);
+  runner.join();
 }
 
 }  // namespace
