@@ -186,8 +186,10 @@ Result<Manifest> ParseManifest(std::string_view json) {
   if (m.generation.empty()) return Bad("generation", "empty");
   FRESHET_RETURN_IF_ERROR(GetString(d, "", "schema_hash", &m.schema_hash));
   FRESHET_RETURN_IF_ERROR(GetString(d, "", "base", &m.base));
-  if ((m.kind == "delta") == m.base.empty()) {
-    return Bad("base", m.kind == "delta" ? "a delta must name its base" : "a full has no base");
+  // A delta's base may be empty: before any snapshot exists there is no
+  // full, and the delta alone covers all history.
+  if (m.kind == "full" && !m.base.empty()) {
+    return Bad("base", "a full has no base");
   }
   FRESHET_RETURN_IF_ERROR(GetTime(d, "snapshot", &m.snapshot));
   FRESHET_RETURN_IF_ERROR(GetTime(d, "window_start", &m.window_start));

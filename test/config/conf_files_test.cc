@@ -36,11 +36,12 @@ TEST(ConfFilesTest, LocalJsonLoadsAndValidates) {
   EXPECT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(r->source.uri, "local://./data/source");
   EXPECT_EQ(r->sink.uri, "local://./data/sink");
-  EXPECT_EQ(r->source.layout, "%Y/%m/%d/%H/%M");
-  EXPECT_EQ(r->source.partition_interval, 1min);
+  // The demo commits one batch per trigger: 15s partitions, 15s trigger.
+  EXPECT_EQ(r->source.layout, "%Y/%m/%d/%H/%M/%S");
+  EXPECT_EQ(r->source.partition_interval, 15s);
   EXPECT_EQ(r->pipeline.trigger, TriggerMode::kInterval);
-  EXPECT_EQ(r->pipeline.trigger_interval, 10s);
-  EXPECT_EQ(r->pipeline.grace, 5s);
+  EXPECT_EQ(r->pipeline.trigger_interval, 15s);
+  EXPECT_EQ(r->pipeline.grace, 3s);
   EXPECT_EQ(r->pipeline.overlap, 5min);
   EXPECT_EQ(r->log.format, "text");
   EXPECT_EQ(r->admin.listen, "127.0.0.1:9464");

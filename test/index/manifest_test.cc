@@ -162,3 +162,20 @@ TEST(ManifestTest, InvalidJson) {
 
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+// Before any snapshot exists there is no full: such a delta has no base.
+TEST(ManifestTest, DeltaWithoutBaseParses) {
+  Manifest m;
+  m.kind = "delta";
+  m.generation = "delta/x";
+  auto back = ParseManifest(ManifestToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, m);
+  m.kind = "full";
+  m.base = "full/y";
+  EXPECT_EQ(ParseManifest(ManifestToJson(m)).status().code(), StatusCode::kDataLoss);
+}
+}  // namespace
+}  // namespace freshet
