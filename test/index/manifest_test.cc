@@ -137,7 +137,7 @@ TEST(ManifestTest, NestedErrorsNameThePath) {
   ExpectError(Edit([](rapidjson::Document& d) { d["watermark"].SetString("2026-13-01T00:00:00Z"); }),
               "watermark");
   ExpectError(Edit([](rapidjson::Document& d) { d["kind"].SetString("partial"); }), "kind");
-  ExpectError(Edit([](rapidjson::Document& d) { d["base"].SetString(""); }), "base");
+  ExpectError(Edit([](rapidjson::Document& d) { d["kind"].SetString("full"); }), "base");  // a full with a base
   ExpectError(Edit([](rapidjson::Document& d) { d["format_version"].SetInt(2); }), "format_version");
   ExpectError(Edit([](rapidjson::Document& d) { d["warnings"].SetObject(); }), "warnings");
   ExpectError(Edit([](rapidjson::Document& d) { d["inputs"][0].SetInt(3); }), "inputs[0]");
