@@ -1,6 +1,7 @@
 #include "actors/pipeline.h"
 
 #include <csignal>
+#include <algorithm>
 #include <thread>
 
 #include <boost/asio/signal_set.hpp>
@@ -81,6 +82,7 @@ struct Pipeline::Impl {
   void OnPlanned(std::shared_ptr<BatchProgress> p, std::chrono::steady_clock::time_point t0, PlanDecision d);
   void Finish(std::shared_ptr<BatchProgress> p, bool built, bool failed);
   void Drain(const char* why);
+  void Probe(std::function<void(uint64_t)> result);
   void Exit(int code);
 };
 
@@ -201,6 +203,27 @@ void Pipeline::Impl::Finish(std::shared_ptr<BatchProgress> p, bool built, bool f
   ticker->BatchFinished(built, failed);
 }
 
+// The hybrid rule's measurement: bytes of eligible partitions after the
+// watermark, from an incremental listing (the same cheap LIST a batch does).
+void Pipeline::Impl::Probe(std::function<void(uint64_t)> result) {
+  lister->List([this, result](Result<ListingReport> r) {
+    if (!r.ok()) return result(0);
+    std::optional<TimePoint> watermark;
+    {
+      std::lock_guard lock(mu);
+      watermark = checkpoint.watermark;
+    }
+    TimePoint now = clock->Now();
+    uint64_t bytes = 0;
+    for (const auto& p : r->partitions) {
+      if (watermark && p.time <= *watermark) continue;
+      if (p.time + options.source.partition_interval + options.pipeline.grace > now) continue;
+      for (const auto& o : p.objects) bytes += o.size;
+    }
+    result(bytes);
+  });
+}
+
 void Pipeline::Impl::Drain(const char* why) {
   spdlog::info("draining ({}): finishing the batch in flight, then exiting", why);
   ticker->Drain();
@@ -280,7 +303,13 @@ int Pipeline::Run() {
   m.ticker = std::make_shared<Ticker>(
       m.io, o.pipeline.trigger, o.pipeline.trigger_interval, m.clock,
       Ticker::Hooks{[&m](TimePoint t) { m.StartBatch(t); },
-                    [&m](bool failed) { m.Exit(failed ? kExitBatchFailed : kExitOk); }});
+                    [&m](bool failed) { m.Exit(failed ? kExitBatchFailed : kExitOk); },
+                    o.pipeline.trigger_pending_bytes > 0
+                        ? std::function<void(std::function<void(uint64_t)>)>(
+                              [&m](std::function<void(uint64_t)> result) { m.Probe(std::move(result)); })
+                        : nullptr},
+      o.pipeline.trigger_pending_bytes,
+      std::clamp<Duration>(o.pipeline.trigger_interval / 6, std::chrono::seconds(1), std::chrono::seconds(10)));
   auto pinger = [](auto actor) { return [actor](std::function<void()> pong) { actor->Ping(std::move(pong)); }; };
   m.watchdog = std::make_shared<Watchdog>(
       m.io, o.watchdog, m.clock,

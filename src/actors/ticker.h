@@ -2,13 +2,14 @@
 // modes) and never blocks: a deadline that arrives while a batch is in
 // flight is coalesced and counted, not queued.
 //
+// Deadlines are absolute times on the Clock; see Arm().
+//
 // Strand: all state lives on the mailbox's strand. Public methods only post.
 #pragma once
 
 #include <functional>
 #include <memory>
 
-#include <boost/asio/system_timer.hpp>
 
 #include "actors/mailbox.h"
 #include "actors/trigger_schedule.h"
@@ -21,8 +22,14 @@ class Ticker : public std::enable_shared_from_this<Ticker> {
   struct Hooks {
     std::function<void(TimePoint trigger_time)> fire;  // start a batch
     std::function<void(bool failed)> exit;             // the run is over (drained, once, available_now)
+    // Hybrid rule only: measure eligible unbuilt input; call `result` with
+    // its bytes (from any thread).
+    std::function<void(std::function<void(uint64_t)> result)> probe;
   };
-  Ticker(asio::io_context& io, TriggerMode mode, Duration interval, const Clock* clock, Hooks hooks);
+  // `pending_bytes_threshold` > 0 (interval mode) probes every
+  // `probe_interval` and fires early at that much pending input.
+  Ticker(asio::io_context& io, TriggerMode mode, Duration interval, const Clock* clock, Hooks hooks,
+         uint64_t pending_bytes_threshold = 0, Duration probe_interval = std::chrono::seconds(5));
 
   void Start();
   // The batch started by the last fire has ended.
@@ -34,19 +41,23 @@ class Ticker : public std::enable_shared_from_this<Ticker> {
 
   uint64_t coalesced() const { return coalesced_.load(); }
   uint64_t fired() const { return fired_.load(); }
+  uint64_t early_fires() const { return early_fires_.load(); }
   Mailbox& mailbox() { return mailbox_; }
 
  private:
   void Apply(const TickerActions& a);
   void Arm(TimePoint deadline);
+  void ArmProbe();
 
   Mailbox mailbox_;
-  asio::system_timer timer_;
+  asio::steady_timer timer_;
+  asio::steady_timer probe_timer_;
+  Duration probe_interval_;
   TriggerSchedule schedule_;
   const Clock* clock_;
   Hooks hooks_;
   bool exited_ = false;
-  std::atomic<uint64_t> coalesced_{0}, fired_{0};  // mirrors for metrics readers
+  std::atomic<uint64_t> coalesced_{0}, fired_{0}, early_fires_{0};  // mirrors for metrics readers
 };
 
 }  // namespace freshet

@@ -41,7 +41,34 @@ TickerActions TriggerSchedule::OnDeadline(TimePoint now) {
     ++coalesced_;
     return a;
   }
+  if (probing_) {  // fire as soon as the probe returns
+    fire_after_probe_ = true;
+    return a;
+  }
   return Fire(a);
+}
+
+TickerActions TriggerSchedule::OnProbeTimer() {
+  TickerActions a;
+  if (mode_ != TriggerMode::kInterval || threshold_ == 0 || in_flight_ || probing_ || draining_) return a;
+  probing_ = true;
+  a.probe = true;
+  return a;
+}
+
+TickerActions TriggerSchedule::OnProbeResult(uint64_t pending_bytes) {
+  TickerActions a;
+  if (!probing_) return a;
+  probing_ = false;
+  bool deadline = fire_after_probe_;
+  fire_after_probe_ = false;
+  if (draining_ || in_flight_) return a;
+  if (deadline) return Fire(a);
+  if (pending_bytes >= threshold_) {
+    ++early_fires_;
+    return Fire(a);
+  }
+  return a;
 }
 
 TickerActions TriggerSchedule::OnBatchFinished(TimePoint /*now*/, bool built, bool failed) {

@@ -97,3 +97,47 @@ TEST(TriggerScheduleTest, DrainWaitsForTheBatchInFlight) {
 
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+
+TEST(TriggerScheduleTest, HybridFiresEarlyWhenPendingBytesReachTheThreshold) {
+  TriggerSchedule s(TriggerMode::kInterval, std::chrono::seconds(60), 1000);
+  s.Start(kT0);
+  EXPECT_FALSE(s.OnProbeTimer().probe);  // the first batch is still running
+  s.OnBatchFinished(kT0 + std::chrono::seconds(2), true, false);
+  EXPECT_TRUE(s.OnProbeTimer().probe);
+  EXPECT_FALSE(s.OnProbeTimer().probe);  // one probe at a time
+  EXPECT_FALSE(s.OnProbeResult(999).fire);
+  EXPECT_TRUE(s.OnProbeTimer().probe);
+  auto a = s.OnProbeResult(1000);
+  EXPECT_TRUE(a.fire);
+  EXPECT_EQ(s.early_fires(), 1u);
+  EXPECT_EQ(*s.next_deadline(), kT0 + std::chrono::seconds(60));  // the grid is unchanged
+}
+
+TEST(TriggerScheduleTest, DeadlineDuringAProbeFiresWhenItReturns) {
+  TriggerSchedule s(TriggerMode::kInterval, std::chrono::seconds(60), 1000);
+  s.Start(kT0);
+  s.OnBatchFinished(kT0, true, false);
+  ASSERT_TRUE(s.OnProbeTimer().probe);
+  auto a = s.OnDeadline(kT0 + std::chrono::seconds(60));
+  EXPECT_FALSE(a.fire);
+  EXPECT_EQ(s.coalesced(), 0u);
+  EXPECT_TRUE(s.OnProbeResult(0).fire);
+  EXPECT_EQ(s.early_fires(), 0u);
+}
+
+TEST(TriggerScheduleTest, NoProbesWithoutThresholdOrOutsideIntervalMode) {
+  TriggerSchedule off(TriggerMode::kInterval, std::chrono::seconds(60), 0);
+  off.Start(kT0);
+  off.OnBatchFinished(kT0, true, false);
+  EXPECT_FALSE(off.OnProbeTimer().probe);
+  TriggerSchedule cont(TriggerMode::kContinuous, std::chrono::seconds(60), 1000);
+  cont.Start(kT0);
+  cont.OnBatchFinished(kT0, true, false);
+  EXPECT_FALSE(cont.OnProbeTimer().probe);
+}
+
+}  // namespace
+}  // namespace freshet
