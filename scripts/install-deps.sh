@@ -11,7 +11,8 @@ want=(
   libxxhash-dev libssl-dev libcli11-dev
 )
 if [[ "${1:-test}" == test ]]; then
-  want+=(libgtest-dev libgmock-dev googletest libbenchmark-dev)
+  want+=(libgtest-dev libgmock-dev googletest libbenchmark-dev
+         time)  # GNU time: peak RSS in perf/full_build.sh
 fi
 
 missing=()
