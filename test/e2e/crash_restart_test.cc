@@ -266,7 +266,7 @@ TEST_F(CrashE2e, RandomKillsThenFinish) {
   std::printf("random kills: %d killed, %d finished before the kill (uninterrupted run: %llu ms); watermark "
               "partition after each round: %s\n",
               kills, finished_early, static_cast<unsigned long long>(run_ms), trail.c_str());
-  EXPECT_GE(kills, 3);
+  EXPECT_GE(kills, 2) << "the kills did not land inside the run";
   FinishAndCompare(sink, /*sequential=*/true, reference, progress);
 }
 
