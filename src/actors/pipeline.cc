@@ -51,14 +51,19 @@ Result<Checkpoint> LoadCheckpoint(ObjectStore& sink) {
 
 }  // namespace
 
+// Lifetimes: Impl owns everything and outlives io.run(); the handlers below
+// capture `this` because they only ever run inside io.run() (or on store
+// and pool threads that are joined before Impl goes away). Members are
+// destroyed bottom-up: actors, then the stores (joining their I/O threads,
+// whose last callbacks may still post into `io`), then the pool, then `io`.
 struct Pipeline::Impl {
+  asio::io_context io{1};
+  std::unique_ptr<ThreadPool> compute;
   Options options;
   std::unique_ptr<ObjectStore> source, sink;
   const Clock* clock;
   std::string schema_hash;
 
-  asio::io_context io{1};
-  std::unique_ptr<ThreadPool> compute;
   std::shared_ptr<Ticker> ticker;
   std::shared_ptr<Lister> lister;
   std::shared_ptr<Planner> planner;
