@@ -26,8 +26,13 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+struct LoadedState {
+  Checkpoint checkpoint;      // reconciled: the newer of the stored one and CURRENT's
+  bool stored_stale = false;  // the stored checkpoint is behind CURRENT's
+};
+
 // Reads the durable state: the checkpoint and CURRENT, reconciled.
-Result<Checkpoint> LoadCheckpoint(ObjectStore& sink) {
+Result<LoadedState> LoadCheckpoint(ObjectStore& sink) {
   std::optional<Checkpoint> stored;
   std::optional<CurrentPointer> current;
   auto cp = GetSync(sink, GetRequest{std::string(kCheckpointKey), std::nullopt});
@@ -46,7 +51,10 @@ Result<Checkpoint> LoadCheckpoint(ObjectStore& sink) {
   } else if (cur.status().code() != StatusCode::kNotFound) {
     return cur.status().WithContext("read CURRENT");
   }
-  return ReconcileCheckpoint(stored, current);
+  LoadedState state;
+  state.checkpoint = ReconcileCheckpoint(stored, current);
+  state.stored_stale = current.has_value() && !(stored == std::optional<Checkpoint>(state.checkpoint));
+  return state;
 }
 
 }  // namespace
@@ -292,10 +300,21 @@ int Pipeline::Run() {
     spdlog::error("cannot resume: {}", cp.status().ToString());
     return kExitFatal;
   }
-  m.checkpoint = *cp;
+  m.checkpoint = cp->checkpoint;
+  // After a crash between CURRENT and the checkpoint write, CURRENT is ahead:
+  // bring the durable watermark up to it now rather than at the next commit.
+  if (cp->stored_stale) {
+    auto put = PutSync(*m.sink, std::string(kCheckpointKey), EncodeCheckpoint(m.checkpoint));
+    if (!put.ok()) {
+      spdlog::error("cannot repair the checkpoint: {}", put.status().ToString());
+      return kExitFatal;
+    }
+    spdlog::info("checkpoint brought up to CURRENT (the last run stopped between the two writes)");
+  }
+  const Checkpoint& c = m.checkpoint;
   spdlog::info("freshet starting: source={} sink={} watermark={} base={} next batch {}", m.source->Describe(),
-               m.sink->Describe(), cp->watermark ? FormatRfc3339(*cp->watermark) : "none",
-               cp->base_generation.empty() ? "none" : cp->base_generation, cp->next_batch_id);
+               m.sink->Describe(), c.watermark ? FormatRfc3339(*c.watermark) : "none",
+               c.base_generation.empty() ? "none" : c.base_generation, c.next_batch_id);
 
   size_t threads = o.pipeline.compute_threads ? o.pipeline.compute_threads
                                               : std::max(1u, std::thread::hardware_concurrency());

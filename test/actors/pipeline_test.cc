@@ -225,3 +225,22 @@ TEST_F(PipelineTest, HybridTriggerFiresEarlyOnPendingBytes) {
 
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+
+// A crash between the CURRENT write and the checkpoint write leaves the
+// checkpoint one batch behind; the next start brings it up to CURRENT.
+TEST_F(PipelineTest, StaleCheckpointIsBroughtUpToCurrentAtStart) {
+  WritePartitions(0, 2);
+  ASSERT_EQ(RunAt(kT0 + minutes(40)), kExitOk);
+  auto sink = MemoryStore::OpenNamed(name_ + "-sink");
+  ASSERT_TRUE(PutSync(*sink, std::string(kCheckpointKey), EncodeCheckpoint(Checkpoint{})).ok());
+  ASSERT_EQ(RunAt(kT0 + minutes(41)), kExitOk);
+  auto stored = GetSync(*sink, std::string(kCheckpointKey));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->body, EncodeCheckpoint(Current()->checkpoint));
+}
+
+}  // namespace
+}  // namespace freshet
