@@ -114,6 +114,9 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
     size_t u = p;
     while (p < s.size() && std::isalpha(static_cast<unsigned char>(s[p]))) ++p;
     std::string_view unit = s.substr(u, p - u);
+    if (unit.empty())
+      return Status::InvalidArgument("bad duration \"" + std::string(s) + "\": expected a unit (ms, s, m, h, d) right after " +
+                                     std::to_string(n) + ", e.g. \"" + std::to_string(n) + "m\"");
     int64_t mult;
     if (unit == "ms") mult = 1;
     else if (unit == "s") mult = 1000;

@@ -47,3 +47,13 @@ TEST(TimeTest, HugeDurationsAreRejectedNotOverflowed) {
 }
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+TEST(TimeTest, DurationErrorsSayWhatIsMissing) {
+  auto r = ParseDuration("5 minutes");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("expected a unit"), std::string::npos) << r.status().message();
+}
+}  // namespace
+}  // namespace freshet
