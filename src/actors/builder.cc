@@ -168,6 +168,9 @@ Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
 
   auto t = std::chrono::steady_clock::now();
   GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
+  // The build is one pool task, the only one a batch runs at this point; it
+  // uses as many threads of its own as the pool has.
+  ctx.threads = compute_->thread_count();
   auto shared_plan = std::make_shared<BuildPlan>(std::move(plan));
   auto shared_window = std::make_shared<DecodedInput>(std::move(window).value());
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;

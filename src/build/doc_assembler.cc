@@ -1,8 +1,11 @@
 #include "build/doc_assembler.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "build/build_schema.h"
@@ -15,8 +18,6 @@ namespace {
 class Assembler {
  public:
   explicit Assembler(const SchemaOptions& options) : s_(CompileBuildSchema(options)) {}
-
-  uint16_t leaf_level() const { return s_.leaf; }
 
   // Fills chain_ with the leaf and its ancestors (nearest first) as `lookup`
   // resolves them; returns whether the leaf is servable. Stops at the first
@@ -37,14 +38,11 @@ class Assembler {
     return true;
   }
 
-  // The document for the chain ResolveChain just filled (and found servable).
-  IndexDoc MakeDoc(DocBuildStats* stats) {
-    IndexDoc doc;
+  // Fills `doc` (cleared) with the document for the chain ResolveChain just
+  // filled (and found servable).
+  void MakeDoc(IndexDoc* doc, DocBuildStats* stats) {
     const EntityRecord& leaf = *chain_.front();
-    doc.id = leaf.id;
-    // Documents of one schema have similar term counts; one allocation
-    // instead of log2(n) regrowths.
-    doc.terms.reserve(last_term_count_ + last_term_count_ / 4);
+    doc->id.assign(leaf.id);
     for (uint32_t f : s_.text) {
       const std::string_view v = Resolve(f);
       if (v.empty()) continue;
@@ -55,7 +53,7 @@ class Assembler {
         ++stats->token_errors;
         continue;
       }
-      for (const std::string& token : *tokens) doc.terms.push_back(MakeTerm(s_.fields[f], token));
+      for (const std::string& token : *tokens) doc->terms.Add(s_.fields[f], token);
     }
     for (uint32_t f : s_.keyword) {
       const std::string_view v = Resolve(f);
@@ -63,33 +61,30 @@ class Assembler {
       parts_.clear();
       SplitCanonicalScalars(v, &parts_);
       for (std::string_view p : parts_) {
-        doc.terms.push_back(MakeTerm(s_.fields[f], p.front() == '"' ? JsonStringValue(p, &scratch_) : p));
+        doc->terms.Add(s_.fields[f], p.front() == '"' ? JsonStringValue(p, &scratch_) : p);
       }
     }
-    doc.stored.reserve(leaf.fields_json.size() + 16);
-    doc.stored.append("{\"id\":");
-    AppendJsonString(&doc.stored, leaf.id);
+    std::string& stored = doc->stored;
+    stored.reserve(leaf.fields_json.size() + 16);
+    stored.append("{\"id\":");
+    AppendJsonString(&stored, leaf.id);
     for (uint32_t f : s_.stored) {
       const std::string_view v = Resolve(f);
       if (v.empty()) continue;
-      doc.stored.push_back(',');
-      AppendJsonString(&doc.stored, s_.fields[f]);
-      doc.stored.push_back(':');
-      doc.stored.append(v);
+      stored.push_back(',');
+      AppendJsonString(&stored, s_.fields[f]);
+      stored.push_back(':');
+      stored.append(v);
     }
-    doc.stored.push_back('}');
-    last_term_count_ = doc.terms.size();
-    stats->terms += doc.terms.size();
+    stored.push_back('}');
+    stats->terms += doc->terms.size();
     ++stats->docs;
-    return doc;
   }
 
-  static IndexDoc Tombstone(const std::string& id, DocBuildStats* stats) {
-    IndexDoc doc;
-    doc.id = id;
-    doc.tombstone = true;
+  static void Tombstone(const std::string& id, IndexDoc* doc, DocBuildStats* stats) {
+    doc->id.assign(id);
+    doc->tombstone = true;
     ++stats->tombstones;
-    return doc;
   }
 
  private:
@@ -112,37 +107,151 @@ class Assembler {
   std::vector<const EntityRecord*> chain_;
   std::string scratch_;
   std::vector<std::string_view> parts_;
-  size_t last_term_count_ = 0;
 };
+
+void Add(DocBuildStats* to, const DocBuildStats& from) {
+  to->entities += from.entities;
+  to->leaves += from.leaves;
+  to->stale_updates += from.stale_updates;
+  to->leaves_updated += from.leaves_updated;
+  to->fanout += from.fanout;
+  to->docs += from.docs;
+  to->tombstones += from.tombstones;
+  to->unservable += from.unservable;
+  to->terms += from.terms;
+  to->token_errors += from.token_errors;
+}
+
+// Leaves per unit of work handed to a thread: large enough that the
+// hand-over costs nothing, small enough that the blocks in flight stay a few
+// megabytes.
+constexpr size_t kBlockLeaves = 512;
+
+// Calls make(assembler, i, doc, stats) for every i in [0, n) -- it fills the
+// (cleared) doc and returns whether it is one to emit -- and hands the
+// emitted docs to `sink` on the calling thread in ascending order of i.
+//
+// With threads > 1 and more than one block of work, `threads` threads of
+// our own make the docs block by block (each with its own Assembler, doc
+// buffers and stats) while the calling thread feeds the sink; at most
+// kSlotsPerThread blocks per thread are made ahead of the sink, so memory
+// stays bounded however large n is. Own threads, not the compute pool: a
+// pool task that waited for tasks queued behind it could deadlock.
+template <typename Make>
+void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Make& make, const DocSink& sink,
+                 DocBuildStats* stats) {
+  const size_t blocks = (n + kBlockLeaves - 1) / kBlockLeaves;
+  if (threads <= 1 || blocks <= 1) {
+    Assembler a(schema);
+    IndexDoc doc;
+    for (size_t i = 0; i < n; ++i) {
+      doc.Clear();
+      if (make(a, i, &doc, stats)) sink(doc);
+    }
+    return;
+  }
+  threads = std::min(threads, blocks);
+  constexpr size_t kSlotsPerThread = 2;
+  struct Slot {
+    std::vector<IndexDoc> docs;  // the first `used` are this block's docs; buffers reused
+    size_t used = 0;
+    bool ready = false;  // guarded by mu
+  };
+  std::vector<Slot> slots(threads * kSlotsPerThread);
+  std::vector<DocBuildStats> worker_stats(threads);
+  std::mutex mu;
+  std::condition_variable made;      // a slot became ready
+  std::condition_variable consumed;  // the sink finished a block
+  size_t next_block = 0;             // guarded by mu: the next block to claim
+  size_t blocks_done = 0;            // guarded by mu: blocks the sink has finished
+
+  auto work = [&](size_t w) {
+    Assembler a(schema);
+    for (;;) {
+      size_t b;
+      {
+        std::unique_lock lock(mu);
+        b = next_block++;
+        if (b >= blocks) return;
+        // Slot b % size was last used by block b - size: wait until the sink is done with it.
+        consumed.wait(lock, [&] { return b < blocks_done + slots.size(); });
+      }
+      Slot& slot = slots[b % slots.size()];
+      slot.used = 0;
+      const size_t end = std::min(n, (b + 1) * kBlockLeaves);
+      for (size_t i = b * kBlockLeaves; i < end; ++i) {
+        if (slot.used == slot.docs.size()) slot.docs.emplace_back();
+        IndexDoc& doc = slot.docs[slot.used];
+        doc.Clear();
+        if (make(a, i, &doc, &worker_stats[w])) ++slot.used;
+      }
+      {
+        std::lock_guard lock(mu);
+        slot.ready = true;
+      }
+      made.notify_one();  // only the sink waits on it
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(threads);
+  for (size_t w = 0; w < threads; ++w) workers.emplace_back(work, w);
+  for (size_t b = 0; b < blocks; ++b) {
+    Slot& slot = slots[b % slots.size()];
+    {
+      std::unique_lock lock(mu);
+      made.wait(lock, [&] { return slot.ready; });
+    }
+    for (size_t k = 0; k < slot.used; ++k) sink(slot.docs[k]);
+    {
+      std::lock_guard lock(mu);
+      slot.ready = false;
+      blocks_done = b + 1;
+    }
+    consumed.notify_all();
+  }
+  for (std::thread& t : workers) t.join();
+  for (const DocBuildStats& ws : worker_stats) Add(stats, ws);
+}
+
+std::vector<IndexDoc> Collect(const std::function<void(const DocSink&)>& stream) {
+  std::vector<IndexDoc> docs;
+  stream([&docs](const IndexDoc& d) { docs.push_back(d); });
+  return docs;
+}
 
 }  // namespace
 
-std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
-                                    DocBuildStats* stats) {
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const DocSink& sink,
+                    DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
-  Assembler a(schema);
-  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
-  std::vector<IndexDoc> docs;
   stats->entities += snapshot.size();
-  const auto [begin, end] = snapshot.Level(a.leaf_level());
-  for (const EntityRecord* r = begin; r != end; ++r) {
-    ++stats->leaves;
-    if (a.ResolveChain(*r, lookup)) {
-      docs.push_back(a.MakeDoc(stats));
-    } else {
-      ++stats->unservable;
+  const uint16_t leaf = CompileBuildSchema(schema).leaf;
+  const auto [begin, end] = snapshot.Level(leaf);
+  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
+  auto make = [begin = begin, &lookup](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
+    ++st->leaves;
+    if (!a.ResolveChain(begin[i], lookup)) {
+      ++st->unservable;
+      return false;
     }
-  }
-  return docs;  // the leaf run of the table is in id order
+    a.MakeDoc(doc, st);
+    return true;
+  };
+  // The leaf run of the table is in id order.
+  EmitInOrder(schema, static_cast<size_t>(end - begin), threads, make, sink, stats);
 }
 
-std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
-                                     const EntityTable& window, DocBuildStats* stats) {
+std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
+                                    DocBuildStats* stats) {
+  return Collect([&](const DocSink& sink) { StreamFullDocs(schema, snapshot, 1, sink, stats); });
+}
+
+void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
+                     size_t threads, const DocSink& sink, DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
-  Assembler a(schema);
-  const uint16_t leaf = a.leaf_level();
+  const uint16_t leaf = CompileBuildSchema(schema).leaf;
   auto effective = [&base, &window](uint16_t level, std::string_view id) -> const EntityRecord* {
     const EntityRecord* b = base.Find(level, id);
     const EntityRecord* w = window.Find(level, id);
@@ -200,17 +309,21 @@ std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTa
   stats->leaves += affected.size();
   stats->fanout += affected.size() - updated.size();
 
-  std::vector<IndexDoc> docs;
-  docs.reserve(affected.size());
-  for (std::string_view id : affected) {
-    const EntityRecord* r = effective(leaf, id);
+  auto make = [&affected, &effective, leaf](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
+    const EntityRecord* r = effective(leaf, affected[i]);
     if (a.ResolveChain(*r, effective)) {
-      docs.push_back(a.MakeDoc(stats));
+      a.MakeDoc(doc, st);
     } else {
-      docs.push_back(Assembler::Tombstone(r->id, stats));
+      Assembler::Tombstone(r->id, doc, st);
     }
-  }
-  return docs;
+    return true;
+  };
+  EmitInOrder(schema, affected.size(), threads, make, sink, stats);
+}
+
+std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
+                                     const EntityTable& window, DocBuildStats* stats) {
+  return Collect([&](const DocSink& sink) { StreamDeltaDocs(schema, base, window, 1, sink, stats); });
 }
 
 }  // namespace freshet

@@ -22,10 +22,13 @@
 // REQUIRES (every function): the tables were parsed with the same schema
 // (RecordParser over these SchemaOptions): EntityRecord::fields is read by
 // catalog index.
-// Pure functions; safe on any thread.
+// Pure functions; safe on any thread. The Stream* forms may start threads
+// of their own; they join them before returning.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "build/entity_table.h"
@@ -47,8 +50,18 @@ struct DocBuildStats {
   uint64_t token_errors = 0;    // text values Tokenize rejected (indexed without tokens)
 };
 
-// The full (base) index documents: every servable leaf of `snapshot`,
-// sorted by id.
+// Receives the documents one at a time, in id order, on the thread that
+// called Stream*. The doc (and every view into it) is valid only during the
+// call: copy what you keep.
+using DocSink = std::function<void(const IndexDoc&)>;
+
+// The full (base) index documents: every servable leaf of `snapshot`, in id
+// order, made on up to `threads` threads (1: on the calling thread only).
+// Memory: a few blocks of documents in flight, not the whole set.
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const DocSink& sink,
+                    DocBuildStats* stats = nullptr);
+
+// StreamFullDocs, collected: every servable leaf of `snapshot`, sorted by id.
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
                                     DocBuildStats* stats = nullptr);
 
@@ -65,6 +78,13 @@ std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTab
 // Each affected leaf is emitted from the effective state of itself and its
 // ancestors (the base supplies whatever did not change), as a document when
 // servable, else as a tombstone that shadows the base.
+//
+// Streamed to `sink` in id order, made on up to `threads` threads (as
+// StreamFullDocs).
+void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
+                     size_t threads, const DocSink& sink, DocBuildStats* stats = nullptr);
+
+// StreamDeltaDocs, collected.
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
                                      const EntityTable& window, DocBuildStats* stats = nullptr);
 

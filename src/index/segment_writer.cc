@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <numeric>
+#include <thread>
 
 #include <xxhash.h>
 
@@ -11,13 +12,44 @@
 
 namespace freshet {
 
-// Interns terms: one copy of each distinct term's bytes in large chunks,
-// and an open-addressing table of (hash tag, id) slots. Chained hash maps
-// cost a node and a cache miss per term; at ~40 terms per doc over 500k
-// docs, interning dominates Add().
+// Copies byte strings into large chunks: one allocation per chunk instead of
+// one per string, and views that stay valid until the arena is destroyed.
+class SegmentWriter::ByteArena {
+ public:
+  explicit ByteArena(size_t chunk_bytes) : chunk_bytes_(chunk_bytes) {}
+
+  std::string_view Copy(std::string_view s) {
+    if (s.empty()) return {};
+    if (s.size() > chunk_bytes_ / 4) {
+      chunks_.push_back(std::make_unique<char[]>(s.size()));
+      std::copy(s.begin(), s.end(), chunks_.back().get());
+      return {chunks_.back().get(), s.size()};
+    }
+    if (current_ == nullptr || chunk_bytes_ - used_ < s.size()) {
+      chunks_.push_back(std::make_unique<char[]>(chunk_bytes_));
+      current_ = chunks_.back().get();
+      used_ = 0;
+    }
+    char* p = current_ + used_;
+    std::copy(s.begin(), s.end(), p);
+    used_ += s.size();
+    return {p, s.size()};
+  }
+
+ private:
+  const size_t chunk_bytes_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* current_ = nullptr;
+  size_t used_ = 0;
+};
+
+// Interns terms: one copy of each distinct term's bytes in an arena, and an
+// open-addressing table of (hash tag, id) slots. Chained hash maps cost a
+// node and a cache miss per term; at ~40 terms per doc over 500k docs,
+// interning dominates Add().
 class SegmentWriter::TermTable {
  public:
-  TermTable() : slots_(kInitialSlots, 0) {}
+  TermTable() : slots_(kInitialSlots, 0), bytes_(256 * 1024) {}
 
   // Returns the term's dense id (0, 1, 2, ... in first-seen order) and
   // whether it was new.
@@ -33,7 +65,7 @@ class SegmentWriter::TermTable {
       }
     }
     const auto id = static_cast<uint32_t>(by_id_.size());
-    by_id_.push_back(Copy(term));
+    by_id_.push_back(bytes_.Copy(term));
     hashes_.push_back(h);
     if (by_id_.size() * 2 > slots_.size()) {
       Grow();
@@ -48,7 +80,6 @@ class SegmentWriter::TermTable {
 
  private:
   static constexpr size_t kInitialSlots = 1 << 12;
-  static constexpr size_t kChunk = 256 * 1024;
 
   void Place(uint64_t h, uint32_t id) {
     const size_t mask = slots_.size() - 1;
@@ -62,29 +93,10 @@ class SegmentWriter::TermTable {
     for (size_t id = 0; id < by_id_.size(); ++id) Place(hashes_[id], static_cast<uint32_t>(id));
   }
 
-  std::string_view Copy(std::string_view s) {
-    if (s.size() > kChunk / 4) {
-      chunks_.push_back(std::make_unique<char[]>(s.size()));
-      std::copy(s.begin(), s.end(), chunks_.back().get());
-      return {chunks_.back().get(), s.size()};
-    }
-    if (chunks_.empty() || kChunk - used_ < s.size()) {
-      chunks_.push_back(std::make_unique<char[]>(kChunk));
-      current_ = chunks_.back().get();
-      used_ = 0;
-    }
-    char* p = current_ + used_;
-    std::copy(s.begin(), s.end(), p);
-    used_ += s.size();
-    return {p, s.size()};
-  }
-
   std::vector<uint64_t> slots_;  // 0 = empty, else (hash >> 32) << 32 | (id + 1)
-  std::vector<std::string_view> by_id_;  // views into chunks_
+  std::vector<std::string_view> by_id_;  // views into bytes_
   std::vector<uint64_t> hashes_;         // by id, for Grow()
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  char* current_ = nullptr;
-  size_t used_ = 0;
+  ByteArena bytes_;
 };
 
 namespace {
@@ -169,22 +181,22 @@ class TermsEncoder {
 }  // namespace
 
 SegmentWriter::SegmentWriter(SegmentWriterOptions options)
-    : options_(options), terms_(std::make_unique<TermTable>()) {}
+    : options_(options), bytes_(std::make_unique<ByteArena>(1 << 20)), terms_(std::make_unique<TermTable>()) {}
 
 SegmentWriter::~SegmentWriter() = default;
 
-void SegmentWriter::Add(IndexDoc doc) {
+void SegmentWriter::Add(const IndexDoc& doc) {
   assert(!finished_ && "SegmentWriter::Add after Finish");
   Doc d;
-  d.id = std::move(doc.id);
+  d.id = bytes_->Copy(doc.id);
   d.tombstone = doc.tombstone;
   if (d.tombstone) {
     ++stats_.tombstones;
   } else {
     ++stats_.docs;
-    d.stored = std::move(doc.stored);
+    d.stored = bytes_->Copy(doc.stored);
     const size_t begin = term_refs_.size();
-    for (const std::string& t : doc.terms) {
+    for (std::string_view t : doc.terms) {
       auto [id, added] = terms_->Intern(t);
       if (added) doc_freq_.push_back(0);
       term_refs_.push_back(id);
@@ -196,7 +208,8 @@ void SegmentWriter::Add(IndexDoc doc) {
     d.terms_begin = begin;
     d.terms_count = static_cast<uint32_t>(term_refs_.size() - begin);
   }
-  docs_.push_back(std::move(d));
+  if (!docs_.empty() && !(docs_.back().id < d.id)) in_order_ = false;
+  docs_.push_back(d);
 }
 
 Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
@@ -209,11 +222,13 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
 
   std::vector<uint32_t> order(docs_.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(),
-            [this](uint32_t a, uint32_t b) { return docs_[a].id < docs_[b].id; });
-  for (size_t i = 1; i < order.size(); ++i) {
-    if (docs_[order[i - 1]].id == docs_[order[i]].id) {
-      return Status::InvalidArgument("duplicate document id '" + Printable(docs_[order[i]].id) + "'");
+  if (!in_order_) {
+    std::sort(order.begin(), order.end(),
+              [this](uint32_t a, uint32_t b) { return docs_[a].id < docs_[b].id; });
+    for (size_t i = 1; i < order.size(); ++i) {
+      if (docs_[order[i - 1]].id == docs_[order[i]].id) {
+        return Status::InvalidArgument("duplicate document id '" + Printable(docs_[order[i]].id) + "'");
+      }
     }
   }
 
@@ -222,14 +237,33 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   files[1].name = kTermsFileName;
   files[2].name = kPostingsFileName;
   files[3].name = kStoredFileName;
-  FRESHET_ASSIGN_OR_RETURN(files[0].bytes, WriteIds(order));
-  FRESHET_RETURN_IF_ERROR(WriteTermsAndPostings(order, &files[1].bytes, &files[2].bytes));
-  FRESHET_ASSIGN_OR_RETURN(files[3].bytes, WriteStored(order));
+  // The three encoders only read the documents; each builds its own files.
+  // "stored" (LZ4) and "terms"+"postings" are the big ones.
+  Result<std::string> ids = std::string(), stored = std::string();
+  std::thread stored_thread, ids_thread;
+  if (options_.threads > 1) {
+    stored_thread = std::thread([&] { stored = WriteStored(order); });
+    if (options_.threads > 2) ids_thread = std::thread([&] { ids = WriteIds(order); });
+  }
+  if (!ids_thread.joinable()) ids = WriteIds(order);
+  uint64_t postings = 0;
+  const Status st = WriteTermsAndPostings(order, &files[1].bytes, &files[2].bytes, &postings);
+  if (!stored_thread.joinable()) stored = WriteStored(order);
+  if (stored_thread.joinable()) stored_thread.join();
+  if (ids_thread.joinable()) ids_thread.join();
+  FRESHET_RETURN_IF_ERROR(st);
+  FRESHET_RETURN_IF_ERROR(ids.status());
+  FRESHET_RETURN_IF_ERROR(stored.status());
+  files[0].bytes = std::move(ids).value();
+  files[3].bytes = std::move(stored).value();
+  stats_.terms = terms_->size();
+  stats_.postings = postings;
 
   docs_ = {};
   term_refs_ = {};
   doc_freq_ = {};
   terms_.reset();
+  bytes_.reset();
   return files;
 }
 
@@ -238,7 +272,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
 // ceil(count/8) bytes of tombstone bits (bit i%8 of byte i/8, LSB first).
 // Index: varint ids_per_block, then per block length-prefixed first id |
 // varint offset | varint size.
-Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) {
+Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) const {
   FileBuilder file(FileKind::kIds);
   std::string index;
   PutVarint32(&index, options_.ids_per_block);
@@ -271,7 +305,7 @@ Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) 
 // Data block: varint first_doc | varint count, then per entry (a varint gap
 // to the previous doc, except for the first) | length-prefixed JSON.
 // Index: per block varint first_doc | varint offset | varint size.
-Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& order) {
+Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& order) const {
   FileBuilder file(FileKind::kStored);
   std::string index;
   std::string entries;
@@ -292,7 +326,7 @@ Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& orde
     return Status::Ok();
   };
   for (size_t doc = 0; doc < order.size(); ++doc) {
-    Doc& d = docs_[order[doc]];
+    const Doc& d = docs_[order[doc]];
     if (d.tombstone) continue;
     const auto n = static_cast<uint32_t>(doc);
     if (count == 0) {
@@ -301,7 +335,6 @@ Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& orde
       PutVarint32(&entries, n - prev_doc);
     }
     PutLengthPrefixed(&entries, d.stored);
-    d.stored = std::string();  // release as we go
     prev_doc = n;
     ++count;
     if (entries.size() >= options_.stored_block_bytes) FRESHET_RETURN_IF_ERROR(flush());
@@ -324,7 +357,7 @@ Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& orde
 // previous entry's". Index: per block length-prefixed first term | varint
 // offset | varint size.
 Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms_out,
-                                            std::string* postings_out) {
+                                            std::string* postings_out, uint64_t* num_postings) {
   const size_t num_terms = terms_->size();
   // Lay all postings out flat, one slice per term id; filling in doc order
   // leaves every slice sorted.
@@ -341,7 +374,7 @@ Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, 
       }
     }
   }
-  term_refs_ = {};
+  term_refs_ = {};  // only this encoder reads them
 
   std::vector<uint32_t> sorted(num_terms);
   std::iota(sorted.begin(), sorted.end(), 0u);
@@ -384,8 +417,7 @@ Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, 
   FRESHET_RETURN_IF_ERROR(flush());
   FRESHET_RETURN_IF_ERROR(terms.Flush());
 
-  stats_.terms = num_terms;
-  stats_.postings = total;
+  *num_postings = total;
   FRESHET_ASSIGN_OR_RETURN(*terms_out, terms_file.Finish(terms.index(), num_terms, total));
   FRESHET_ASSIGN_OR_RETURN(*postings_out, postings_file.Finish({}, num_terms, total));
   return Status::Ok();

@@ -40,6 +40,9 @@ struct SegmentWriterOptions {
   // A "stored" block is closed once its uncompressed payload reaches this
   // size, then LZ4-compressed if that saves >= 1/8. Default: 32 KiB.
   size_t stored_block_bytes = 32 * 1024;
+  // Threads Finish() may use: the files are encoded concurrently. Does not
+  // change the bytes. Default: 1 (the calling thread only).
+  size_t threads = 1;
 };
 
 // Collects documents in any order and writes them as one segment. Documents
@@ -47,8 +50,11 @@ struct SegmentWriterOptions {
 // documents always yields byte-identical files regardless of Add order.
 //
 // Terms are interned as they are added (one copy of each distinct term, a
-// 4-byte id per (doc, term)), so memory is about the stored JSON plus
-// 8 bytes per posting.
+// 4-byte id per (doc, term)); ids and stored JSON are copied into large
+// chunks, so memory is about the ids and stored JSON plus 8 bytes per
+// posting, with a few allocations per megabyte rather than per document.
+// Adding documents already in id order (as the build does) saves Finish a
+// sort.
 //
 // Thread-safety: none; use one writer per thread.
 class SegmentWriter {
@@ -58,10 +64,11 @@ class SegmentWriter {
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
 
-  // Repeated terms within a doc are deduped. A tombstone's terms and stored
-  // text are ignored (tombstones have neither).
+  // Copies what it needs of `doc`. Repeated terms within a doc are deduped.
+  // A tombstone's terms and stored text are ignored (tombstones have
+  // neither).
   // REQUIRES: Finish() has not been called.
-  void Add(IndexDoc doc);
+  void Add(const IndexDoc& doc);
 
   // Sorts the documents and returns the files "ids", "terms", "postings",
   // "stored", in that order. Two docs with the same id → kInvalidArgument
@@ -73,23 +80,26 @@ class SegmentWriter {
 
  private:
   struct Doc {
-    std::string id;
-    std::string stored;
+    std::string_view id;      // into bytes_
+    std::string_view stored;  // into bytes_
     uint64_t terms_begin = 0;  // into term_refs_
     uint32_t terms_count = 0;
     bool tombstone = false;
   };
+  class ByteArena;
   class TermTable;
 
-  Result<std::string> WriteIds(const std::vector<uint32_t>& order);
-  Result<std::string> WriteStored(const std::vector<uint32_t>& order);
+  Result<std::string> WriteIds(const std::vector<uint32_t>& order) const;
+  Result<std::string> WriteStored(const std::vector<uint32_t>& order) const;
   Status WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms,
-                               std::string* postings);
+                               std::string* postings, uint64_t* num_postings);
 
   const SegmentWriterOptions options_;
   SegmentStats stats_;
   bool finished_ = false;
+  bool in_order_ = true;  // every Add so far had a larger id than the one before
   std::vector<Doc> docs_;
+  std::unique_ptr<ByteArena> bytes_;  // ids and stored JSON
   std::vector<uint32_t> term_refs_;  // each doc's distinct term ids, sorted
   std::unique_ptr<TermTable> terms_;  // term <-> dense id
   std::vector<uint32_t> doc_freq_;    // by term id

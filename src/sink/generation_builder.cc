@@ -20,13 +20,16 @@ std::vector<ManifestInput> Inputs(const std::vector<ObjectInfo>& objects) {
   return out;
 }
 
-// Indexes `docs`, adds quarantine, and writes the manifest last.
+SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
+  SegmentWriterOptions o;
+  o.threads = ctx.threads;
+  return o;
+}
+
+// Finishes the segment `writer` holds, adds quarantine, and writes the
+// manifest last.
 Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, Manifest manifest,
-                                 std::vector<IndexDoc> docs, const std::vector<QuarantineEntry>& bad) {
-  SegmentWriter writer;
-  for (auto& d : docs) writer.Add(std::move(d));
-  docs.clear();
-  docs.shrink_to_fit();
+                                 SegmentWriter& writer, const std::vector<QuarantineEntry>& bad) {
   FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
   if (!bad.empty()) files.push_back({std::string(kQuarantineName), QuarantineNdjson(bad)});
   std::sort(files.begin(), files.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
@@ -87,8 +90,10 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
     if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
     FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
                                 .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
-    DocBuildStats stats;
-    std::vector<IndexDoc> docs = BuildFullDocs(*ctx.schema, base, &stats);
+    // Documents go straight into the writer as they are made: only the
+    // writer's compact form of the whole set is ever in memory.
+    SegmentWriter writer(WriterOptions(ctx));
+    StreamFullDocs(*ctx.schema, base, ctx.threads, [&writer](const IndexDoc& d) { writer.Add(d); });
     Manifest m;
     m.kind = "full";
     m.snapshot = TimeOrEmpty(plan.snapshot_time);
@@ -97,7 +102,7 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
     m.counts.bad_records = snapshot->bad.size();
     m.counts.input_bytes = snapshot->bytes;
     FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full,
-                             Assemble(ctx, plan.full_generation, std::move(m), std::move(docs), snapshot->bad));
+                             Assemble(ctx, plan.full_generation, std::move(m), writer, snapshot->bad));
     out.full = std::move(full);
     out.records += snapshot->records_total;
     out.bad_records += snapshot->bad.size();
@@ -106,8 +111,8 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.bad.size(), window.records_total, ctx.max_bad_ratio)
                               .WithContext("window ending " + TimeOrEmpty(plan.target)));
   EntityTable window_table = EntityTable::Build(window.records);
-  DocBuildStats stats;
-  std::vector<IndexDoc> docs = BuildDeltaDocs(*ctx.schema, base, window_table, &stats);
+  SegmentWriter writer(WriterOptions(ctx));
+  StreamDeltaDocs(*ctx.schema, base, window_table, ctx.threads, [&writer](const IndexDoc& d) { writer.Add(d); });
   Manifest m;
   m.kind = "delta";
   m.base = plan.full_generation;
@@ -128,7 +133,7 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
   m.counts.input_bytes = window.bytes;
   m.warnings = plan.warnings;
   FRESHET_ASSIGN_OR_RETURN(out.delta,
-                           Assemble(ctx, plan.delta_generation, std::move(m), std::move(docs), window.bad));
+                           Assemble(ctx, plan.delta_generation, std::move(m), writer, window.bad));
   return out;
 }
 

@@ -30,6 +30,9 @@ struct GenerationContext {
   const SchemaOptions* schema;
   std::string schema_hash;
   double max_bad_ratio = 0.01;
+  // Threads one build may use (document assembly, file encoding); threads
+  // of its own, so it may run on a pool worker. Does not change the bytes.
+  size_t threads = 1;
 };
 
 // REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has

@@ -32,8 +32,8 @@ inline EntityTable Table(const SchemaOptions& schema, std::string_view ndjson, s
 }
 
 // Joins a term's field and value with '=' for readable expectations.
-inline std::string ShowTerm(const std::string& term) {
-  std::string s = term;
+inline std::string ShowTerm(std::string_view term) {
+  std::string s(term);
   const size_t nul = s.find('\0');
   if (nul != std::string::npos) s[nul] = '=';
   return s;

@@ -300,5 +300,68 @@ TEST(DocAssemblerTest, OverlayEqualsFullRebuildOnRandomUpdates) {
   EXPECT_GT(fanout, 100u);  // the scenario really exercises fan-out
 }
 
+
+// The threaded streams hand over exactly what the single-threaded ones
+// make, in the same order, with the same stats, for many blocks of leaves.
+TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
+  const SchemaOptions s = DefaultAdsSchema();
+  std::string snap, win;
+  for (int c = 0; c < 4; ++c) {
+    snap += R"({"type":"campaign","id":"c)" + std::to_string(c) + R"(","version":1,"status":"ACTIVE","campaign_name":"Camp )" +
+            std::to_string(c) + R"(","country":"DE"})" + "\n";
+  }
+  for (int g = 0; g < 40; ++g) {
+    snap += R"({"type":"ad_group","id":"g)" + std::to_string(g) + R"(","version":1,"campaign_id":"c)" +
+            std::to_string(g % 5) + R"(","status":")" + (g % 7 == 0 ? "PAUSED" : "ACTIVE") + R"(","ad_group_name":"Group )" +
+            std::to_string(g) + R"("})" + "\n";
+  }
+  for (int a = 0; a < 3000; ++a) {
+    snap += R"({"type":"ad","id":"a)" + std::to_string(100000 + a) + R"(","version":1,"ad_group_id":"g)" +
+            std::to_string(a % 41) + R"(","status":"ACTIVE","title":"Ad number )" + std::to_string(a) +
+            R"( für Straße","keywords":["k)" + std::to_string(a % 13) + R"(",)" + std::to_string(a % 3) + "]}\n";
+  }
+  // Pausing c1 re-emits every ad below it; a few ads change themselves.
+  win += R"({"type":"campaign","id":"c1","version":2,"status":"PAUSED","campaign_name":"Camp 1"})" "\n";
+  win += R"({"type":"ad_group","id":"g2","version":2,"campaign_id":"c3","status":"ACTIVE","ad_group_name":"Moved"})" "\n";
+  for (int a = 0; a < 3000; a += 97) {
+    win += R"({"type":"ad","id":"a)" + std::to_string(100000 + a) + R"(","version":2,"ad_group_id":"g3","status":"ACTIVE","title":"New )" +
+           std::to_string(a) + R"("})" + "\n";
+  }
+  const EntityTable base = Table(s, snap, "snap");
+  const EntityTable window = Table(s, win, "win");
+  auto same = [](const std::vector<IndexDoc>& a, const std::vector<IndexDoc>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].id != b[i].id || a[i].tombstone != b[i].tombstone || a[i].stored != b[i].stored ||
+          !(a[i].terms == b[i].terms)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto show = [](const DocBuildStats& st) {
+    return ::testing::PrintToString(std::vector<uint64_t>{st.entities, st.leaves, st.stale_updates, st.leaves_updated,
+                                                          st.fanout, st.docs, st.tombstones, st.unservable, st.terms,
+                                                          st.token_errors});
+  };
+  DocBuildStats full_stats, delta_stats;
+  const std::vector<IndexDoc> full = BuildFullDocs(s, base, &full_stats);
+  const std::vector<IndexDoc> delta = BuildDeltaDocs(s, base, window, &delta_stats);
+  ASSERT_GT(full.size(), 1500u);
+  ASSERT_GT(delta.size(), 600u);
+  for (size_t threads : {2, 3, 8}) {
+    std::vector<IndexDoc> got;
+    DocBuildStats st;
+    StreamFullDocs(s, base, threads, [&got](const IndexDoc& d) { got.push_back(d); }, &st);
+    EXPECT_TRUE(same(got, full)) << threads << " threads";
+    EXPECT_EQ(show(st), show(full_stats)) << threads << " threads";
+    got.clear();
+    st = {};
+    StreamDeltaDocs(s, base, window, threads, [&got](const IndexDoc& d) { got.push_back(d); }, &st);
+    EXPECT_TRUE(same(got, delta)) << threads << " threads";
+    EXPECT_EQ(show(st), show(delta_stats)) << threads << " threads";
+  }
+}
+
 }  // namespace
 }  // namespace freshet

@@ -25,7 +25,7 @@ using ::testing::IsEmpty;
 IndexDoc Doc(std::string id, std::vector<std::string> terms, std::string stored) {
   IndexDoc d;
   d.id = std::move(id);
-  d.terms = std::move(terms);
+  for (const std::string& t : terms) d.terms.push_back(t);
   d.stored = std::move(stored);
   return d;
 }
@@ -141,6 +141,15 @@ TEST(SegmentTest, DuplicateIdIsInvalidArgument) {
   EXPECT_EQ(files.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(files.status().message(), ::testing::HasSubstr("'a'"));
   EXPECT_EQ(w.Finish().status().code(), StatusCode::kFailedPrecondition);
+
+  // Added back to back (otherwise in id order).
+  SegmentWriter in_order;
+  in_order.Add(Doc("a", {}, "{}"));
+  in_order.Add(Doc("b", {}, "{}"));
+  in_order.Add(Tombstone("b"));
+  auto again = in_order.Finish();
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.status().message(), ::testing::HasSubstr("'b'"));
 }
 
 TEST(SegmentTest, MissingFileKeepsItsCode) {
@@ -297,12 +306,28 @@ TEST(SegmentTest, DeterministicAcrossAddOrder) {
       std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(seed));
       // Term order and repeats within a doc must not matter either.
       for (auto& d : shuffled) {
-        std::shuffle(d.terms.begin(), d.terms.end(), std::mt19937_64(seed));
-        if (!d.terms.empty()) d.terms.push_back(d.terms.front());
+        std::vector<std::string> terms(d.terms.begin(), d.terms.end());
+        std::shuffle(terms.begin(), terms.end(), std::mt19937_64(seed));
+        if (!terms.empty()) terms.push_back(terms.front());
+        d.terms.clear();
+        for (const std::string& t : terms) d.terms.push_back(t);
       }
       auto b = Build(shuffled, opt);
       ASSERT_TRUE(b.ok());
       EXPECT_TRUE(*a == *b) << "seed " << seed;
+    }
+    // In id order (the writer's no-sort path), and encoded on more threads.
+    std::vector<IndexDoc> sorted;
+    for (const auto& [id, d] : m.docs) sorted.push_back(d);
+    for (size_t threads : {1, 2, 3}) {
+      SegmentWriterOptions o = opt;
+      o.threads = threads;
+      auto c = Build(sorted, o);
+      ASSERT_TRUE(c.ok());
+      EXPECT_TRUE(*a == *c) << threads << " threads";
+      auto d = Build(m.added, o);
+      ASSERT_TRUE(d.ok());
+      EXPECT_TRUE(*a == *d) << threads << " threads, any order";
     }
   }
 }
@@ -402,7 +427,11 @@ void ReadEverything(const SegmentReader& r) {
 FileMap SmallCorpus() {
   Model m = RandomModel(9, 12, 0.25);
   for (auto& d : m.added) {
-    if (d.terms.size() > 5) d.terms.resize(5);
+    if (d.terms.size() > 5) {
+      const std::vector<std::string> first(d.terms.begin(), d.terms.begin() + 5);
+      d.terms.clear();
+      for (const std::string& t : first) d.terms.push_back(t);
+    }
     if (d.stored.size() > 40) d.stored = std::string(60, 'y');  // compressible, one LZ4 block
   }
   auto files = Build(m.added, Tiny());
