@@ -127,34 +127,54 @@ void Add(DocBuildStats* to, const DocBuildStats& from) {
 // megabytes.
 constexpr size_t kBlockLeaves = 512;
 
+// A block of documents kept as IndexDocs (for the collecting functions).
+struct DocList {
+  std::vector<IndexDoc> docs;
+  void Add(const IndexDoc& doc) { docs.push_back(doc); }
+  void Clear() { docs.clear(); }
+};
+
+void MoveInto(std::vector<IndexDoc>* out, DocList* block) {
+  for (IndexDoc& d : block->docs) out->push_back(std::move(d));
+}
+
 // Calls make(assembler, i, doc, stats) for every i in [0, n) -- it fills the
-// (cleared) doc and returns whether it is one to emit -- and hands the
-// emitted docs to `sink` on the calling thread in ascending order of i.
+// (cleared) doc and returns whether it is one to emit -- adds the emitted
+// docs to Blocks of up to kBlockLeaves leaves, and hands the blocks to `sink`
+// on the calling thread in ascending order of i.
 //
 // With threads > 1 and more than one block of work, `threads` threads of
-// our own make the docs block by block (each with its own Assembler, doc
-// buffers and stats) while the calling thread feeds the sink; at most
-// kSlotsPerThread blocks per thread are made ahead of the sink, so memory
-// stays bounded however large n is. Own threads, not the compute pool: a
-// pool task that waited for tasks queued behind it could deadlock.
-template <typename Make>
-void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Make& make, const DocSink& sink,
+// our own make the blocks (each with its own Assembler, doc buffers and
+// stats) while the calling thread feeds the sink; at most kSlotsPerThread
+// blocks per thread are made ahead of the sink, so memory stays bounded
+// however large n is. Own threads, not the compute pool: a pool task that
+// waited for tasks queued behind it could deadlock.
+template <typename Block, typename Make, typename Sink>
+void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Make& make, const Sink& sink,
                  DocBuildStats* stats) {
   const size_t blocks = (n + kBlockLeaves - 1) / kBlockLeaves;
+  auto fill = [n, &make](size_t b, Assembler& a, IndexDoc& doc, Block& block, DocBuildStats* st) {
+    block.Clear();
+    const size_t end = std::min(n, (b + 1) * kBlockLeaves);
+    for (size_t i = b * kBlockLeaves; i < end; ++i) {
+      doc.Clear();
+      if (make(a, i, &doc, st)) block.Add(doc);
+    }
+  };
   if (threads <= 1 || blocks <= 1) {
     Assembler a(schema);
     IndexDoc doc;
-    for (size_t i = 0; i < n; ++i) {
-      doc.Clear();
-      if (make(a, i, &doc, stats)) sink(doc);
+    Block block;
+    for (size_t b = 0; b < blocks; ++b) {
+      fill(b, a, doc, block, stats);
+      sink(block);
     }
     return;
   }
   threads = std::min(threads, blocks);
   constexpr size_t kSlotsPerThread = 2;
   struct Slot {
-    std::vector<IndexDoc> docs;  // the first `used` are this block's docs; buffers reused
-    size_t used = 0;
+    Block block;
     bool ready = false;  // guarded by mu
   };
   std::vector<Slot> slots(threads * kSlotsPerThread);
@@ -167,6 +187,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
 
   auto work = [&](size_t w) {
     Assembler a(schema);
+    IndexDoc doc;
     for (;;) {
       size_t b;
       {
@@ -177,14 +198,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
         consumed.wait(lock, [&] { return b < blocks_done + slots.size(); });
       }
       Slot& slot = slots[b % slots.size()];
-      slot.used = 0;
-      const size_t end = std::min(n, (b + 1) * kBlockLeaves);
-      for (size_t i = b * kBlockLeaves; i < end; ++i) {
-        if (slot.used == slot.docs.size()) slot.docs.emplace_back();
-        IndexDoc& doc = slot.docs[slot.used];
-        doc.Clear();
-        if (make(a, i, &doc, &worker_stats[w])) ++slot.used;
-      }
+      fill(b, a, doc, slot.block, &worker_stats[w]);
       {
         std::lock_guard lock(mu);
         slot.ready = true;
@@ -201,7 +215,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
       std::unique_lock lock(mu);
       made.wait(lock, [&] { return slot.ready; });
     }
-    for (size_t k = 0; k < slot.used; ++k) sink(slot.docs[k]);
+    sink(slot.block);
     {
       std::lock_guard lock(mu);
       slot.ready = false;
@@ -213,16 +227,10 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
   for (const DocBuildStats& ws : worker_stats) Add(stats, ws);
 }
 
-std::vector<IndexDoc> Collect(const std::function<void(const DocSink&)>& stream) {
-  std::vector<IndexDoc> docs;
-  stream([&docs](const IndexDoc& d) { docs.push_back(d); });
-  return docs;
-}
-
-}  // namespace
-
-void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const DocSink& sink,
-                    DocBuildStats* stats) {
+// The documents of one leaf run, in id order.
+template <typename Block, typename Sink>
+void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const Sink& sink,
+              DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
   stats->entities += snapshot.size();
@@ -239,16 +247,12 @@ void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, si
     return true;
   };
   // The leaf run of the table is in id order.
-  EmitInOrder(schema, static_cast<size_t>(end - begin), threads, make, sink, stats);
+  EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), threads, make, sink, stats);
 }
 
-std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
-                                    DocBuildStats* stats) {
-  return Collect([&](const DocSink& sink) { StreamFullDocs(schema, snapshot, 1, sink, stats); });
-}
-
-void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
-                     size_t threads, const DocSink& sink, DocBuildStats* stats) {
+template <typename Block, typename Sink>
+void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, size_t threads,
+               const Sink& sink, DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
   const uint16_t leaf = CompileBuildSchema(schema).leaf;
@@ -318,12 +322,33 @@ void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const
     }
     return true;
   };
-  EmitInOrder(schema, affected.size(), threads, make, sink, stats);
+  EmitInOrder<Block>(schema, affected.size(), threads, make, sink, stats);
+}
+
+}  // namespace
+
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const BatchSink& sink,
+                    DocBuildStats* stats) {
+  EmitFull<DocBatch>(schema, snapshot, threads, sink, stats);
+}
+
+std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
+                                    DocBuildStats* stats) {
+  std::vector<IndexDoc> docs;
+  EmitFull<DocList>(schema, snapshot, 1, [&docs](DocList& block) { MoveInto(&docs, &block); }, stats);
+  return docs;
+}
+
+void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
+                     size_t threads, const BatchSink& sink, DocBuildStats* stats) {
+  EmitDelta<DocBatch>(schema, base, window, threads, sink, stats);
 }
 
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
                                      const EntityTable& window, DocBuildStats* stats) {
-  return Collect([&](const DocSink& sink) { StreamDeltaDocs(schema, base, window, 1, sink, stats); });
+  std::vector<IndexDoc> docs;
+  EmitDelta<DocList>(schema, base, window, 1, [&docs](DocList& block) { MoveInto(&docs, &block); }, stats);
+  return docs;
 }
 
 }  // namespace freshet

@@ -34,6 +34,7 @@
 #include "build/entity_table.h"
 #include "freshet/options.h"
 #include "index/index_doc.h"
+#include "index/segment_writer.h"
 
 namespace freshet {
 
@@ -50,15 +51,15 @@ struct DocBuildStats {
   uint64_t token_errors = 0;    // text values Tokenize rejected (indexed without tokens)
 };
 
-// Receives the documents one at a time, in id order, on the thread that
-// called Stream*. The doc (and every view into it) is valid only during the
-// call: copy what you keep.
-using DocSink = std::function<void(const IndexDoc&)>;
+// Receives the documents a batch at a time, in id order, on the thread that
+// called Stream*. The batch is valid only during the call (typically:
+// SegmentWriter::Add(batch)).
+using BatchSink = std::function<void(const DocBatch&)>;
 
 // The full (base) index documents: every servable leaf of `snapshot`, in id
 // order, made on up to `threads` threads (1: on the calling thread only).
 // Memory: a few blocks of documents in flight, not the whole set.
-void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const DocSink& sink,
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const BatchSink& sink,
                     DocBuildStats* stats = nullptr);
 
 // StreamFullDocs, collected: every servable leaf of `snapshot`, sorted by id.
@@ -82,7 +83,7 @@ std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTab
 // Streamed to `sink` in id order, made on up to `threads` threads (as
 // StreamFullDocs).
 void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
-                     size_t threads, const DocSink& sink, DocBuildStats* stats = nullptr);
+                     size_t threads, const BatchSink& sink, DocBuildStats* stats = nullptr);
 
 // StreamDeltaDocs, collected.
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,

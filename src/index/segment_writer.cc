@@ -12,17 +12,21 @@
 
 namespace freshet {
 
+namespace {
+
 // Copies byte strings into large chunks: one allocation per chunk instead of
-// one per string, and views that stay valid until the arena is destroyed.
-class SegmentWriter::ByteArena {
+// one per string, and views that stay valid until the arena is reset or
+// destroyed.
+class Arena {
  public:
-  explicit ByteArena(size_t chunk_bytes) : chunk_bytes_(chunk_bytes) {}
+  explicit Arena(size_t chunk_bytes) : chunk_bytes_(chunk_bytes) {}
 
   std::string_view Copy(std::string_view s) {
     if (s.empty()) return {};
     if (s.size() > chunk_bytes_ / 4) {
       chunks_.push_back(std::make_unique<char[]>(s.size()));
       std::copy(s.begin(), s.end(), chunks_.back().get());
+      big_ = true;
       return {chunks_.back().get(), s.size()};
     }
     if (current_ == nullptr || chunk_bytes_ - used_ < s.size()) {
@@ -36,28 +40,46 @@ class SegmentWriter::ByteArena {
     return {p, s.size()};
   }
 
+  // Forgets every string; keeps the first chunk when it is a regular one.
+  void Reset() {
+    if (chunks_.empty()) return;
+    if (chunks_.size() > 1 || big_) chunks_.resize(big_ ? 0 : 1);
+    current_ = chunks_.empty() ? nullptr : chunks_.front().get();
+    used_ = 0;
+    big_ = false;
+  }
+
  private:
   const size_t chunk_bytes_;
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* current_ = nullptr;
   size_t used_ = 0;
+  bool big_ = false;  // some chunk holds one oversized string
+};
+
+}  // namespace
+
+class SegmentWriter::ByteArena : public Arena {
+ public:
+  using Arena::Arena;
 };
 
 // Interns terms: one copy of each distinct term's bytes in an arena, and an
 // open-addressing table of (hash tag, id) slots. Chained hash maps cost a
 // node and a cache miss per term; at ~40 terms per doc over 500k docs,
-// interning dominates Add().
-class SegmentWriter::TermTable {
+// interning dominates indexing. Callers pass XXH3_64bits of the term, so a
+// term hashed once (in its DocBatch) is not hashed again by the writer.
+class SegmentTermTable {
  public:
-  TermTable() : slots_(kInitialSlots, 0), bytes_(256 * 1024) {}
+  explicit SegmentTermTable(size_t initial_slots, size_t chunk_bytes)
+      : initial_slots_(initial_slots), slots_(initial_slots, 0), bytes_(chunk_bytes) {}
 
   // Returns the term's dense id (0, 1, 2, ... in first-seen order) and
-  // whether it was new.
-  std::pair<uint32_t, bool> Intern(std::string_view term) {
-    const uint64_t h = XXH3_64bits(term.data(), term.size());
-    const uint64_t tag = h >> 32;
-    size_t mask = slots_.size() - 1;
-    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+  // whether it was new. REQUIRES: hash == XXH3_64bits(term).
+  std::pair<uint32_t, bool> Intern(std::string_view term, uint64_t hash) {
+    const uint64_t tag = hash >> 32;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
       const uint64_t slot = slots_[i];
       if (slot == 0) break;
       if ((slot >> 32) == tag && by_id_[(slot & 0xFFFFFFFFu) - 1] == term) {
@@ -66,21 +88,33 @@ class SegmentWriter::TermTable {
     }
     const auto id = static_cast<uint32_t>(by_id_.size());
     by_id_.push_back(bytes_.Copy(term));
-    hashes_.push_back(h);
+    hashes_.push_back(hash);
     if (by_id_.size() * 2 > slots_.size()) {
       Grow();
     } else {
-      Place(h, id);
+      Place(hash, id);
     }
     return {id, true};
   }
 
   size_t size() const { return by_id_.size(); }
   std::string_view term(uint32_t id) const { return by_id_[id]; }
+  uint64_t hash(uint32_t id) const { return hashes_[id]; }
+
+  // Forgets every term, keeping (most of) the memory.
+  void Clear() {
+    if (slots_.size() > initial_slots_ * 4) {
+      slots_.assign(initial_slots_, 0);
+      slots_.shrink_to_fit();
+    } else {
+      std::fill(slots_.begin(), slots_.end(), 0);
+    }
+    by_id_.clear();
+    hashes_.clear();
+    bytes_.Reset();
+  }
 
  private:
-  static constexpr size_t kInitialSlots = 1 << 12;
-
   void Place(uint64_t h, uint32_t id) {
     const size_t mask = slots_.size() - 1;
     size_t i = static_cast<size_t>(h) & mask;
@@ -93,11 +127,53 @@ class SegmentWriter::TermTable {
     for (size_t id = 0; id < by_id_.size(); ++id) Place(hashes_[id], static_cast<uint32_t>(id));
   }
 
+  const size_t initial_slots_;  // a power of 2
   std::vector<uint64_t> slots_;  // 0 = empty, else (hash >> 32) << 32 | (id + 1)
   std::vector<std::string_view> by_id_;  // views into bytes_
-  std::vector<uint64_t> hashes_;         // by id, for Grow()
-  ByteArena bytes_;
+  std::vector<uint64_t> hashes_;         // by id
+  Arena bytes_;
 };
+
+DocBatch::DocBatch() : terms_(std::make_unique<SegmentTermTable>(1 << 12, 64 * 1024)) {}
+DocBatch::~DocBatch() = default;
+DocBatch::DocBatch(DocBatch&&) noexcept = default;
+DocBatch& DocBatch::operator=(DocBatch&&) noexcept = default;
+
+void DocBatch::Add(const IndexDoc& doc) {
+  Doc d;
+  d.id_begin = bytes_.size();
+  d.id_size = static_cast<uint32_t>(doc.id.size());
+  bytes_.append(doc.id);
+  d.tombstone = doc.tombstone;
+  if (!d.tombstone) {
+    d.stored_size = static_cast<uint32_t>(doc.stored.size());
+    bytes_.append(doc.stored);
+    d.refs_begin = static_cast<uint32_t>(refs_.size());
+    const auto stamp = static_cast<uint32_t>(docs_.size() + 1);
+    for (std::string_view t : doc.terms) {
+      const auto [id, added] = terms_->Intern(t, XXH3_64bits(t.data(), t.size()));
+      if (added) {
+        doc_freq_.push_back(0);
+        last_doc_.push_back(0);
+      }
+      if (last_doc_[id] == stamp) continue;  // repeated within the doc
+      last_doc_[id] = stamp;
+      ++doc_freq_[id];
+      refs_.push_back(id);
+    }
+    d.refs_count = static_cast<uint32_t>(refs_.size() - d.refs_begin);
+  }
+  docs_.push_back(d);
+}
+
+void DocBatch::Clear() {
+  bytes_.clear();
+  docs_.clear();
+  terms_->Clear();
+  doc_freq_.clear();
+  last_doc_.clear();
+  refs_.clear();
+}
 
 namespace {
 
@@ -181,35 +257,51 @@ class TermsEncoder {
 }  // namespace
 
 SegmentWriter::SegmentWriter(SegmentWriterOptions options)
-    : options_(options), bytes_(std::make_unique<ByteArena>(1 << 20)), terms_(std::make_unique<TermTable>()) {}
+    : options_(options),
+      bytes_(std::make_unique<ByteArena>(1 << 20)),
+      terms_(std::make_unique<SegmentTermTable>(1 << 12, 256 * 1024)),
+      single_(std::make_unique<DocBatch>()) {}
 
 SegmentWriter::~SegmentWriter() = default;
 
 void SegmentWriter::Add(const IndexDoc& doc) {
+  single_->Clear();
+  single_->Add(doc);
+  Add(*single_);
+}
+
+void SegmentWriter::Add(const DocBatch& batch) {
   assert(!finished_ && "SegmentWriter::Add after Finish");
-  Doc d;
-  d.id = bytes_->Copy(doc.id);
-  d.tombstone = doc.tombstone;
-  if (d.tombstone) {
-    ++stats_.tombstones;
-  } else {
-    ++stats_.docs;
-    d.stored = bytes_->Copy(doc.stored);
-    const size_t begin = term_refs_.size();
-    for (std::string_view t : doc.terms) {
-      auto [id, added] = terms_->Intern(t);
-      if (added) doc_freq_.push_back(0);
-      term_refs_.push_back(id);
-    }
-    std::sort(term_refs_.begin() + static_cast<ptrdiff_t>(begin), term_refs_.end());
-    term_refs_.erase(std::unique(term_refs_.begin() + static_cast<ptrdiff_t>(begin), term_refs_.end()),
-                     term_refs_.end());
-    for (size_t i = begin; i < term_refs_.size(); ++i) ++doc_freq_[term_refs_[i]];
-    d.terms_begin = begin;
-    d.terms_count = static_cast<uint32_t>(term_refs_.size() - begin);
+  // Each distinct term of the batch once: its id here and its doc count.
+  const size_t n = batch.terms_->size();
+  remap_.resize(n);
+  for (uint32_t local = 0; local < n; ++local) {
+    const auto [id, added] = terms_->Intern(batch.terms_->term(local), batch.terms_->hash(local));
+    if (added) doc_freq_.push_back(0);
+    doc_freq_[id] += batch.doc_freq_[local];
+    remap_[local] = id;
   }
-  if (!docs_.empty() && !(docs_.back().id < d.id)) in_order_ = false;
-  docs_.push_back(d);
+  const std::string_view bytes = batch.bytes_;
+  for (const DocBatch::Doc& b : batch.docs_) {
+    Doc d;
+    d.id = bytes_->Copy(bytes.substr(b.id_begin, b.id_size));
+    d.tombstone = b.tombstone;
+    if (d.tombstone) {
+      ++stats_.tombstones;
+    } else {
+      ++stats_.docs;
+      d.stored = bytes_->Copy(bytes.substr(b.id_begin + b.id_size, b.stored_size));
+      // Term order within a doc does not matter: Finish fills each term's
+      // list in doc order.
+      d.terms_begin = term_refs_.size();
+      d.terms_count = b.refs_count;
+      for (uint32_t i = b.refs_begin; i < b.refs_begin + b.refs_count; ++i) {
+        term_refs_.push_back(remap_[batch.refs_[i]]);
+      }
+    }
+    if (!docs_.empty() && !(docs_.back().id < d.id)) in_order_ = false;
+    docs_.push_back(d);
+  }
 }
 
 Result<std::vector<SegmentFile>> SegmentWriter::Finish() {

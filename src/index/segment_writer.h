@@ -45,6 +45,49 @@ struct SegmentWriterOptions {
   size_t threads = 1;
 };
 
+class SegmentTermTable;  // segment_writer.cc
+
+// Documents analysed together, ready for SegmentWriter::Add(const DocBatch&):
+// each distinct term of the batch once (with its hash and the number of the
+// batch's docs that have it), each doc's distinct terms as indexes into
+// them, ids and stored JSON back to back. The writer then interns a batch's
+// few thousand distinct terms rather than every term of every doc, so the
+// threads that make documents do most of the indexing work and the one that
+// owns the writer little.
+//
+// Thread-safety: none; fill a batch on one thread, then hand it over whole.
+class DocBatch {
+ public:
+  DocBatch();
+  ~DocBatch();
+  DocBatch(DocBatch&&) noexcept;
+  DocBatch& operator=(DocBatch&&) noexcept;
+
+  // Copies what the writer needs of `doc` (see SegmentWriter::Add).
+  void Add(const IndexDoc& doc);
+  // Empties the batch, keeping its buffers for the next one.
+  void Clear();
+  size_t size() const { return docs_.size(); }
+
+ private:
+  friend class SegmentWriter;
+  struct Doc {
+    size_t id_begin = 0;  // into bytes_; the stored JSON follows the id
+    uint32_t id_size = 0;
+    uint32_t stored_size = 0;
+    uint32_t refs_begin = 0;  // into refs_
+    uint32_t refs_count = 0;
+    bool tombstone = false;
+  };
+
+  std::string bytes_;
+  std::vector<Doc> docs_;
+  std::unique_ptr<SegmentTermTable> terms_;  // the batch's distinct terms
+  std::vector<uint32_t> doc_freq_;           // by batch term id
+  std::vector<uint32_t> last_doc_;           // by batch term id: 1 + the last doc that had it
+  std::vector<uint32_t> refs_;               // each doc's distinct batch term ids
+};
+
 // Collects documents in any order and writes them as one segment. Documents
 // are numbered 0..N-1 in ascending bytewise order of id, so the same set of
 // documents always yields byte-identical files regardless of Add order.
@@ -69,6 +112,10 @@ class SegmentWriter {
   // neither).
   // REQUIRES: Finish() has not been called.
   void Add(const IndexDoc& doc);
+  // Adds the batch's documents, in the batch's order; the same files result
+  // as from adding them one by one.
+  // REQUIRES: Finish() has not been called.
+  void Add(const DocBatch& batch);
 
   // Sorts the documents and returns the files "ids", "terms", "postings",
   // "stored", in that order. Two docs with the same id → kInvalidArgument
@@ -87,7 +134,6 @@ class SegmentWriter {
     bool tombstone = false;
   };
   class ByteArena;
-  class TermTable;
 
   Result<std::string> WriteIds(const std::vector<uint32_t>& order) const;
   Result<std::string> WriteStored(const std::vector<uint32_t>& order) const;
@@ -100,9 +146,11 @@ class SegmentWriter {
   bool in_order_ = true;  // every Add so far had a larger id than the one before
   std::vector<Doc> docs_;
   std::unique_ptr<ByteArena> bytes_;  // ids and stored JSON
-  std::vector<uint32_t> term_refs_;  // each doc's distinct term ids, sorted
-  std::unique_ptr<TermTable> terms_;  // term <-> dense id
+  std::vector<uint32_t> term_refs_;  // each doc's distinct term ids
+  std::unique_ptr<SegmentTermTable> terms_;  // term <-> dense id
   std::vector<uint32_t> doc_freq_;    // by term id
+  std::vector<uint32_t> remap_;       // Add(DocBatch): batch term id -> term id
+  std::unique_ptr<DocBatch> single_;  // Add(IndexDoc) goes through a batch of one
 };
 
 }  // namespace freshet

@@ -93,7 +93,7 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
     // Documents go straight into the writer as they are made: only the
     // writer's compact form of the whole set is ever in memory.
     SegmentWriter writer(WriterOptions(ctx));
-    StreamFullDocs(*ctx.schema, base, ctx.threads, [&writer](const IndexDoc& d) { writer.Add(d); });
+    StreamFullDocs(*ctx.schema, base, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
     Manifest m;
     m.kind = "full";
     m.snapshot = TimeOrEmpty(plan.snapshot_time);
@@ -112,7 +112,7 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
                               .WithContext("window ending " + TimeOrEmpty(plan.target)));
   EntityTable window_table = EntityTable::Build(window.records);
   SegmentWriter writer(WriterOptions(ctx));
-  StreamDeltaDocs(*ctx.schema, base, window_table, ctx.threads, [&writer](const IndexDoc& d) { writer.Add(d); });
+  StreamDeltaDocs(*ctx.schema, base, window_table, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
   Manifest m;
   m.kind = "delta";
   m.base = plan.full_generation;

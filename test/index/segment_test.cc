@@ -329,6 +329,24 @@ TEST(SegmentTest, DeterministicAcrossAddOrder) {
       ASSERT_TRUE(d.ok());
       EXPECT_TRUE(*a == *d) << threads << " threads, any order";
     }
+    // Through DocBatches (of 7, and of everything), in id order and not.
+    for (const std::vector<IndexDoc>* docs : {&sorted, &m.added}) {
+      for (size_t per_batch : {size_t{7}, docs->size()}) {
+        SegmentWriter w(opt);
+        DocBatch batch;
+        for (const IndexDoc& d : *docs) {
+          batch.Add(d);
+          if (batch.size() == per_batch) {
+            w.Add(batch);
+            batch.Clear();
+          }
+        }
+        w.Add(batch);
+        auto files = w.Finish();
+        ASSERT_TRUE(files.ok());
+        EXPECT_TRUE(*a == testing_index::ToMap(*files)) << per_batch << " per batch";
+      }
+    }
   }
 }
 
