@@ -277,7 +277,13 @@ void SegmentWriter::Add(const DocBatch& batch) {
   remap_.resize(n);
   for (uint32_t local = 0; local < n; ++local) {
     const auto [id, added] = terms_->Intern(batch.terms_->term(local), batch.terms_->hash(local));
-    if (added) doc_freq_.push_back(0);
+    if (added) {
+      doc_freq_.push_back(0);
+      if (in_order_) {
+        lists_.emplace_back();
+        last_doc_.push_back(0);
+      }
+    }
     doc_freq_[id] += batch.doc_freq_[local];
     remap_[local] = id;
   }
@@ -285,23 +291,55 @@ void SegmentWriter::Add(const DocBatch& batch) {
   for (const DocBatch::Doc& b : batch.docs_) {
     Doc d;
     d.id = bytes_->Copy(bytes.substr(b.id_begin, b.id_size));
+    if (in_order_ && !docs_.empty() && !(docs_.back().id < d.id)) SwitchToTermRefs();
     d.tombstone = b.tombstone;
     if (d.tombstone) {
       ++stats_.tombstones;
     } else {
       ++stats_.docs;
       d.stored = bytes_->Copy(bytes.substr(b.id_begin + b.id_size, b.stored_size));
-      // Term order within a doc does not matter: Finish fills each term's
-      // list in doc order.
-      d.terms_begin = term_refs_.size();
+      d.terms_begin = num_refs_;
       d.terms_count = b.refs_count;
+      num_refs_ += b.refs_count;
+      const auto doc = static_cast<uint32_t>(docs_.size());
       for (uint32_t i = b.refs_begin; i < b.refs_begin + b.refs_count; ++i) {
-        term_refs_.push_back(remap_[batch.refs_[i]]);
+        if (in_order_) {
+          AppendPosting(remap_[batch.refs_[i]], doc);
+        } else {
+          term_refs_.push_back(remap_[batch.refs_[i]]);
+        }
       }
     }
-    if (!docs_.empty() && !(docs_.back().id < d.id)) in_order_ = false;
     docs_.push_back(d);
   }
+}
+
+void SegmentWriter::AppendPosting(uint32_t term, uint32_t doc) {
+  std::string& list = lists_[term];
+  PutVarint32(&list, list.empty() ? doc : doc - last_doc_[term]);
+  last_doc_[term] = doc;
+}
+
+void SegmentWriter::SwitchToTermRefs() {
+  // Decode each term's list back into the docs' term ids. Term order within
+  // a doc does not matter: Finish rebuilds each list in doc order.
+  term_refs_.assign(num_refs_, 0);
+  std::vector<uint64_t> fill(docs_.size());
+  for (size_t i = 0; i < docs_.size(); ++i) fill[i] = docs_[i].terms_begin;
+  for (uint32_t term = 0; term < lists_.size(); ++term) {
+    std::string_view in = lists_[term];
+    uint32_t doc = 0;
+    for (bool first = true; !in.empty(); first = false) {
+      uint32_t v = 0;
+      [[maybe_unused]] const bool ok = GetVarint32(&in, &v);
+      assert(ok);
+      doc = first ? v : doc + v;
+      term_refs_[fill[doc]++] = term;
+    }
+  }
+  lists_ = {};
+  last_doc_ = {};
+  in_order_ = false;
 }
 
 Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
@@ -322,7 +360,18 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
         return Status::InvalidArgument("duplicate document id '" + Printable(docs_[order[i]].id) + "'");
       }
     }
+    // The postings lists, now that the doc numbers are known.
+    lists_.assign(terms_->size(), std::string());
+    last_doc_.assign(terms_->size(), 0);
+    for (size_t pos = 0; pos < order.size(); ++pos) {
+      const Doc& d = docs_[order[pos]];
+      for (uint64_t i = d.terms_begin; i < d.terms_begin + d.terms_count; ++i) {
+        AppendPosting(term_refs_[i], static_cast<uint32_t>(pos));
+      }
+    }
+    term_refs_ = {};
   }
+  last_doc_ = {};
 
   std::vector<SegmentFile> files(4);
   files[0].name = kIdsFileName;
@@ -339,7 +388,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   }
   if (!ids_thread.joinable()) ids = WriteIds(order);
   uint64_t postings = 0;
-  const Status st = WriteTermsAndPostings(order, &files[1].bytes, &files[2].bytes, &postings);
+  const Status st = WriteTermsAndPostings(&files[1].bytes, &files[2].bytes, &postings);
   if (!stored_thread.joinable()) stored = WriteStored(order);
   if (stored_thread.joinable()) stored_thread.join();
   if (ids_thread.joinable()) ids_thread.join();
@@ -352,7 +401,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   stats_.postings = postings;
 
   docs_ = {};
-  term_refs_ = {};
+  lists_ = {};
   doc_freq_ = {};
   terms_.reset();
   bytes_.reset();
@@ -448,25 +497,11 @@ Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& orde
 // where a zero delta means "same postings block, list right after the
 // previous entry's". Index: per block length-prefixed first term | varint
 // offset | varint size.
-Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms_out,
-                                            std::string* postings_out, uint64_t* num_postings) {
+Status SegmentWriter::WriteTermsAndPostings(std::string* terms_out, std::string* postings_out,
+                                            uint64_t* num_postings) {
   const size_t num_terms = terms_->size();
-  // Lay all postings out flat, one slice per term id; filling in doc order
-  // leaves every slice sorted.
-  std::vector<uint64_t> cursor(num_terms + 1, 0);
-  for (size_t t = 0; t < num_terms; ++t) cursor[t + 1] = cursor[t] + doc_freq_[t];
-  const uint64_t total = cursor[num_terms];
-  std::vector<uint32_t> flat(total);
-  {
-    std::vector<uint64_t> fill(cursor.begin(), cursor.end() - 1);
-    for (size_t doc = 0; doc < order.size(); ++doc) {
-      const Doc& d = docs_[order[doc]];
-      for (uint64_t i = d.terms_begin; i < d.terms_begin + d.terms_count; ++i) {
-        flat[fill[term_refs_[i]]++] = static_cast<uint32_t>(doc);
-      }
-    }
-  }
-  term_refs_ = {};  // only this encoder reads them
+  uint64_t total = 0;
+  for (uint32_t df : doc_freq_) total += df;
 
   std::vector<uint32_t> sorted(num_terms);
   std::iota(sorted.begin(), sorted.end(), 0u);
@@ -482,7 +517,6 @@ Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, 
   };
   std::vector<Pending> pending;
   std::string block;
-  std::string list;
   auto flush = [&]() -> Status {
     if (pending.empty()) return Status::Ok();
     FRESHET_ASSIGN_OR_RETURN(BlockHandle h, postings_file.AddBlock(block, false));
@@ -494,17 +528,13 @@ Status SegmentWriter::WriteTermsAndPostings(const std::vector<uint32_t>& order, 
     return Status::Ok();
   };
   for (uint32_t t : sorted) {
-    list.clear();
-    uint32_t prev = 0;
-    for (uint64_t i = cursor[t]; i < cursor[t + 1]; ++i) {
-      PutVarint32(&list, i == cursor[t] ? flat[i] : flat[i] - prev);
-      prev = flat[i];
-    }
+    const std::string& list = lists_[t];
     if (!block.empty() && block.size() + list.size() > options_.postings_block_bytes) {
       FRESHET_RETURN_IF_ERROR(flush());
     }
     pending.push_back({t, block.size(), list.size()});
     block.append(list);
+    lists_[t] = std::string();  // release as we go
   }
   FRESHET_RETURN_IF_ERROR(flush());
   FRESHET_RETURN_IF_ERROR(terms.Flush());

@@ -92,12 +92,12 @@ class DocBatch {
 // are numbered 0..N-1 in ascending bytewise order of id, so the same set of
 // documents always yields byte-identical files regardless of Add order.
 //
-// Terms are interned as they are added (one copy of each distinct term, a
-// 4-byte id per (doc, term)); ids and stored JSON are copied into large
-// chunks, so memory is about the ids and stored JSON plus 8 bytes per
-// posting, with a few allocations per megabyte rather than per document.
-// Adding documents already in id order (as the build does) saves Finish a
-// sort.
+// Terms are interned as they are added (one copy of each distinct term);
+// ids and stored JSON are copied into large chunks, a few allocations per
+// megabyte rather than per document. Documents added in id order (as the
+// build adds them) cost about 1-2 bytes per posting and Finish neither
+// sorts nor transposes; otherwise 4 bytes per (doc, term) until Finish,
+// which then needs about 8.
 //
 // Thread-safety: none; use one writer per thread.
 class SegmentWriter {
@@ -137,8 +137,9 @@ class SegmentWriter {
 
   Result<std::string> WriteIds(const std::vector<uint32_t>& order) const;
   Result<std::string> WriteStored(const std::vector<uint32_t>& order) const;
-  Status WriteTermsAndPostings(const std::vector<uint32_t>& order, std::string* terms,
-                               std::string* postings, uint64_t* num_postings);
+  Status WriteTermsAndPostings(std::string* terms, std::string* postings, uint64_t* num_postings);
+  void AppendPosting(uint32_t term, uint32_t doc);
+  void SwitchToTermRefs();
 
   const SegmentWriterOptions options_;
   SegmentStats stats_;
@@ -146,9 +147,17 @@ class SegmentWriter {
   bool in_order_ = true;  // every Add so far had a larger id than the one before
   std::vector<Doc> docs_;
   std::unique_ptr<ByteArena> bytes_;  // ids and stored JSON
-  std::vector<uint32_t> term_refs_;  // each doc's distinct term ids
   std::unique_ptr<SegmentTermTable> terms_;  // term <-> dense id
   std::vector<uint32_t> doc_freq_;    // by term id
+  uint64_t num_refs_ = 0;             // (doc, term) pairs so far
+  // While docs arrive in id order, their numbers are final, and each term's
+  // postings list is kept as the "postings" file encodes it (varint first
+  // doc, then gaps): about a quarter of the memory of per-doc term ids, and
+  // Finish only copies it. The first doc out of order turns the lists into
+  // term_refs_, from which Finish rebuilds them once the docs are sorted.
+  std::vector<std::string> lists_;    // by term id
+  std::vector<uint32_t> last_doc_;    // by term id: the last doc in its list
+  std::vector<uint32_t> term_refs_;   // out of order: each doc's distinct term ids
   std::vector<uint32_t> remap_;       // Add(DocBatch): batch term id -> term id
   std::unique_ptr<DocBatch> single_;  // Add(IndexDoc) goes through a batch of one
 };
