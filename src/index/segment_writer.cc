@@ -256,9 +256,62 @@ class TermsEncoder {
 
 }  // namespace
 
+// Streams stored JSON, in doc order, into "stored" blocks.
+// Data block: varint first_doc | varint count, then per entry (a varint gap
+// to the previous doc, except for the first) | length-prefixed JSON.
+// Index: per block varint first_doc | varint offset | varint size.
+class SegmentWriter::StoredEncoder {
+ public:
+  explicit StoredEncoder(size_t block_bytes) : file_(FileKind::kStored), block_bytes_(block_bytes) {}
+
+  // REQUIRES: doc is larger than the previous call's.
+  Status Add(uint32_t doc, std::string_view json) {
+    if (count_ == 0) {
+      first_doc_ = doc;
+    } else {
+      PutVarint32(&entries_, doc - prev_doc_);
+    }
+    PutLengthPrefixed(&entries_, json);
+    prev_doc_ = doc;
+    ++count_;
+    if (entries_.size() >= block_bytes_) return Flush();
+    return Status::Ok();
+  }
+
+  // `stored` entries of `docs` documents. REQUIRES: called once.
+  Result<std::string> Finish(uint64_t stored, uint64_t docs) {
+    FRESHET_RETURN_IF_ERROR(Flush());
+    return file_.Finish(index_, stored, docs);
+  }
+
+ private:
+  Status Flush() {
+    if (count_ == 0) return Status::Ok();
+    block_.clear();
+    PutVarint32(&block_, first_doc_);
+    PutVarint32(&block_, count_);
+    block_.append(entries_);
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file_.AddBlock(block_, true));
+    PutVarint32(&index_, first_doc_);
+    PutVarint64(&index_, h.offset);
+    PutVarint64(&index_, h.size);
+    entries_.clear();
+    count_ = 0;
+    return Status::Ok();
+  }
+
+  FileBuilder file_;
+  const size_t block_bytes_;
+  std::string index_;
+  std::string entries_;
+  std::string block_;
+  uint32_t first_doc_ = 0, prev_doc_ = 0, count_ = 0;
+};
+
 SegmentWriter::SegmentWriter(SegmentWriterOptions options)
     : options_(options),
       bytes_(std::make_unique<ByteArena>(1 << 20)),
+      stored_(options.ids_ascending ? std::make_unique<StoredEncoder>(options.stored_block_bytes) : nullptr),
       terms_(std::make_unique<SegmentTermTable>(1 << 12, 256 * 1024)),
       single_(std::make_unique<DocBatch>()) {}
 
@@ -291,17 +344,28 @@ void SegmentWriter::Add(const DocBatch& batch) {
   for (const DocBatch::Doc& b : batch.docs_) {
     Doc d;
     d.id = bytes_->Copy(bytes.substr(b.id_begin, b.id_size));
-    if (in_order_ && !docs_.empty() && !(docs_.back().id < d.id)) SwitchToTermRefs();
+    if (in_order_ && !docs_.empty() && !(docs_.back().id < d.id)) {
+      if (stored_ != nullptr && status_.ok()) {
+        status_ = Status::InvalidArgument("documents not added in ascending id order (ids_ascending): '" +
+                                          Printable(d.id) + "' after '" + Printable(docs_.back().id) + "'");
+      }
+      SwitchToTermRefs();
+    }
     d.tombstone = b.tombstone;
+    const auto doc = static_cast<uint32_t>(docs_.size());
     if (d.tombstone) {
       ++stats_.tombstones;
     } else {
       ++stats_.docs;
-      d.stored = bytes_->Copy(bytes.substr(b.id_begin + b.id_size, b.stored_size));
+      const std::string_view stored = bytes.substr(b.id_begin + b.id_size, b.stored_size);
+      if (stored_ == nullptr) {
+        d.stored = bytes_->Copy(stored);
+      } else if (status_.ok()) {
+        status_ = stored_->Add(doc, stored);
+      }
       d.terms_begin = num_refs_;
       d.terms_count = b.refs_count;
       num_refs_ += b.refs_count;
-      const auto doc = static_cast<uint32_t>(docs_.size());
       for (uint32_t i = b.refs_begin; i < b.refs_begin + b.refs_count; ++i) {
         if (in_order_) {
           AppendPosting(remap_[batch.refs_[i]], doc);
@@ -345,6 +409,7 @@ void SegmentWriter::SwitchToTermRefs() {
 Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   if (finished_) return Status::FailedPrecondition("SegmentWriter::Finish called twice");
   finished_ = true;
+  FRESHET_RETURN_IF_ERROR(status_);
   if (options_.ids_per_block == 0) return Status::InvalidArgument("ids_per_block must be positive");
   if (docs_.size() > UINT32_MAX) {
     return Status::InvalidArgument("too many documents for one segment: " + std::to_string(docs_.size()));
@@ -382,14 +447,18 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   // "stored" (LZ4) and "terms"+"postings" are the big ones.
   Result<std::string> ids = std::string(), stored = std::string();
   std::thread stored_thread, ids_thread;
-  if (options_.threads > 1) {
+  const bool streamed = stored_ != nullptr;
+  if (streamed) {
+    stored = stored_->Finish(stats_.docs, order.size());  // written as the docs came
+    stored_.reset();
+  } else if (options_.threads > 1) {
     stored_thread = std::thread([&] { stored = WriteStored(order); });
-    if (options_.threads > 2) ids_thread = std::thread([&] { ids = WriteIds(order); });
   }
+  if (options_.threads > (streamed ? 1 : 2)) ids_thread = std::thread([&] { ids = WriteIds(order); });
   if (!ids_thread.joinable()) ids = WriteIds(order);
   uint64_t postings = 0;
   const Status st = WriteTermsAndPostings(&files[1].bytes, &files[2].bytes, &postings);
-  if (!stored_thread.joinable()) stored = WriteStored(order);
+  if (!streamed && !stored_thread.joinable()) stored = WriteStored(order);
   if (stored_thread.joinable()) stored_thread.join();
   if (ids_thread.joinable()) ids_thread.join();
   FRESHET_RETURN_IF_ERROR(st);
@@ -443,45 +512,13 @@ Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) 
   return file.Finish(index, order.size(), stats_.tombstones);
 }
 
-// Data block: varint first_doc | varint count, then per entry (a varint gap
-// to the previous doc, except for the first) | length-prefixed JSON.
-// Index: per block varint first_doc | varint offset | varint size.
 Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& order) const {
-  FileBuilder file(FileKind::kStored);
-  std::string index;
-  std::string entries;
-  uint32_t first_doc = 0, prev_doc = 0, count = 0;
-  std::string block;
-  auto flush = [&]() -> Status {
-    if (count == 0) return Status::Ok();
-    block.clear();
-    PutVarint32(&block, first_doc);
-    PutVarint32(&block, count);
-    block.append(entries);
-    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file.AddBlock(block, true));
-    PutVarint32(&index, first_doc);
-    PutVarint64(&index, h.offset);
-    PutVarint64(&index, h.size);
-    entries.clear();
-    count = 0;
-    return Status::Ok();
-  };
+  StoredEncoder stored(options_.stored_block_bytes);
   for (size_t doc = 0; doc < order.size(); ++doc) {
     const Doc& d = docs_[order[doc]];
-    if (d.tombstone) continue;
-    const auto n = static_cast<uint32_t>(doc);
-    if (count == 0) {
-      first_doc = n;
-    } else {
-      PutVarint32(&entries, n - prev_doc);
-    }
-    PutLengthPrefixed(&entries, d.stored);
-    prev_doc = n;
-    ++count;
-    if (entries.size() >= options_.stored_block_bytes) FRESHET_RETURN_IF_ERROR(flush());
+    if (!d.tombstone) FRESHET_RETURN_IF_ERROR(stored.Add(static_cast<uint32_t>(doc), d.stored));
   }
-  FRESHET_RETURN_IF_ERROR(flush());
-  return file.Finish(index, stats_.docs, order.size());
+  return stored.Finish(stats_.docs, order.size());
 }
 
 // "postings": each term's list is varint first doc, then varint gaps (>= 1);

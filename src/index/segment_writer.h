@@ -43,6 +43,12 @@ struct SegmentWriterOptions {
   // Threads Finish() may use: the files are encoded concurrently. Does not
   // change the bytes. Default: 1 (the calling thread only).
   size_t threads = 1;
+  // A promise that documents are added in strictly ascending id order (as
+  // the build adds them). The writer then encodes and compresses "stored"
+  // blocks as documents arrive instead of holding every document's JSON
+  // until Finish. A document out of order makes Finish fail with
+  // kInvalidArgument. Does not change the bytes. Default: false.
+  bool ids_ascending = false;
 };
 
 class SegmentTermTable;  // segment_writer.cc
@@ -128,12 +134,13 @@ class SegmentWriter {
  private:
   struct Doc {
     std::string_view id;      // into bytes_
-    std::string_view stored;  // into bytes_
+    std::string_view stored;  // into bytes_ (empty when ids_ascending)
     uint64_t terms_begin = 0;  // into term_refs_
     uint32_t terms_count = 0;
     bool tombstone = false;
   };
   class ByteArena;
+  class StoredEncoder;
 
   Result<std::string> WriteIds(const std::vector<uint32_t>& order) const;
   Result<std::string> WriteStored(const std::vector<uint32_t>& order) const;
@@ -143,10 +150,12 @@ class SegmentWriter {
 
   const SegmentWriterOptions options_;
   SegmentStats stats_;
+  Status status_;  // sticky: the first error of Add, returned by Finish
   bool finished_ = false;
   bool in_order_ = true;  // every Add so far had a larger id than the one before
   std::vector<Doc> docs_;
-  std::unique_ptr<ByteArena> bytes_;  // ids and stored JSON
+  std::unique_ptr<ByteArena> bytes_;  // ids, and stored JSON unless ids_ascending
+  std::unique_ptr<StoredEncoder> stored_;  // ids_ascending: "stored", written as docs arrive
   std::unique_ptr<SegmentTermTable> terms_;  // term <-> dense id
   std::vector<uint32_t> doc_freq_;    // by term id
   uint64_t num_refs_ = 0;             // (doc, term) pairs so far

@@ -23,6 +23,7 @@ std::vector<ManifestInput> Inputs(const std::vector<ObjectInfo>& objects) {
 SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
   SegmentWriterOptions o;
   o.threads = ctx.threads;
+  o.ids_ascending = true;  // the assembler streams documents in id order
   return o;
 }
 

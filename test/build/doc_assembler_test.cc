@@ -332,7 +332,9 @@ TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
   const EntityTable window = Table(s, win, "win");
   // Compared as the segments they make: the batches carry what the writer needs.
   auto segment = [](const std::function<void(SegmentWriter&)>& add) {
-    SegmentWriter w;
+    SegmentWriterOptions o;
+    o.ids_ascending = true;  // the streams promise id order; Finish fails otherwise
+    SegmentWriter w(o);
     add(w);
     Result<std::vector<SegmentFile>> files = w.Finish();
     EXPECT_TRUE(files.ok());

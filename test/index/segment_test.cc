@@ -152,6 +152,21 @@ TEST(SegmentTest, DuplicateIdIsInvalidArgument) {
   EXPECT_THAT(again.status().message(), ::testing::HasSubstr("'b'"));
 }
 
+TEST(SegmentTest, IdsAscendingBrokenIsInvalidArgument) {
+  for (const char* second : {"a", "0"}) {  // a duplicate, then one out of order
+    SegmentWriterOptions o;
+    o.ids_ascending = true;
+    SegmentWriter w(o);
+    w.Add(Doc("a", {MakeTerm("f", "x")}, "{}"));
+    w.Add(Doc(second, {MakeTerm("f", "y")}, "{}"));
+    w.Add(Doc("b", {MakeTerm("f", "x")}, "{}"));
+    auto files = w.Finish();
+    ASSERT_FALSE(files.ok()) << second;
+    EXPECT_EQ(files.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(files.status().message(), ::testing::HasSubstr("ascending"));
+  }
+}
+
 TEST(SegmentTest, MissingFileKeepsItsCode) {
   auto files = Build({Doc("a", {}, "{}")});
   ASSERT_TRUE(files.ok());
@@ -325,6 +340,11 @@ TEST(SegmentTest, DeterministicAcrossAddOrder) {
       auto c = Build(sorted, o);
       ASSERT_TRUE(c.ok());
       EXPECT_TRUE(*a == *c) << threads << " threads";
+      o.ids_ascending = true;
+      auto streamed = Build(sorted, o);
+      ASSERT_TRUE(streamed.ok());
+      EXPECT_TRUE(*a == *streamed) << threads << " threads, ids_ascending";
+      o.ids_ascending = false;
       auto d = Build(m.added, o);
       ASSERT_TRUE(d.ok());
       EXPECT_TRUE(*a == *d) << threads << " threads, any order";
