@@ -56,7 +56,9 @@ struct ParseAllStart {
   std::shared_ptr<FetchedObjects> fetched;
   void operator()(StoreCallback<DecodedInput> done) {
     size_t n = fetched->size();
-    size_t chunks = std::max<size_t>(1, std::min(n, pool->thread_count() * 2));
+    // Several chunks per thread: objects differ in size (LZ4 or not), and a
+    // chunk's bodies are freed as soon as it is parsed.
+    size_t chunks = std::max<size_t>(1, std::min(n, pool->thread_count() * 8));
     auto parts = std::make_shared<std::vector<DecodedInput>>(chunks);
     BoundedParallel::Run(
         chunks, pool->thread_count(),
@@ -74,6 +76,13 @@ struct ParseAllStart {
         [parts, done](Status st) {
           if (!st.ok()) return done(st);
           DecodedInput all;
+          size_t records = 0, bad = 0;
+          for (const auto& p : *parts) {
+            records += p.records.size();
+            bad += p.bad.size();
+          }
+          all.records.reserve(records);
+          all.bad.reserve(bad);
           for (auto& p : *parts) {
             all.records.insert(all.records.end(), std::make_move_iterator(p.records.begin()),
                                std::make_move_iterator(p.records.end()));
@@ -85,6 +94,7 @@ struct ParseAllStart {
             all.ignored_objects += p.ignored_objects;
             all.decoded_bytes += p.decoded_bytes;
             all.corrupt_objects += p.corrupt_objects;
+            p = DecodedInput();  // its records are moved-from shells: free them now
           }
           done(std::move(all));
         });

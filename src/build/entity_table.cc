@@ -33,6 +33,16 @@ EntityTable::EntityTable(std::vector<EntityRecord> sorted_unique, uint64_t dupli
 }
 
 EntityTable EntityTable::Build(std::vector<EntityRecord> records) {
+  // Snapshots usually arrive sorted and unique already (objects in key
+  // order, lines in id order): then there is nothing to sort, drop or move.
+  bool sorted_unique = true;
+  for (size_t i = 1; i < records.size() && sorted_unique; ++i) {
+    sorted_unique = KeyCompare(records[i - 1], records[i]) < 0;
+  }
+  if (sorted_unique) {
+    records.shrink_to_fit();
+    return EntityTable(std::move(records), 0);
+  }
   // Sort indices, not records: a record is ~200 bytes and std::sort would
   // move each one O(log n) times.
   std::vector<uint32_t> order(records.size());

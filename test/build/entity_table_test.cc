@@ -68,6 +68,25 @@ TEST(EntityTableTest, ResultIsIndependentOfInputOrder) {
   }
 }
 
+TEST(EntityTableTest, SortedUniqueInputIsKeptAsIs) {
+  // The table of kLines is sorted and unique: built again from its records
+  // (sorted already: the fast path) or from them reversed, it is the same.
+  const EntityTable t = EntityTable::Build(ParseAll(DefaultAdsSchema(), kLines));
+  std::vector<EntityRecord> sorted = t.records();
+  const EntityTable again = EntityTable::Build(sorted);
+  EXPECT_EQ(Dump(again), Dump(t));
+  EXPECT_EQ(again.duplicates(), 0u);
+  EXPECT_EQ(again.Find(2, "a")->version, 3);
+  std::reverse(sorted.begin(), sorted.end());
+  EXPECT_EQ(Dump(EntityTable::Build(sorted)), Dump(t));
+  // Sorted but for one duplicate at the end: the slow path drops it.
+  std::reverse(sorted.begin(), sorted.end());
+  sorted.push_back(sorted.back());
+  const EntityTable dup = EntityTable::Build(sorted);
+  EXPECT_EQ(Dump(dup), Dump(t));
+  EXPECT_EQ(dup.duplicates(), 1u);
+}
+
 TEST(EntityTableTest, TieBreakOrder) {
   const auto recs = ParseAll(DefaultFlatSchema(), "{\"id\":\"x\",\"version\":5,\"t\":\"p\"}\n"
                                                   "{\"id\":\"x\",\"version\":5,\"t\":\"q\"}\n"
