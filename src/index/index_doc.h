@@ -87,6 +87,11 @@ class TermList {
     bytes_.append(value);
     ends_.push_back(static_cast<uint32_t>(bytes_.size()));
   }
+  // Keeps the first n terms. REQUIRES: n <= size().
+  void Truncate(size_t n) {
+    bytes_.resize(n == 0 ? 0 : ends_[n - 1]);
+    ends_.resize(n);
+  }
   // Keeps the capacity.
   void clear() {
     bytes_.clear();

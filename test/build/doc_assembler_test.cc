@@ -7,6 +7,8 @@
 #include <random>
 
 #include "build/build_test_helpers.h"
+#include "build/json_text.h"
+#include "index/tokenizer.h"
 
 namespace freshet {
 namespace {
@@ -378,5 +380,40 @@ TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
   }
 }
 
+
+// The assembler tokenizes text piecewise (pure-ASCII runs and non-ASCII
+// words separately); the terms must be exactly those of Tokenize(whole
+// text). Random texts over an alphabet of normalization hazards: combining
+// marks right after separators, '=' + U+0338 (composes to U+2260), Hangul
+// jamo, compatibility forms, case folding that expands, invalid bytes.
+TEST(DocAssemblerTest, TextTermsAreThoseOfTokenizingTheWholeText) {
+  const std::vector<std::string> alphabet = {
+      "a", "Z", "9", "x", " ", " ", "=", "<", ">", "-", ".", "'", "_", "\t",
+      "\u0301", "\u0308", "\u0338", "\u0307", "\u0327", "\u3099",  // combining marks
+      "é", "e\u0301", "İ", "ß", "Σ", "ς", "ǅ", "ŉ", "東京", "ｆｕｌｌ", "ﬁ", "（", "⑴", "½", "²", "\u00a0",
+      "\u1100", "\u1161", "\u11a8", "가", "か", "\u212b", "Å", "ﾊﾟ", "\u2260", "\u0130", "µ", "\u2028"};
+  const SchemaOptions s = DefaultFlatSchema();
+  std::mt19937 rng(7);
+  std::string ndjson;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 24);
+    for (int k = 0; k < n; ++k) text += alphabet[rng() % alphabet.size()];
+    std::string line = R"({"id":"d)" + std::to_string(100000 + i) + R"(","version":1,"title":)";
+    AppendJsonString(&line, text);
+    ndjson += line + "}\n";
+    texts.push_back(text);
+  }
+  const std::vector<IndexDoc> docs = BuildFullDocs(s, Table(s, ndjson));
+  ASSERT_EQ(docs.size(), texts.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    std::vector<std::string> want;
+    Result<std::vector<std::string>> tokens = Tokenize(texts[i]);
+    ASSERT_TRUE(tokens.ok());
+    for (const std::string& t : *tokens) want.push_back("title=" + t);
+    EXPECT_EQ(ShowTerms(docs[i]), want) << texts[i];
+  }
+}
 }  // namespace
 }  // namespace freshet
