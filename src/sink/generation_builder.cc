@@ -32,6 +32,9 @@ SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
 Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, Manifest manifest,
                                  SegmentWriter& writer, const std::vector<QuarantineEntry>& bad) {
   FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
+  // The files grew by doubling and live until committed (and are copied on
+  // the way): drop the slack, up to half of each.
+  for (SegmentFile& f : files) f.bytes.shrink_to_fit();
   if (!bad.empty()) files.push_back({std::string(kQuarantineName), QuarantineNdjson(bad)});
   std::sort(files.begin(), files.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
 
