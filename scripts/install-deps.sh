@@ -9,6 +9,7 @@ want=(
   libboost1.81-dev      # Asio + Beast (header-only parts)
   rapidjson-dev libspdlog-dev libfmt-dev liblz4-dev libutf8proc-dev
   libxxhash-dev libssl-dev libcli11-dev
+  libgoogle-perftools-dev  # tcmalloc_minimal, linked into the freshet binary
 )
 if [[ "${1:-test}" == test ]]; then
   want+=(libgtest-dev libgmock-dev googletest libbenchmark-dev
