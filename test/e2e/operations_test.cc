@@ -71,8 +71,7 @@ TEST_F(OperationsE2e, ConfigErrorsNameTheKeyAndExitTwo) {
 }
 
 TEST_F(OperationsE2e, ShippedConfigsPassCheckConfig) {
-  const char* src = std::getenv("FRESHET_SOURCE_DIR");
-  ASSERT_NE(src, nullptr);
+  const char* src = FRESHET_SOURCE_TREE;
   for (const char* name : {"conf/local.json", "conf/local-flat.json"}) {
     RunResult r = cli_.Run({"check-config", std::string(src) + "/" + name});
     EXPECT_TRUE(r.status.Exited(0)) << name << ": " << r.Describe();
