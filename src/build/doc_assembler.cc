@@ -22,15 +22,18 @@ bool IsAsciiSeparator(char c) {
 
 // Adds MakeTerm(field, token) for every token of Tokenize(text), in order,
 // and returns true; or adds nothing and returns false when Tokenize fails.
+// `lower` is scratch space.
 //
 // Tokenize runs Unicode normalization (utf8proc) over the whole text as soon
 // as it holds one non-ASCII byte, and that was a fifth of a full build's
 // CPU: most ad texts are ASCII but for a word or two ("café", "東京"). So
 // the text is cut at ASCII separators (ASCII bytes other than [0-9A-Za-z])
-// into runs of pure-ASCII words, which take Tokenize's ASCII path, and
-// words holding non-ASCII bytes, normalized on their own. This gives
-// exactly the tokens of Tokenize(text), because an ASCII separator c
-// splits both steps of Tokenize:
+// into words; a word of ASCII bytes only is one token, lowercased (what
+// Tokenize makes of it: NFKC + case folding only lowercase A-Z on ASCII,
+// and [0-9A-Za-z] are its only ASCII letters and numbers), and a word
+// holding non-ASCII bytes goes through Tokenize alone. This gives exactly
+// the tokens of Tokenize(text), because an ASCII separator c splits both
+// steps of Tokenize:
 // - NFKC + case folding maps c to itself, c has combining class 0 (no mark
 //   is reordered across it), and c composes with no preceding character;
 //   c composes with a following mark only into U+2260, U+226E, U+226F
@@ -38,32 +41,35 @@ bool IsAsciiSeparator(char c) {
 //   letter or number either: no token changes. (Checked against every code
 //   point's canonical decomposition in utf8proc's tables.)
 // - c is neither letter nor number, so no token spans it.
-// And the text is valid UTF-8 iff every piece is (cuts fall on ASCII bytes).
-bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms) {
+// And the text is valid UTF-8 iff every word is (cuts fall on ASCII bytes).
+// DocAssemblerTest.TextTermsAreThoseOfTokenizingTheWholeText checks all of
+// this against Tokenize itself.
+bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms, std::string* lower) {
   const size_t before = terms->size();
-  auto add = [&](std::string_view piece) {
-    if (piece.empty()) return true;
-    Result<std::vector<std::string>> tokens = Tokenize(piece);
-    if (!tokens.ok()) return false;
-    for (const std::string& token : *tokens) terms->Add(field, token);
-    return true;
-  };
-  bool ok = true;
-  size_t ascii_begin = 0;  // the pending run of pure-ASCII words starts here
-  for (size_t i = 0; i < text.size() && ok;) {
+  for (size_t i = 0; i < text.size();) {
     while (i < text.size() && IsAsciiSeparator(text[i])) ++i;
     const size_t word = i;
     bool ascii = true;
     for (; i < text.size() && !IsAsciiSeparator(text[i]); ++i) {
       ascii = ascii && static_cast<unsigned char>(text[i]) < 0x80;
     }
-    if (ascii) continue;
-    ok = add(text.substr(ascii_begin, word - ascii_begin)) && add(text.substr(word, i - word));
-    ascii_begin = i;
+    if (word == i) break;  // trailing separators
+    if (ascii) {
+      lower->assign(text.substr(word, i - word));
+      for (char& c : *lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      terms->Add(field, *lower);
+      continue;
+    }
+    Result<std::vector<std::string>> tokens = Tokenize(text.substr(word, i - word));
+    if (!tokens.ok()) {
+      terms->Truncate(before);
+      return false;
+    }
+    for (const std::string& token : *tokens) terms->Add(field, token);
   }
-  ok = ok && add(text.substr(ascii_begin));
-  if (!ok) terms->Truncate(before);
-  return ok;
+  return true;
 }
 
 class Assembler {
@@ -97,7 +103,7 @@ class Assembler {
     for (uint32_t f : s_.text) {
       const std::string_view v = Resolve(f);
       if (v.empty()) continue;
-      if (!AddTextTerms(s_.fields[f], JsonStringValue(v, &scratch_), &doc->terms)) {
+      if (!AddTextTerms(s_.fields[f], JsonStringValue(v, &scratch_), &doc->terms, &lower_)) {
         // Unreachable for parsed records (their text is checked UTF-8);
         // counted rather than failing the whole build.
         ++stats->token_errors;
@@ -154,6 +160,7 @@ class Assembler {
   BuildSchema s_;
   std::vector<const EntityRecord*> chain_;
   std::string scratch_;
+  std::string lower_;
   std::vector<std::string_view> parts_;
 };
 

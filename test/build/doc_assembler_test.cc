@@ -388,7 +388,7 @@ TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
 // jamo, compatibility forms, case folding that expands, invalid bytes.
 TEST(DocAssemblerTest, TextTermsAreThoseOfTokenizingTheWholeText) {
   const std::vector<std::string> alphabet = {
-      "a", "Z", "9", "x", " ", " ", "=", "<", ">", "-", ".", "'", "_", "\t",
+      "a", "Z", "9", "x", "Ab3", "QQ", " ", " ", "=", "<", ">", "-", ".", "'", "_", "\t", "\x7f", "@", "~",
       "\u0301", "\u0308", "\u0338", "\u0307", "\u0327", "\u3099",  // combining marks
       "é", "e\u0301", "İ", "ß", "Σ", "ς", "ǅ", "ŉ", "東京", "ｆｕｌｌ", "ﬁ", "（", "⑴", "½", "²", "\u00a0",
       "\u1100", "\u1161", "\u11a8", "가", "か", "\u212b", "Å", "ﾊﾟ", "\u2260", "\u0130", "µ", "\u2028"};
