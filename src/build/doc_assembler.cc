@@ -186,6 +186,7 @@ constexpr size_t kBlockLeaves = 512;
 struct DocList {
   std::vector<IndexDoc> docs;
   void Add(const IndexDoc& doc) { docs.push_back(doc); }
+  void Seal() {}
   void Clear() { docs.clear(); }
 };
 
@@ -215,6 +216,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
       doc.Clear();
       if (make(a, i, &doc, st)) block.Add(doc);
     }
+    block.Seal();  // on the thread that made the block, not the sink's
   };
   if (threads <= 1 || blocks <= 1) {
     Assembler a(schema);

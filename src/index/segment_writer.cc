@@ -140,6 +140,7 @@ DocBatch::DocBatch(DocBatch&&) noexcept = default;
 DocBatch& DocBatch::operator=(DocBatch&&) noexcept = default;
 
 void DocBatch::Add(const IndexDoc& doc) {
+  sealed_ = false;
   Doc d;
   d.id_begin = bytes_.size();
   d.id_size = static_cast<uint32_t>(doc.id.size());
@@ -173,6 +174,52 @@ void DocBatch::Clear() {
   doc_freq_.clear();
   last_doc_.clear();
   refs_.clear();
+  sealed_ = false;
+}
+
+std::string_view DocBatch::id(size_t i) const {
+  return std::string_view(bytes_).substr(docs_[i].id_begin, docs_[i].id_size);
+}
+
+void DocBatch::Seal() {
+  const size_t n = terms_->size();
+  // Each term's docs, in doc order: a counting sort of the refs by term.
+  post_end_.resize(n);
+  size_t at = 0;
+  for (size_t t = 0; t < n; ++t) {
+    post_end_[t] = static_cast<uint32_t>(at);  // for now: where the term's docs start in flat_
+    at += doc_freq_[t];
+  }
+  flat_.resize(refs_.size());
+  for (size_t i = 0; i < docs_.size(); ++i) {
+    const Doc& d = docs_[i];
+    for (uint32_t r = d.refs_begin; r < d.refs_begin + d.refs_count; ++r) {
+      flat_[post_end_[refs_[r]]++] = static_cast<uint32_t>(i);
+    }
+  }
+  // Then encoded: the first doc apart (the writer measures it from the
+  // term's last doc so far), varint gaps for the rest.
+  first_doc_.resize(n);
+  postings_.resize(flat_.size() * 5);  // 5 bytes bound a 32-bit varint
+  char* out = postings_.data();
+  at = 0;
+  for (size_t t = 0; t < n; ++t) {
+    first_doc_[t] = flat_[at];
+    for (size_t k = at + 1; k < at + doc_freq_[t]; ++k) {
+      uint32_t gap = flat_[k] - flat_[k - 1];
+      while (gap >= 0x80) {
+        *out++ = static_cast<char>(gap | 0x80);
+        gap >>= 7;
+      }
+      *out++ = static_cast<char>(gap);
+    }
+    at += doc_freq_[t];
+    post_end_[t] = static_cast<uint32_t>(out - postings_.data());
+  }
+  postings_.resize(static_cast<size_t>(out - postings_.data()));
+  ascending_ = true;
+  for (size_t i = 1; i < docs_.size() && ascending_; ++i) ascending_ = id(i - 1) < id(i);
+  sealed_ = true;
 }
 
 namespace {
@@ -341,6 +388,20 @@ void SegmentWriter::Add(const DocBatch& batch) {
     remap_[local] = id;
   }
   const std::string_view bytes = batch.bytes_;
+  // A sealed batch in id order, after every doc so far: append each term's
+  // run of postings whole.
+  const bool whole = in_order_ && batch.sealed_ && batch.ascending_ && !batch.docs_.empty() &&
+                     (docs_.empty() || docs_.back().id < batch.id(0));
+  if (whole) {
+    const auto base = static_cast<uint32_t>(docs_.size());
+    for (uint32_t local = 0; local < n; ++local) {
+      const uint32_t term = remap_[local];
+      AppendPosting(term, base + batch.first_doc_[local]);
+      const uint32_t begin = local == 0 ? 0 : batch.post_end_[local - 1];
+      lists_[term].append(batch.postings_, begin, batch.post_end_[local] - begin);
+      last_doc_[term] = base + batch.last_doc_[local] - 1;
+    }
+  }
   for (const DocBatch::Doc& b : batch.docs_) {
     Doc d;
     d.id = bytes_->Copy(bytes.substr(b.id_begin, b.id_size));
@@ -366,7 +427,7 @@ void SegmentWriter::Add(const DocBatch& batch) {
       d.terms_begin = num_refs_;
       d.terms_count = b.refs_count;
       num_refs_ += b.refs_count;
-      for (uint32_t i = b.refs_begin; i < b.refs_begin + b.refs_count; ++i) {
+      for (uint32_t i = b.refs_begin; i < b.refs_begin + b.refs_count && !whole; ++i) {
         if (in_order_) {
           AppendPosting(remap_[batch.refs_[i]], doc);
         } else {

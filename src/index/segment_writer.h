@@ -71,12 +71,18 @@ class DocBatch {
 
   // Copies what the writer needs of `doc` (see SegmentWriter::Add).
   void Add(const IndexDoc& doc);
+  // Optional, once every doc is added: lays the batch's postings out term
+  // by term, so that the writer appends each term's run whole instead of
+  // one posting per (doc, term). Call it on the thread that filled the
+  // batch: that thread then does the work instead of the writer's.
+  void Seal();
   // Empties the batch, keeping its buffers for the next one.
   void Clear();
   size_t size() const { return docs_.size(); }
 
  private:
   friend class SegmentWriter;
+  std::string_view id(size_t i) const;
   struct Doc {
     size_t id_begin = 0;  // into bytes_; the stored JSON follows the id
     uint32_t id_size = 0;
@@ -92,6 +98,13 @@ class DocBatch {
   std::vector<uint32_t> doc_freq_;           // by batch term id
   std::vector<uint32_t> last_doc_;           // by batch term id: 1 + the last doc that had it
   std::vector<uint32_t> refs_;               // each doc's distinct batch term ids
+  // Seal():
+  bool sealed_ = false;
+  bool ascending_ = false;         // ids strictly ascending within the batch
+  std::vector<uint32_t> first_doc_;  // by batch term id: its first doc in the batch
+  std::string postings_;           // by batch term id: varint gaps between its docs after the first
+  std::vector<uint32_t> post_end_;   // by batch term id: end of its gaps in postings_
+  std::vector<uint32_t> flat_;       // scratch: each term's docs, term after term
 };
 
 // Collects documents in any order and writes them as one segment. Documents

@@ -357,22 +357,27 @@ TEST(SegmentTest, DeterministicAcrossAddOrder) {
     auto e = Build(half_sorted, opt);
     ASSERT_TRUE(e.ok());
     EXPECT_TRUE(*a == *e) << "half in order";
-    // Through DocBatches (of 7, and of everything), in id order and not.
+    // Through DocBatches (of 7, and of everything), sealed or not, in id
+    // order and not.
     for (const std::vector<IndexDoc>* docs : {&sorted, &m.added, &half_sorted}) {
       for (size_t per_batch : {size_t{7}, docs->size()}) {
-        SegmentWriter w(opt);
-        DocBatch batch;
-        for (const IndexDoc& d : *docs) {
-          batch.Add(d);
-          if (batch.size() == per_batch) {
-            w.Add(batch);
-            batch.Clear();
+        for (bool seal : {false, true}) {
+          SegmentWriter w(opt);
+          DocBatch batch;
+          for (const IndexDoc& d : *docs) {
+            batch.Add(d);
+            if (batch.size() == per_batch) {
+              if (seal) batch.Seal();
+              w.Add(batch);
+              batch.Clear();
+            }
           }
+          if (seal) batch.Seal();
+          w.Add(batch);
+          auto files = w.Finish();
+          ASSERT_TRUE(files.ok());
+          EXPECT_TRUE(*a == testing_index::ToMap(*files)) << per_batch << " per batch, sealed " << seal;
         }
-        w.Add(batch);
-        auto files = w.Finish();
-        ASSERT_TRUE(files.ok());
-        EXPECT_TRUE(*a == testing_index::ToMap(*files)) << per_batch << " per batch";
       }
     }
   }
