@@ -97,6 +97,9 @@ class SegmentTermTable {
     return {id, true};
   }
 
+  // A hint that Intern(term, hash) is coming: starts loading its slot.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]); }
+
   size_t size() const { return by_id_.size(); }
   std::string_view term(uint32_t id) const { return by_id_[id]; }
   uint64_t hash(uint32_t id) const { return hashes_[id]; }
@@ -375,7 +378,11 @@ void SegmentWriter::Add(const DocBatch& batch) {
   // Each distinct term of the batch once: its id here and its doc count.
   const size_t n = batch.terms_->size();
   remap_.resize(n);
+  // The table is far larger than the caches and the batch's terms are
+  // scattered over it: ask for slots a few terms ahead.
+  constexpr uint32_t kAhead = 8;
   for (uint32_t local = 0; local < n; ++local) {
+    if (local + kAhead < n) terms_->Prefetch(batch.terms_->hash(local + kAhead));
     const auto [id, added] = terms_->Intern(batch.terms_->term(local), batch.terms_->hash(local));
     if (added) {
       doc_freq_.push_back(0);
