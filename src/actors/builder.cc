@@ -185,7 +185,7 @@ Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
   auto shared_window = std::make_shared<DecodedInput>(std::move(window).value());
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;
   std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, shared_window, snap] {
-    return BuildGenerations(ctx, *shared_plan, snap.get(), *shared_window);
+    return BuildGenerations(ctx, *shared_plan, snap.get(), std::move(*shared_window));  // runs once
   };
   Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
   if (built.ok()) {

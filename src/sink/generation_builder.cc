@@ -79,8 +79,12 @@ ParsedSnapshot MakeParsedSnapshot(std::string identity, DecodedInput input) {
   return s;
 }
 
-Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
-                                    const ParsedSnapshot* snapshot, const DecodedInput& window) {
+namespace {
+
+// BuildGenerations with the window's table built: `window` supplies the
+// counts and quarantine (its records are not read).
+Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
+                         const DecodedInput& window, EntityTable window_table) {
   static const EntityTable kEmpty;
   const EntityTable& base = snapshot ? snapshot->table : kEmpty;
   BuiltBatch out;
@@ -114,7 +118,6 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
 
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.bad.size(), window.records_total, ctx.max_bad_ratio)
                               .WithContext("window ending " + TimeOrEmpty(plan.target)));
-  EntityTable window_table = EntityTable::Build(window.records);
   SegmentWriter writer(WriterOptions(ctx));
   StreamDeltaDocs(*ctx.schema, base, window_table, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
   Manifest m;
@@ -139,6 +142,19 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
   FRESHET_ASSIGN_OR_RETURN(out.delta,
                            Assemble(ctx, plan.delta_generation, std::move(m), writer, window.bad));
   return out;
+}
+
+}  // namespace
+
+Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
+                                    const ParsedSnapshot* snapshot, const DecodedInput& window) {
+  return Build(ctx, plan, snapshot, window, EntityTable::Build(window.records));  // copies the records
+}
+
+Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
+                                    const ParsedSnapshot* snapshot, DecodedInput&& window) {
+  EntityTable window_table = EntityTable::Build(std::move(window.records));
+  return Build(ctx, plan, snapshot, window, std::move(window_table));
 }
 
 }  // namespace freshet

@@ -41,5 +41,9 @@ struct GenerationContext {
 // must then be committed.
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
                                     const ParsedSnapshot* snapshot, const DecodedInput& window);
+// Same, moving the window's records into its table instead of copying them
+// (the daemon's path; `window` keeps its counts and quarantine).
+Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
+                                    const ParsedSnapshot* snapshot, DecodedInput&& window);
 
 }  // namespace freshet
