@@ -139,6 +139,8 @@ class SegmentWriter {
   // Sorts the documents and returns the files "ids", "terms", "postings",
   // "stored", in that order. Two docs with the same id → kInvalidArgument
   // naming it. May be called once; later calls → kFailedPrecondition.
+  // With options.threads > 1 it starts threads of its own and joins them
+  // before returning.
   Result<std::vector<SegmentFile>> Finish();
 
   // docs/tombstones count what was added; terms/postings are set by Finish().
@@ -148,7 +150,7 @@ class SegmentWriter {
   struct Doc {
     std::string_view id;      // into bytes_
     std::string_view stored;  // into bytes_ (empty when ids_ascending)
-    uint64_t terms_begin = 0;  // into term_refs_
+    uint64_t terms_begin = 0;  // its first (doc, term) pair; an index into term_refs_ once out of order
     uint32_t terms_count = 0;
     bool tombstone = false;
   };
