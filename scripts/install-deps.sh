@@ -10,10 +10,16 @@ want=(
   rapidjson-dev libspdlog-dev libfmt-dev liblz4-dev libutf8proc-dev
   libxxhash-dev libssl-dev libcli11-dev
   libgoogle-perftools-dev  # tcmalloc_minimal, linked into the freshet binary
+  libpugixml-dev        # S3 response and error XML
 )
 if [[ "${1:-test}" == test ]]; then
   want+=(libgtest-dev libgmock-dev googletest libbenchmark-dev
-         time)  # GNU time: peak RSS in perf/full_build.sh
+         time   # GNU time: peak RSS in perf/full_build.sh
+         s3cmd) # an independent S3 client for the S3 cross-check tests
+  # Node.js runs the S3-compatible test servers and the AWS SDK signer the
+  # differential tests compare against (scripts/install-npm-tools.sh). The
+  # machine image usually has it; Debian's own is the fallback.
+  command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 fi
 
 missing=()

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
+scripts/install-npm-tools.sh >/dev/null
 jobs=${FRESHET_JOBS:-$(nproc)}
 
 echo "== release build: unit, fuzz-replay, pipeline and end-to-end tests"

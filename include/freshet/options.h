@@ -89,6 +89,33 @@ struct AdminOptions {
   std::string listen = "127.0.0.1:9464";  // "" disables the endpoint
 };
 
+// How s3:// URIs (source and sink) are reached. Empty strings defer to the
+// AWS environment, in the SDKs' order (see README "S3").
+struct S3Options {
+  std::string region;      // "" = AWS_REGION, AWS_DEFAULT_REGION, then "us-east-1"
+  std::string endpoint;    // "" = AWS_ENDPOINT_URL, then https://s3.<region>.amazonaws.com
+  std::string addressing = "auto";  // auto|path|virtual; auto = virtual on AWS, path elsewhere
+  // Credentials, first found wins: these keys; AWS_ACCESS_KEY_ID /
+  // AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; the shared credentials file
+  // (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) for `profile` or
+  // AWS_PROFILE or "default"; EC2 instance metadata (IMDSv2).
+  std::string access_key_id;
+  std::string secret_access_key;  // never logged or printed
+  std::string session_token;      // never logged or printed
+  std::string profile;
+  bool verify_tls = true;
+  std::string ca_file;            // extra PEM CA bundle; "" = system store only
+  Duration connect_timeout = std::chrono::seconds(3);
+  Duration request_timeout = std::chrono::seconds(60);  // one attempt, whole exchange
+  Duration idle_timeout = std::chrono::seconds(20);     // pooled connection unused this long
+  uint32_t max_connections = 32;  // per endpoint
+  uint32_t max_attempts = 5;      // per request, first try included
+  Duration retry_base_delay = std::chrono::milliseconds(100);
+  Duration retry_max_delay = std::chrono::seconds(5);
+  uint64_t multipart_threshold = 64ull << 20;  // Put bodies above this use multipart upload
+  uint64_t multipart_part_size = 16ull << 20;  // >= 5 MiB (S3's minimum part)
+};
+
 struct Options {
   SourceOptions source;
   SinkOptions sink;
@@ -97,6 +124,7 @@ struct Options {
   WatchdogOptions watchdog;
   LogOptions log;
   AdminOptions admin;
+  S3Options s3;
 };
 
 // The ads hierarchy the generator writes (campaign -> ad_group -> ad): the

@@ -1,0 +1,64 @@
+// Where S3 credentials come from, in the AWS SDKs' order:
+//   1. the config file (s3.access_key_id / s3.secret_access_key /
+//      s3.session_token),
+//   2. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
+//   3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
+//      $HOME/.aws/credentials), profile s3.profile, else AWS_PROFILE, else
+//      "default",
+//   4. EC2 instance metadata, IMDSv2: PUT /latest/api/token (TTL header),
+//      then GET /latest/meta-data/iam/security-credentials/ (role name) and
+//      GET .../<role> (JSON with AccessKeyId, SecretAccessKey, Token,
+//      Expiration), each with a short timeout; the credentials are cached
+//      and refreshed in the background before they expire. Endpoint
+//      AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254);
+//      AWS_EC2_METADATA_DISABLED=true skips it.
+// Sources 1-3 are read once, when the store opens; a half-set source (key
+// id without secret) is an error naming it, not a fall-through.
+//
+// Secrets never leave this module in text: Describe() names the source
+// ("environment", "shared credentials file ~/.aws/credentials [prod]",
+// "instance metadata role web"), and errors never include key material.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "freshet/options.h"
+#include "freshet/status.h"
+#include "storage/s3/sigv4.h"
+
+namespace freshet {
+class HttpClient;
+}
+
+namespace freshet::s3 {
+
+// Reads an environment variable; nullopt if unset. Tests pass a map.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+EnvLookup ProcessEnvironment();
+
+class CredentialsProvider {
+ public:
+  virtual ~CredentialsProvider() = default;
+  // Completes exactly once, possibly inline, possibly on the HTTP client's
+  // thread. kPermissionDenied when no credentials can be had.
+  virtual void Get(std::function<void(Result<sigv4::Credentials>)> done) = 0;
+  virtual std::string Describe() const = 0;
+};
+
+// Parses an AWS shared credentials file (INI: [profile] sections,
+// aws_access_key_id / aws_secret_access_key / aws_session_token; '#' and
+// ';' comments). kNotFound if the profile is absent; kInvalidArgument naming
+// the file and line for a malformed line or a profile without both keys.
+Result<sigv4::Credentials> ParseSharedCredentials(std::string_view text, std::string_view profile,
+                                                  std::string_view file_name);
+
+// Builds the chain above. `http` is used only for IMDS and must outlive the
+// provider.
+Result<std::shared_ptr<CredentialsProvider>> MakeCredentialsChain(const S3Options& options,
+                                                                  const EnvLookup& env, HttpClient* http);
+
+}  // namespace freshet::s3
