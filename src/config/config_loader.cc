@@ -270,7 +270,7 @@ class Mapper {
     } else if (std::string home = SectionHolding(m.key); !home.empty()) {
       msg += "; did you mean " + home + "." + m.key + "?";
     } else {
-      msg += " (sections: source, sink, schema, pipeline, watchdog, log, admin)";
+      msg += " (sections: source, sink, schema, pipeline, watchdog, log, admin, s3)";
     }
     return Error(m.key_offset, msg);
   }
@@ -402,6 +402,11 @@ class Mapper {
         case JsonNode::Kind::kDouble: **p = v.d; return Status::Ok();
         default: return TypeError(v, key, "a number");
       }
+    }
+    if (auto* p = std::get_if<bool*>(&ref)) {
+      if (v.kind != JsonNode::Kind::kBool) return TypeError(v, key, "true or false");
+      **p = v.b;
+      return Status::Ok();
     }
     if (std::holds_alternative<TriggerMode*>(ref) || std::holds_alternative<PlanPolicy*>(ref)) {
       const char* choices = std::holds_alternative<TriggerMode*>(ref)

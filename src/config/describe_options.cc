@@ -61,6 +61,7 @@ std::string FormatValue(const FieldRef& ref) {
     std::string operator()(uint32_t* v) const { return std::to_string(*v); }
     std::string operator()(uint64_t* v) const { return std::to_string(*v); }
     std::string operator()(double* v) const { return FormatDouble(*v); }
+    std::string operator()(bool* b) const { return *b ? "true" : "false"; }
     std::string operator()(TriggerMode* m) const { return std::string(TriggerModeName(*m)); }
     std::string operator()(PlanPolicy* p) const { return std::string(PlanPolicyName(*p)); }
     std::string operator()(std::vector<std::string>* v) const { return FormatList(*v); }

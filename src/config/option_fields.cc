@@ -70,6 +70,26 @@ constexpr F<Options> kLogFields[] = {
 constexpr F<Options> kAdminFields[] = {
     {"listen", [](Options& o) -> FieldRef { return &o.admin.listen; }},
 };
+constexpr F<Options> kS3Fields[] = {
+    {"region",              [](Options& o) -> FieldRef { return &o.s3.region; }},
+    {"endpoint",            [](Options& o) -> FieldRef { return &o.s3.endpoint; }},
+    {"addressing",          [](Options& o) -> FieldRef { return &o.s3.addressing; }},
+    {"access_key_id",       [](Options& o) -> FieldRef { return &o.s3.access_key_id; }},
+    {"secret_access_key",   [](Options& o) -> FieldRef { return &o.s3.secret_access_key; }},
+    {"session_token",       [](Options& o) -> FieldRef { return &o.s3.session_token; }},
+    {"profile",             [](Options& o) -> FieldRef { return &o.s3.profile; }},
+    {"verify_tls",          [](Options& o) -> FieldRef { return &o.s3.verify_tls; }},
+    {"ca_file",             [](Options& o) -> FieldRef { return &o.s3.ca_file; }},
+    {"connect_timeout",     [](Options& o) -> FieldRef { return &o.s3.connect_timeout; }},
+    {"request_timeout",     [](Options& o) -> FieldRef { return &o.s3.request_timeout; }},
+    {"idle_timeout",        [](Options& o) -> FieldRef { return &o.s3.idle_timeout; }},
+    {"max_connections",     [](Options& o) -> FieldRef { return &o.s3.max_connections; }},
+    {"max_attempts",        [](Options& o) -> FieldRef { return &o.s3.max_attempts; }},
+    {"retry_base_delay",    [](Options& o) -> FieldRef { return &o.s3.retry_base_delay; }},
+    {"retry_max_delay",     [](Options& o) -> FieldRef { return &o.s3.retry_max_delay; }},
+    {"multipart_threshold", [](Options& o) -> FieldRef { return &o.s3.multipart_threshold; }},
+    {"multipart_part_size", [](Options& o) -> FieldRef { return &o.s3.multipart_part_size; }},
+};
 constexpr F<LevelOptions> kLevelFields[] = {
     {"name",          [](LevelOptions& l) -> FieldRef { return &l.name; }},
     {"parent_field",  [](LevelOptions& l) -> FieldRef { return &l.parent_field; }},
@@ -83,7 +103,7 @@ constexpr SectionSpec kSections[] = {
     {"source", kSourceFields, true},     {"sink", kSinkFields, true},
     {"schema", kSchemaFields, false},    {"pipeline", kPipelineFields, true},
     {"watchdog", kWatchdogFields, true}, {"log", kLogFields, true},
-    {"admin", kAdminFields, true},
+    {"admin", kAdminFields, true},       {"s3", kS3Fields, true},
 };
 
 std::string Normalize(std::string_view s) {
@@ -197,6 +217,12 @@ Status SetScalarFromString(std::string_view text, const FieldRef& ref) {
       if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(d))
         return Status::InvalidArgument("\"" + std::string(text) + "\" is not a number");
       *v = d;
+      return Status::Ok();
+    }
+    Status operator()(bool* b) const {
+      if (text == "true") *b = true;
+      else if (text == "false") *b = false;
+      else return NotOneOf(text, {"true", "false"});
       return Status::Ok();
     }
     Status operator()(TriggerMode* m) const {

@@ -17,7 +17,7 @@
 namespace freshet::config_internal {
 
 // A typed pointer to one field of Options (or of a LevelOptions).
-using FieldRef = std::variant<std::string*, Duration*, uint32_t*, uint64_t*, double*, TriggerMode*,
+using FieldRef = std::variant<std::string*, Duration*, uint32_t*, uint64_t*, double*, bool*, TriggerMode*,
                               PlanPolicy*, std::vector<std::string>*, std::vector<LevelOptions>*>;
 
 // True for kinds that have a one-string spelling (settable from the

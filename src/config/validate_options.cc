@@ -76,6 +76,34 @@ void CheckNonNegative(Problems* p, const std::string& key, Duration d) {
   if (d < Duration::zero()) p->Add(key, "must not be negative, got " + FormatDuration(d));
 }
 
+// The s3 section. Secrets are never echoed: problems with them name the key only.
+void CheckS3(Problems* p, const S3Options& s3) {
+  if (s3.addressing != "auto" && s3.addressing != "path" && s3.addressing != "virtual")
+    p->Add("s3.addressing", config_internal::NotOneOf(s3.addressing, {"auto", "path", "virtual"}).message());
+  if (!s3.endpoint.empty() && !s3.endpoint.starts_with("http://") && !s3.endpoint.starts_with("https://"))
+    p->Add("s3.endpoint", Quoted(s3.endpoint) + " must start with http:// or https://");
+  if (s3.access_key_id.empty() != s3.secret_access_key.empty())
+    p->Add(s3.access_key_id.empty() ? "s3.access_key_id" : "s3.secret_access_key",
+           "s3.access_key_id and s3.secret_access_key must be set together");
+  if (!s3.session_token.empty() && s3.access_key_id.empty())
+    p->Add("s3.session_token", "needs s3.access_key_id and s3.secret_access_key");
+  CheckPositive(p, "s3.connect_timeout", s3.connect_timeout);
+  CheckPositive(p, "s3.request_timeout", s3.request_timeout);
+  CheckPositive(p, "s3.idle_timeout", s3.idle_timeout);
+  if (s3.max_connections == 0) p->Add("s3.max_connections", "must be at least 1");
+  if (s3.max_attempts == 0) p->Add("s3.max_attempts", "must be at least 1 (1 = no retries)");
+  CheckNonNegative(p, "s3.retry_base_delay", s3.retry_base_delay);
+  if (s3.retry_max_delay < s3.retry_base_delay)
+    p->Add("s3.retry_max_delay", "must be at least s3.retry_base_delay (" + FormatDuration(s3.retry_base_delay) + ")");
+  constexpr uint64_t kMiB = 1 << 20;
+  if (s3.multipart_part_size < 5 * kMiB || s3.multipart_part_size > 5 * 1024 * kMiB)
+    p->Add("s3.multipart_part_size", std::to_string(s3.multipart_part_size) +
+                                         " is outside S3's part size limits (5 MiB to 5 GiB)");
+  if (s3.multipart_threshold < s3.multipart_part_size)
+    p->Add("s3.multipart_threshold", "must be at least s3.multipart_part_size (" +
+                                         std::to_string(s3.multipart_part_size) + ")");
+}
+
 // Names in one list: non-empty and unique.
 void CheckNames(Problems* p, const std::string& key, const std::vector<std::string>& names) {
   std::set<std::string_view> seen;
@@ -271,6 +299,7 @@ Status ValidateOptions(const Options& o) {
     p.Add("log.format", config_internal::NotOneOf(o.log.format, {"text", "json"}).message());
 
   CheckListen(&p, o.admin.listen);
+  CheckS3(&p, o.s3);
   return p.ToStatus();
 }
 

@@ -177,7 +177,24 @@ INSTANTIATE_TEST_SUITE_P(
         TypeCase{R"({"schema": {"levels": ["ad"]}})", "schema.levels[0]: expected an object"},
         TypeCase{R"({"schema": {"levels": [{"inherit": "x"}]}})", "schema.levels[0].inherit: expected an array"},
         TypeCase{R"({"log": {"level": null}})", "log.level: expected a string, got null"},
-        TypeCase{R"({"admin": {"listen": true}})", "admin.listen: expected a string, got a boolean"}));
+        TypeCase{R"({"admin": {"listen": true}})", "admin.listen: expected a string, got a boolean"},
+        TypeCase{R"({"s3": {"verify_tls": "no"}})", "s3.verify_tls: expected true or false, got a string"},
+        TypeCase{R"({"s3": {"regoin": "eu-west-1"}})", "s3.regoin: unknown key; did you mean s3.region?"}));
+
+TEST(ConfigLoaderTest, ReadsTheS3Section) {
+  auto r = LoadOptionsFromString(R"({"s3": {"region": "eu-west-1", "endpoint": "http://127.0.0.1:4568",
+      "addressing": "path", "verify_tls": false, "max_attempts": 3, "request_timeout": "5s",
+      "multipart_part_size": 8388608}})", "test.json");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->s3.region, "eu-west-1");
+  EXPECT_EQ(r->s3.endpoint, "http://127.0.0.1:4568");
+  EXPECT_EQ(r->s3.addressing, "path");
+  EXPECT_FALSE(r->s3.verify_tls);
+  EXPECT_EQ(r->s3.max_attempts, 3u);
+  EXPECT_EQ(r->s3.request_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(r->s3.multipart_part_size, 8u << 20);
+}
+
 
 TEST(ConfigLoaderTest, WholeNumbersMayBeWrittenAsDoubles) {
   auto r = Load(R"({"schema": {"max_record_bytes": 2e6}, "pipeline": {"fetch_parallelism": 16.0}})");
@@ -402,6 +419,18 @@ TEST(LoadEffectiveOptionsTest, LoadsOverridesAndValidates) {
   auto b = LoadEffectiveOptions(f.path(), bad.fn());
   ASSERT_FALSE(b.ok());
   EXPECT_THAT(b.status().message(), AllOf(HasSubstr(f.path()), HasSubstr("sink.retain_generations")));
+}
+
+TEST(ConfigLoaderTest, S3BooleansFromTheEnvironment) {
+  Options o;
+  FakeEnv env({{"FRESHET_S3_VERIFY_TLS", "false"}, {"FRESHET_S3_ADDRESSING", "virtual"}});
+  ASSERT_TRUE(ApplyEnvOverrides(&o, env.fn()).ok());
+  EXPECT_FALSE(o.s3.verify_tls);
+  EXPECT_EQ(o.s3.addressing, "virtual");
+  FakeEnv bad({{"FRESHET_S3_VERIFY_TLS", "yes"}});
+  Status st = ApplyEnvOverrides(&o, bad.fn());
+  EXPECT_THAT(st.message(), HasSubstr("FRESHET_S3_VERIFY_TLS"));
+  EXPECT_THAT(st.message(), HasSubstr("not one of true false"));
 }
 
 }  // namespace

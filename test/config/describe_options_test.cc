@@ -67,6 +67,22 @@ TEST(DescribeOptionsTest, QuotesAwkwardStrings) {
   EXPECT_THAT(d, HasSubstr("source.layout = \"a\\\"b\\\\c\\u000a\"\n"));
 }
 
+TEST(DescribeOptionsTest, HidesS3Secrets) {
+  Options o;
+  o.s3.access_key_id = "AKIDPLANTED";
+  o.s3.secret_access_key = "SECRETPLANTED";
+  o.s3.session_token = "TOKENPLANTED";
+  o.s3.verify_tls = false;
+  std::string d = DescribeOptions(o);
+  EXPECT_THAT(d, HasSubstr("s3.access_key_id = \"AKIDPLANTED\"\n"));  // an id, not a secret
+  EXPECT_THAT(d, HasSubstr("s3.secret_access_key = ****** (hidden)\n"));
+  EXPECT_THAT(d, HasSubstr("s3.session_token = ****** (hidden)\n"));
+  EXPECT_THAT(d, HasSubstr("s3.verify_tls = false\n"));
+  EXPECT_THAT(d, HasSubstr("s3.multipart_part_size = 16777216\n"));
+  EXPECT_THAT(d, Not(HasSubstr("SECRETPLANTED")));
+  EXPECT_THAT(d, Not(HasSubstr("TOKENPLANTED")));
+}
+
 TEST(DescribeOptionsTest, MasksCredentialsInUris) {
   Options o;
   o.source.uri = "s3://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/prefix";

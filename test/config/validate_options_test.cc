@@ -103,6 +103,19 @@ const BadCase kBadCases[] = {
     {"listen port too big", [](Options& o) { o.admin.listen = "127.0.0.1:70000"; }, "admin.listen", "bad port"},
     {"listen no host", [](Options& o) { o.admin.listen = ":9464"; }, "admin.listen", "no host"},
     {"listen bare ipv6", [](Options& o) { o.admin.listen = "::1:9464"; }, "admin.listen", "brackets"},
+    // S3
+    {"s3 addressing", [](Options& o) { o.s3.addressing = "vhost"; }, "s3.addressing", "not one of auto path virtual"},
+    {"s3 endpoint scheme", [](Options& o) { o.s3.endpoint = "localhost:4568"; }, "s3.endpoint", "http:// or https://"},
+    {"s3 key without secret", [](Options& o) { o.s3.access_key_id = "AKID"; }, "s3.secret_access_key", "set together"},
+    {"s3 secret without key", [](Options& o) { o.s3.secret_access_key = "s"; }, "s3.access_key_id", "set together"},
+    {"s3 token without keys", [](Options& o) { o.s3.session_token = "t"; }, "s3.session_token", "needs s3.access_key_id"},
+    {"s3 no attempts", [](Options& o) { o.s3.max_attempts = 0; }, "s3.max_attempts", "at least 1"},
+    {"s3 no connections", [](Options& o) { o.s3.max_connections = 0; }, "s3.max_connections", "at least 1"},
+    {"s3 connect timeout", [](Options& o) { o.s3.connect_timeout = 0s; }, "s3.connect_timeout", "must be positive"},
+    {"s3 request timeout", [](Options& o) { o.s3.request_timeout = 0s; }, "s3.request_timeout", "must be positive"},
+    {"s3 retry delays", [](Options& o) { o.s3.retry_max_delay = 10ms; }, "s3.retry_max_delay", "at least s3.retry_base_delay"},
+    {"s3 small parts", [](Options& o) { o.s3.multipart_part_size = 1 << 20; }, "s3.multipart_part_size", "5 MiB to 5 GiB"},
+    {"s3 threshold below part", [](Options& o) { o.s3.multipart_threshold = 8 << 20; }, "s3.multipart_threshold", "at least s3.multipart_part_size"},
     // Schema
     {"no id field", [](Options& o) { o.schema.id_field = ""; }, "schema.id_field", "must not be empty"},
     {"no version field", [](Options& o) { o.schema.version_field = ""; }, "schema.version_field", "must not be empty"},
@@ -177,6 +190,10 @@ const GoodCase kGoodCases[] = {
     {"flat schema", [](Options& o) { o.schema = DefaultFlatSchema(); }},
     {"single level hierarchy", [](Options& o) { o.schema.levels.resize(1); }},
     {"empty updates prefix", [](Options& o) { o.source.updates_prefix = ""; }},
+    {"s3 custom endpoint", [](Options& o) { o.s3.endpoint = "http://127.0.0.1:4568"; o.s3.addressing = "path"; }},
+    {"s3 static keys", [](Options& o) { o.s3.access_key_id = "AKID"; o.s3.secret_access_key = "s"; o.s3.session_token = "t"; }},
+    {"s3 no retries", [](Options& o) { o.s3.max_attempts = 1; }},
+    {"s3 minimum parts", [](Options& o) { o.s3.multipart_part_size = 5 << 20; o.s3.multipart_threshold = 5 << 20; }},
 };
 // clang-format on
 
