@@ -1,0 +1,728 @@
+#include "storage/s3/s3_store.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "base/md5.h"
+#include "storage/object_key.h"
+#include "storage/s3/s3_xml.h"
+#include "storage/s3/sigv4.h"
+
+namespace freshet {
+
+// One logical S3 request: what to send, how to judge the answer, whom to
+// tell. Attempts re-sign and resend the same request.
+struct S3Store::Call {
+  std::string op;        // "GetObject" (stats, messages)
+  std::string method;
+  std::string full_key;  // "" addresses the bucket
+  std::vector<std::pair<std::string, std::string>> query;
+  HttpHeaders headers;   // extra headers, lowercase names; all are signed
+  std::shared_ptr<const std::string> body;
+  std::string payload_hash;
+  // A 2xx response: OK finishes the call; a retryable status retries it
+  // (set integrity_failure when the bytes were wrong, so that running out
+  // of attempts reports kDataLoss); anything else ends it.
+  std::function<Status(HttpResponse&)> accept;
+  // A non-2xx response, before the generic mapping: a value ends the call
+  // with that status (OK included).
+  std::function<std::optional<Status>(const HttpResponse&, const s3::S3Error&)> on_error;
+  std::function<void(Status)> finish;
+
+  uint32_t attempt = 0;
+  bool integrity_failure = false;
+};
+
+// One multipart upload: parts go up `multipart_parallelism` at a time.
+struct S3Store::Multipart {
+  std::string key;
+  std::string full_key;
+  bool if_none_match = false;
+  std::shared_ptr<const std::string> body;
+  StoreCallback<ObjectInfo> done;
+  std::string upload_id;
+
+  std::mutex mu;
+  uint32_t parts_total = 0;
+  uint32_t next_part = 0;  // 0-based index of the next part to start
+  uint32_t in_flight = 0;
+  uint32_t parts_done = 0;
+  std::vector<std::string> etags;
+  Status failure;
+};
+
+namespace {
+
+constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+std::string Base64(const unsigned char* data, size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+  out.resize(static_cast<size_t>(len));
+  return out;
+}
+
+// Content-MD5 wants the base64 of the 16 raw bytes; Md5Hex gives hex.
+std::string Md5Base64(std::string_view data) {
+  std::string hex = Md5Hex(data);
+  unsigned char raw[16];
+  for (size_t i = 0; i < 16; ++i) {
+    auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    raw[i] = static_cast<unsigned char>(nib(hex[2 * i]) * 16 + nib(hex[2 * i + 1]));
+  }
+  return Base64(raw, 16);
+}
+
+bool ParseU64(std::string_view s, uint64_t* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+
+// "bytes 0-99/1234" -> first, last, total. "bytes */1234" -> total only.
+struct ContentRange {
+  bool has_range = false;
+  uint64_t first = 0, last = 0, total = 0;
+};
+std::optional<ContentRange> ParseContentRange(std::string_view v) {
+  if (!v.starts_with("bytes ")) return std::nullopt;
+  v.remove_prefix(6);
+  size_t slash = v.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  ContentRange r;
+  if (!ParseU64(v.substr(slash + 1), &r.total)) return std::nullopt;
+  std::string_view range = v.substr(0, slash);
+  if (range == "*") return r;
+  size_t dash = range.find('-');
+  if (dash == std::string_view::npos || !ParseU64(range.substr(0, dash), &r.first) ||
+      !ParseU64(range.substr(dash + 1), &r.last) || r.last < r.first)
+    return std::nullopt;
+  r.has_range = true;
+  return r;
+}
+
+bool IsPlainMd5(std::string_view etag) {
+  if (etag.size() != 32) return false;
+  return std::all_of(etag.begin(), etag.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The status for a non-2xx response S3 will not get better by repeating.
+Status MapHttpError(const std::string& what, int status, const s3::S3Error& err) {
+  std::string msg = what + ": HTTP " + std::to_string(status);
+  if (!err.code.empty()) msg += " " + err.code;
+  if (!err.message.empty()) msg += ": " + err.message;
+  if (!err.request_id.empty()) msg += " (request id " + err.request_id + ")";
+  if (err.code == "NoSuchBucket") return Status::FailedPrecondition(msg);
+  if (status == 404) return Status::NotFound(msg);
+  if (status == 401 || status == 403) return Status::PermissionDenied(msg);
+  if (status == 301 || status == 307 || err.code == "PermanentRedirect" || err.code == "AuthorizationHeaderMalformed")
+    return Status::FailedPrecondition(msg + " (is s3.region / the endpoint right for this bucket?)");
+  if (status == 400 || status == 405 || status == 411 || status == 413 || status == 414)
+    return Status::InvalidArgument(msg);
+  if (status >= 500 || status == 429) return Status::Unavailable(msg);
+  return Status::FailedPrecondition(msg);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<S3Store>> S3Store::Open(std::string_view uri, const S3Options& config,
+                                               const s3::EnvLookup& env) {
+  FRESHET_ASSIGN_OR_RETURN(s3::S3Location location, s3::ParseS3Uri(uri));
+  Result<s3::ResolvedEndpoint> endpoint = s3::ResolveEndpoint(config, env, location.bucket);
+  if (!endpoint.ok()) return endpoint.status().WithContext("store URI '" + std::string(uri) + "'");
+  Options o;
+  o.location = std::move(location);
+  o.endpoint = std::move(endpoint).value();
+  o.http.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.connect_timeout);
+  o.http.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout);
+  o.http.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.idle_timeout);
+  o.http.max_connections_per_endpoint = config.max_connections;
+  o.http.verify_tls = config.verify_tls;
+  o.http.ca_file = config.ca_file;
+  o.retry.max_attempts = config.max_attempts;
+  o.retry.base_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.retry_base_delay);
+  o.retry.max_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.retry_max_delay);
+  o.multipart_threshold = config.multipart_threshold;
+  o.multipart_part_size = config.multipart_part_size;
+
+  Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(o.http);
+  if (!http.ok()) return http.status().WithContext("store URI '" + std::string(uri) + "'");
+  Result<std::shared_ptr<s3::CredentialsProvider>> creds = s3::MakeCredentialsChain(config, env, http->get());
+  if (!creds.ok()) return creds.status().WithContext("store URI '" + std::string(uri) + "'");
+  std::unique_ptr<S3Store> store(new S3Store(std::move(o), std::move(http).value()));
+  store->credentials_ = std::move(creds).value();
+  return store;
+}
+
+Result<std::unique_ptr<S3Store>> S3Store::Create(Options options,
+                                                 std::shared_ptr<s3::CredentialsProvider> credentials) {
+  if (credentials == nullptr) return Status::InvalidArgument("S3Store::Create needs a credentials provider");
+  if (options.multipart_part_size == 0 || options.multipart_parallelism == 0)
+    return Status::InvalidArgument("S3Store: multipart part size and parallelism must be positive");
+  FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(options.http));
+  std::unique_ptr<S3Store> store(new S3Store(std::move(options), std::move(http)));
+  store->credentials_ = std::move(credentials);
+  return store;
+}
+
+S3Store::S3Store(Options options, std::unique_ptr<HttpClient> http)
+    : options_(std::move(options)), http_(std::move(http)), budget_(options_.retry) {
+  uint64_t seed = options_.jitter_seed;
+  if (seed == 0) seed = std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);
+  rng_.seed(seed);
+  if (!options_.now) options_.now = [] { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); };
+}
+
+S3Store::~S3Store() {
+  closing_ = true;
+  // Cancels in-flight requests (their calls finish with kCancelled) and
+  // joins the I/O thread, so nothing below races with a callback.
+  http_.reset();
+  std::set<std::shared_ptr<Call>> waiting;
+  {
+    std::lock_guard lock(waiting_mu_);
+    waiting.swap(waiting_);
+  }
+  for (const auto& call : waiting) Finish(call, Status::Cancelled(call->op + " " + UriOf(call->full_key) + ": store closed"));
+  credentials_.reset();
+}
+
+std::string S3Store::UriOf(std::string_view full_key) const {
+  return "s3://" + options_.location.bucket + "/" + std::string(full_key);
+}
+
+std::string S3Store::Describe() const {
+  std::string prefix = options_.location.prefix;
+  if (!prefix.empty()) prefix.pop_back();
+  return "s3://" + options_.location.bucket + (prefix.empty() ? "" : "/" + prefix) + " (" +
+         options_.endpoint.base.ToString() + options_.endpoint.base_path + ", " +
+         (options_.endpoint.virtual_hosted ? "virtual-hosted" : "path-style") + ", " + options_.endpoint.region + ")";
+}
+
+S3OperationStats& S3Store::OpStats(const std::string& op) { return stats_.operations[op]; }
+
+S3Stats S3Store::stats() const {
+  std::lock_guard lock(stats_mu_);
+  S3Stats s = stats_;
+  if (http_) s.http = http_->stats();
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// The attempt loop.
+
+void S3Store::Start(std::shared_ptr<Call> call) {
+  {
+    std::lock_guard lock(stats_mu_);
+    OpStats(call->op).calls++;
+  }
+  if (call->payload_hash.empty())
+    call->payload_hash = call->body ? sigv4::Sha256Hex(*call->body) : std::string(kEmptySha256);
+  if (closing_) return Finish(call, Status::Cancelled(call->op + " " + UriOf(call->full_key) + ": store closed"));
+  Attempt(std::move(call));
+}
+
+void S3Store::Attempt(std::shared_ptr<Call> call) {
+  call->attempt++;
+  credentials_->Get([this, call](Result<sigv4::Credentials> creds) { OnCredentials(call, std::move(creds)); });
+}
+
+void S3Store::OnCredentials(std::shared_ptr<Call> call, Result<sigv4::Credentials> creds) {
+  if (!creds.ok()) return Finish(call, creds.status().WithContext(call->op + " " + UriOf(call->full_key)));
+  if (closing_ || http_ == nullptr)
+    return Finish(call, Status::Cancelled(call->op + " " + UriOf(call->full_key) + ": store closed"));
+  s3::Addressed where = s3::Address(options_.endpoint, options_.location.bucket, call->full_key);
+
+  sigv4::SignableRequest signable;
+  signable.method = call->method;
+  signable.path = where.path;
+  signable.query = call->query;
+  signable.headers.emplace_back("host", where.endpoint.HostHeader());
+  for (const auto& h : call->headers) signable.headers.push_back(h);
+  signable.payload_hash = call->payload_hash;
+  sigv4::SigningParams params;
+  params.region = options_.endpoint.region;
+  params.service = "s3";
+  params.time = options_.now();
+  sigv4::HeaderSignature sig = sigv4::SignHeaders(signable, *creds, params);
+
+  HttpRequest req;
+  req.method = call->method;
+  req.target = sigv4::EncodePath(where.path);
+  if (!call->query.empty()) req.target += "?" + sigv4::CanonicalQuery(call->query);
+  req.headers = std::move(signable.headers);
+  for (auto& h : sig.headers_to_add) req.headers.push_back(std::move(h));
+  if (call->body) req.body = *call->body;
+  {
+    std::lock_guard lock(stats_mu_);
+    OpStats(call->op).attempts++;
+  }
+  http_->Send(where.endpoint, std::move(req),
+              [this, call](Result<HttpResponse> response) { OnResponse(call, std::move(response)); });
+}
+
+void S3Store::OnResponse(std::shared_ptr<Call> call, Result<HttpResponse> response) {
+  const std::string what = call->op + " " + UriOf(call->full_key);
+  Status st;
+  bool after_timeout = false;
+  if (!response.ok()) {
+    {
+      std::lock_guard lock(stats_mu_);
+      OpStats(call->op).by_status[0]++;
+    }
+    st = response.status().WithContext(what);
+    after_timeout = st.code() == StatusCode::kDeadlineExceeded;
+  } else {
+    HttpResponse& resp = *response;
+    {
+      std::lock_guard lock(stats_mu_);
+      OpStats(call->op).by_status[resp.status]++;
+    }
+    if (resp.status >= 200 && resp.status < 300) {
+      size_t down = resp.body.size();
+      st = call->accept(resp);
+      if (st.ok()) {
+        budget_.OnSuccess();
+        std::lock_guard lock(stats_mu_);
+        stats_.bytes_downloaded += down;
+        if (call->body) stats_.bytes_uploaded += call->body->size();
+      } else {
+        st = st.WithContext(what);
+      }
+    } else {
+      s3::S3Error err = s3::ParseError(resp.body).value_or(s3::S3Error{});
+      if (call->on_error) {
+        if (std::optional<Status> decided = call->on_error(resp, err)) return Finish(call, *decided);
+      }
+      st = MapHttpError(what, resp.status, err);
+      if (s3::IsRetryableResponse(resp.status, err.code)) {
+        after_timeout = err.code == "RequestTimeout";
+        if (!st.retryable()) st = Status::Unavailable(st.message());
+      } else if (st.retryable()) {
+        st = Status::FailedPrecondition(st.message());  // e.g. 501: repeating will not help
+      }
+    }
+  }
+  if (st.ok()) return Finish(call, st);
+  if (!st.retryable() || closing_) return Finish(call, st);
+  if (call->attempt >= options_.retry.max_attempts) {
+    return Finish(call, Status(st.code(), st.message() + " (after " + std::to_string(call->attempt) + " attempts)"));
+  }
+  if (!budget_.TryAcquire(after_timeout)) {
+    {
+      std::lock_guard lock(stats_mu_);
+      stats_.retry_budget_exhausted++;
+    }
+    return Finish(call, Status(st.code(), st.message() + " (not retried: retry budget exhausted)"));
+  }
+  uint64_t draw;
+  {
+    std::lock_guard lock(rng_mu_);
+    draw = rng_();
+  }
+  std::chrono::milliseconds delay = s3::BackoffDelay(options_.retry, call->attempt + 1, draw);
+  {
+    std::lock_guard lock(waiting_mu_);
+    waiting_.insert(call);
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    OpStats(call->op).retries++;
+  }
+  http_->RunAfter(delay, [this, call] {
+    {
+      std::lock_guard lock(waiting_mu_);
+      if (waiting_.erase(call) == 0) return;  // the destructor took it
+    }
+    if (closing_) return Finish(call, Status::Cancelled(call->op + " " + UriOf(call->full_key) + ": store closed"));
+    Attempt(call);
+  });
+}
+
+void S3Store::Finish(std::shared_ptr<Call> call, Status status) {
+  if (!status.ok()) {
+    if (call->integrity_failure && status.retryable()) status = Status::DataLoss(status.message());
+    std::lock_guard lock(stats_mu_);
+    OpStats(call->op).errors++;
+  }
+  auto finish = std::move(call->finish);
+  call->finish = nullptr;
+  if (finish) finish(std::move(status));
+}
+
+// ---------------------------------------------------------------------------
+// Operations.
+
+void S3Store::List(ListRequest req, StoreCallback<ListPage> done) {
+  if (req.max_keys == 0 || req.max_keys > 1000)
+    return done(Status::InvalidArgument("S3 list: max_keys must be 1..1000, got " + std::to_string(req.max_keys)));
+  auto call = std::make_shared<Call>();
+  call->op = "ListObjectsV2";
+  call->method = "GET";
+  const std::string& prefix = options_.location.prefix;
+  call->query = {{"list-type", "2"}, {"max-keys", std::to_string(req.max_keys)}};
+  if (!prefix.empty() || !req.prefix.empty()) call->query.emplace_back("prefix", prefix + req.prefix);
+  if (!req.delimiter.empty()) call->query.emplace_back("delimiter", req.delimiter);
+  if (!req.start_after.empty()) call->query.emplace_back("start-after", prefix + req.start_after);
+  if (!req.continuation_token.empty()) call->query.emplace_back("continuation-token", req.continuation_token);
+  auto page = std::make_shared<ListPage>();
+  call->accept = [call_raw = call.get(), page, prefix](HttpResponse& resp) -> Status {
+    Result<s3::ListObjectsV2Page> parsed = s3::ParseListObjectsV2(resp.body);
+    if (!parsed.ok()) {
+      call_raw->integrity_failure = true;
+      return Status::Unavailable(parsed.status().message());
+    }
+    ListPage out;
+    for (ObjectInfo& o : parsed->objects) {
+      if (!o.key.starts_with(prefix)) return Status::DataLoss("listing returned key '" + o.key + "' outside the prefix");
+      o.key.erase(0, prefix.size());
+      out.objects.push_back(std::move(o));
+    }
+    for (std::string& p : parsed->common_prefixes) {
+      if (!p.starts_with(prefix)) return Status::DataLoss("listing returned prefix '" + p + "' outside the prefix");
+      out.common_prefixes.push_back(p.substr(prefix.size()));
+    }
+    if (parsed->is_truncated) {
+      if (parsed->next_continuation_token.empty())
+        return Status::DataLoss("listing is truncated but has no NextContinuationToken");
+      out.next_continuation_token = std::move(parsed->next_continuation_token);
+    }
+    *page = std::move(out);
+    return Status::Ok();
+  };
+  call->finish = [page, done = std::move(done)](Status st) {
+    if (!st.ok()) return done(st);
+    done(std::move(*page));
+  };
+  Start(std::move(call));
+}
+
+void S3Store::Get(GetRequest req, StoreCallback<GetResult> done) {
+  if (Status st = ValidateObjectKey(req.key); !st.ok()) return done(st);
+  if (req.range && req.range->length == 0) {
+    // S3 cannot express an empty range; the answer is the object's size.
+    std::string key = req.key;
+    return Head(std::move(key), [done = std::move(done)](Result<ObjectInfo> info) {
+      if (!info.ok()) return done(info.status());
+      done(GetResult{std::move(info).value(), ""});
+    });
+  }
+  auto call = std::make_shared<Call>();
+  call->op = "GetObject";
+  call->method = "GET";
+  call->full_key = FullKey(req.key);
+  std::optional<ByteRange> range = req.range;
+  if (range) {
+    uint64_t last = range->offset + range->length - 1;
+    if (last < range->offset) last = UINT64_MAX - 1;  // overflow: to the end
+    call->headers.emplace_back("range", "bytes=" + std::to_string(range->offset) + "-" + std::to_string(last));
+  }
+  auto result = std::make_shared<GetResult>();
+  result->info.key = req.key;
+  call->accept = [call_raw = call.get(), result, range](HttpResponse& resp) -> Status {
+    std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
+    result->info.etag = etag;
+    if (range && resp.status == 206) {
+      std::optional<ContentRange> cr = ParseContentRange(resp.Header("content-range").value_or(""));
+      if (!cr || !cr->has_range) return Status::DataLoss("206 response without a usable Content-Range");
+      uint64_t want_last = std::min(range->offset + range->length, cr->total) - 1;
+      if (cr->first != range->offset || cr->last != want_last) {
+        call_raw->integrity_failure = true;
+        return Status::Unavailable("Content-Range " + std::to_string(cr->first) + "-" + std::to_string(cr->last) +
+                                   " does not match the requested range");
+      }
+      if (resp.body.size() != cr->last - cr->first + 1) {
+        call_raw->integrity_failure = true;
+        return Status::Unavailable("got " + std::to_string(resp.body.size()) + " bytes for a " +
+                                   std::to_string(cr->last - cr->first + 1) + "-byte range");
+      }
+      result->info.size = cr->total;
+      result->body = std::move(resp.body);
+      return Status::Ok();
+    }
+    // A whole object (or a server that ignored the Range header): check the
+    // bytes against the ETag when it is a plain MD5 (not multipart, not SSE-KMS).
+    if (IsPlainMd5(etag) && Lower(etag) != Md5Hex(resp.body)) {
+      call_raw->integrity_failure = true;
+      return Status::Unavailable("body MD5 does not match ETag " + etag);
+    }
+    result->info.size = resp.body.size();
+    if (range) {
+      uint64_t off = std::min<uint64_t>(range->offset, resp.body.size());
+      uint64_t len = std::min<uint64_t>(range->length, resp.body.size() - off);
+      result->body = resp.body.substr(off, len);
+    } else {
+      result->body = std::move(resp.body);
+    }
+    return Status::Ok();
+  };
+  bool ranged = range.has_value();
+  auto need_head = std::make_shared<bool>(false);
+  call->on_error = [ranged, result, need_head](const HttpResponse& resp, const s3::S3Error&) -> std::optional<Status> {
+    if (ranged && resp.status == 416) {
+      // The range starts at or past the end: an empty read, as the
+      // interface promises. S3 says the size in "bytes */<size>".
+      std::optional<ContentRange> cr = ParseContentRange(resp.Header("content-range").value_or(""));
+      if (cr) {
+        result->info.size = cr->total;
+      } else {
+        *need_head = true;  // no size given: ask for it
+      }
+      return Status::Ok();
+    }
+    return std::nullopt;
+  };
+  std::string key = req.key;
+  call->finish = [this, result, need_head, key, done = std::move(done)](Status st) mutable {
+    if (!st.ok()) return done(st);
+    if (*need_head) {
+      return Head(key, [done = std::move(done)](Result<ObjectInfo> info) {
+        if (!info.ok()) return done(info.status());
+        done(GetResult{std::move(info).value(), ""});
+      });
+    }
+    done(std::move(*result));
+  };
+  Start(std::move(call));
+}
+
+void S3Store::Head(std::string key, StoreCallback<ObjectInfo> done) {
+  if (Status st = ValidateObjectKey(key); !st.ok()) return done(st);
+  auto call = std::make_shared<Call>();
+  call->op = "HeadObject";
+  call->method = "HEAD";
+  call->full_key = FullKey(key);
+  auto info = std::make_shared<ObjectInfo>();
+  info->key = key;
+  call->accept = [info](HttpResponse& resp) -> Status {
+    uint64_t size = 0;
+    if (!ParseU64(resp.Header("content-length").value_or(""), &size))
+      return Status::Unavailable("HEAD response without a Content-Length");
+    info->size = size;
+    info->etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
+    return Status::Ok();
+  };
+  call->finish = [info, done = std::move(done)](Status st) {
+    if (!st.ok()) return done(st);
+    done(std::move(*info));
+  };
+  Start(std::move(call));
+}
+
+void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
+  if (Status st = ValidateObjectKey(req.key); !st.ok()) return done(st);
+  if (req.body.size() > options_.multipart_threshold) return PutMultipart(std::move(req), std::move(done));
+  auto call = std::make_shared<Call>();
+  call->op = "PutObject";
+  call->method = "PUT";
+  call->full_key = FullKey(req.key);
+  auto body = std::make_shared<const std::string>(std::move(req.body));
+  const std::string md5 = Md5Hex(*body);
+  call->headers.emplace_back("content-md5", Md5Base64(*body));
+  if (req.if_none_match) call->headers.emplace_back("if-none-match", "*");
+  call->body = body;
+  auto info = std::make_shared<ObjectInfo>(ObjectInfo{req.key, body->size(), md5});
+  call->accept = [call_raw = call.get(), info](HttpResponse& resp) -> Status {
+    std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
+    if (IsPlainMd5(etag) && Lower(etag) != info->etag) {
+      call_raw->integrity_failure = true;
+      return Status::Unavailable("server stored ETag " + etag + " for a body with MD5 " + info->etag);
+    }
+    if (!etag.empty()) info->etag = etag;
+    return Status::Ok();
+  };
+  call->on_error = [](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+    if (resp.status == 412) return Status::AlreadyExists("object exists (If-None-Match: *): " + err.code);
+    return std::nullopt;
+  };
+  std::string uri = UriOf(call->full_key);
+  call->finish = [info, uri, done = std::move(done)](Status st) {
+    if (!st.ok()) {
+      if (st.code() == StatusCode::kAlreadyExists) return done(Status::AlreadyExists("PutObject " + uri + ": " + st.message()));
+      return done(st);
+    }
+    done(std::move(*info));
+  };
+  Start(std::move(call));
+}
+
+void S3Store::Delete(std::string key, StoreCallback<Unit> done) {
+  if (Status st = ValidateObjectKey(key); !st.ok()) return done(st);
+  auto call = std::make_shared<Call>();
+  call->op = "DeleteObject";
+  call->method = "DELETE";
+  call->full_key = FullKey(key);
+  call->accept = [](HttpResponse&) { return Status::Ok(); };
+  call->on_error = [](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+    if (resp.status == 404 && err.code != "NoSuchBucket") return Status::Ok();  // deleting a missing key succeeds
+    return std::nullopt;
+  };
+  call->finish = [done = std::move(done)](Status st) {
+    if (!st.ok()) return done(st);
+    done(Unit{});
+  };
+  Start(std::move(call));
+}
+
+// ---------------------------------------------------------------------------
+// Multipart upload: create, parts in parallel, complete; abort on failure.
+
+void S3Store::PutMultipart(PutRequest req, StoreCallback<ObjectInfo> done) {
+  auto mp = std::make_shared<Multipart>();
+  mp->key = req.key;
+  mp->full_key = FullKey(req.key);
+  mp->if_none_match = req.if_none_match;
+  mp->body = std::make_shared<const std::string>(std::move(req.body));
+  mp->done = std::move(done);
+  const uint64_t part = options_.multipart_part_size;
+  mp->parts_total = static_cast<uint32_t>((mp->body->size() + part - 1) / part);
+  if (mp->parts_total > 10000) {
+    return mp->done(Status::InvalidArgument("PutObject " + UriOf(mp->full_key) + ": " + std::to_string(mp->body->size()) +
+                                            " bytes need more than 10000 parts of " + std::to_string(part) +
+                                            "; raise s3.multipart_part_size"));
+  }
+  mp->etags.resize(mp->parts_total);
+
+  auto call = std::make_shared<Call>();
+  call->op = "CreateMultipartUpload";
+  call->method = "POST";
+  call->full_key = mp->full_key;
+  call->query = {{"uploads", ""}};
+  call->accept = [mp](HttpResponse& resp) -> Status {
+    Result<std::string> id = s3::ParseInitiateMultipartUpload(resp.body);
+    if (!id.ok()) return Status::Unavailable(id.status().message());
+    mp->upload_id = std::move(id).value();
+    return Status::Ok();
+  };
+  call->finish = [this, mp](Status st) {
+    if (!st.ok()) return mp->done(st);
+    NextParts(mp);
+  };
+  Start(std::move(call));
+}
+
+void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
+  std::vector<std::shared_ptr<Call>> to_start;
+  {
+    std::lock_guard lock(mp->mu);
+    while (mp->failure.ok() && mp->in_flight < options_.multipart_parallelism && mp->next_part < mp->parts_total) {
+      uint32_t index = mp->next_part++;
+      mp->in_flight++;
+      const uint64_t part = options_.multipart_part_size;
+      uint64_t offset = uint64_t{index} * part;
+      auto body = std::make_shared<const std::string>(mp->body->substr(offset, part));
+      auto call = std::make_shared<Call>();
+      call->op = "UploadPart";
+      call->method = "PUT";
+      call->full_key = mp->full_key;
+      call->query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", mp->upload_id}};
+      call->headers.emplace_back("content-md5", Md5Base64(*body));
+      std::string md5 = Md5Hex(*body);
+      call->body = std::move(body);
+      call->accept = [call_raw = call.get(), mp, index, md5](HttpResponse& resp) -> Status {
+        std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
+        if (etag.empty()) return Status::Unavailable("UploadPart response without an ETag");
+        if (IsPlainMd5(etag) && Lower(etag) != md5) {
+          call_raw->integrity_failure = true;
+          return Status::Unavailable("part " + std::to_string(index + 1) + " stored with ETag " + etag +
+                                     ", body MD5 " + md5);
+        }
+        std::lock_guard lock(mp->mu);
+        mp->etags[index] = etag;
+        return Status::Ok();
+      };
+      call->finish = [this, mp](Status st) {
+        bool complete = false, abort = false;
+        {
+          std::lock_guard lock(mp->mu);
+          mp->in_flight--;
+          if (st.ok()) {
+            mp->parts_done++;
+          } else if (mp->failure.ok()) {
+            mp->failure = st;
+          }
+          if (!mp->failure.ok()) {
+            abort = mp->in_flight == 0;
+          } else {
+            complete = mp->parts_done == mp->parts_total;
+          }
+        }
+        if (abort) return AbortMultipart(mp, mp->failure);
+        if (complete) return CompleteMultipart(mp);
+        NextParts(mp);
+      };
+      to_start.push_back(std::move(call));
+    }
+  }
+  for (auto& call : to_start) Start(std::move(call));
+}
+
+void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
+  std::vector<std::pair<int, std::string>> parts;
+  for (uint32_t i = 0; i < mp->parts_total; ++i) parts.emplace_back(static_cast<int>(i + 1), mp->etags[i]);
+  auto call = std::make_shared<Call>();
+  call->op = "CompleteMultipartUpload";
+  call->method = "POST";
+  call->full_key = mp->full_key;
+  call->query = {{"uploadId", mp->upload_id}};
+  call->body = std::make_shared<const std::string>(s3::BuildCompleteMultipartUpload(parts));
+  call->headers.emplace_back("content-md5", Md5Base64(*call->body));
+  call->headers.emplace_back("content-type", "application/xml");
+  if (mp->if_none_match) call->headers.emplace_back("if-none-match", "*");
+  auto info = std::make_shared<ObjectInfo>(ObjectInfo{mp->key, mp->body->size(), ""});
+  call->accept = [info](HttpResponse& resp) -> Status {
+    // S3 may answer 200 and then report an error in the body (it sends
+    // headers early to keep the connection alive).
+    Result<s3::CompleteMultipartResult> r = s3::ParseCompleteMultipartUpload(resp.body);
+    if (!r.ok()) return Status::Unavailable(r.status().message());
+    if (r->error) {
+      std::string msg = "error inside a 200 response: " + r->error->code + ": " + r->error->message;
+      if (s3::IsRetryableResponse(200, r->error->code)) return Status::Unavailable(msg);
+      return Status::FailedPrecondition(msg);
+    }
+    info->etag = r->etag;
+    return Status::Ok();
+  };
+  call->on_error = [](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+    if (resp.status == 412) return Status::AlreadyExists("object exists (If-None-Match: *): " + err.code);
+    return std::nullopt;
+  };
+  call->finish = [this, mp, info](Status st) {
+    if (!st.ok()) return AbortMultipart(mp, st);
+    mp->done(std::move(*info));
+  };
+  Start(std::move(call));
+}
+
+void S3Store::AbortMultipart(std::shared_ptr<Multipart> mp, Status why) {
+  auto call = std::make_shared<Call>();
+  call->op = "AbortMultipartUpload";
+  call->method = "DELETE";
+  call->full_key = mp->full_key;
+  call->query = {{"uploadId", mp->upload_id}};
+  call->accept = [](HttpResponse&) { return Status::Ok(); };
+  call->on_error = [](const HttpResponse& resp, const s3::S3Error&) -> std::optional<Status> {
+    if (resp.status == 404) return Status::Ok();  // already gone
+    return std::nullopt;
+  };
+  call->finish = [mp, why](Status st) {
+    if (!st.ok()) {
+      // The upload's parts stay billed until a lifecycle rule removes them:
+      // say so next to the original failure.
+      return mp->done(Status(why.code(), why.message() + "; aborting upload " + mp->upload_id + " also failed: " +
+                                             st.message()));
+    }
+    mp->done(why);
+  };
+  Start(std::move(call));
+}
+
+}  // namespace freshet
