@@ -2,13 +2,15 @@
 // how long to wait (exponential backoff with full jitter), and a retry
 // budget that stops retry storms when the service is down.
 //
-// Retried (transient): HTTP 5xx; 429; 400/403/503 whose error code is a
-// throttling or timeout code (SlowDown, Throttling, ThrottlingException,
-// RequestTimeout, RequestTimeTooSkewed, RequestLimitExceeded, ...);
-// error codes inside a 200 response (CompleteMultipartUpload); client
-// errors kUnavailable (reset, truncated body) and kDeadlineExceeded.
+// Retried (transient): HTTP 5xx except 501 Not Implemented; 429; any
+// status whose error code is a throttling or timeout code (SlowDown,
+// Throttling, ThrottlingException, RequestTimeout, RequestTimeTooSkewed,
+// RequestLimitExceeded, ... the AWS SDKs' standard-mode lists, plus
+// InternalError and ServiceUnavailable); any error code inside a 200
+// response (CompleteMultipartUpload); client errors kUnavailable (reset,
+// truncated body) and kDeadlineExceeded.
 // Never retried: any other 4xx (403 AccessDenied / SignatureDoesNotMatch,
-// 404, 412 PreconditionFailed, ...), kDataLoss, kInvalidArgument,
+// 404, 412 PreconditionFailed, ...), 501, kDataLoss, kInvalidArgument,
 // kFailedPrecondition, kCancelled.
 #pragma once
 
@@ -40,6 +42,7 @@ bool IsRetryableResponse(int http_status, std::string_view error_code);
 // The wait before attempt `attempt` (2 = first retry): uniform in
 // [0, min(max_delay, base_delay * 2^(attempt-2))], drawn from `random`
 // (any 64-bit value; callers pass a PRNG draw so tests can fix it).
+// 0 for attempt 0 or 1 (nothing to wait for before the first try).
 std::chrono::milliseconds BackoffDelay(const RetryOptions& options, uint32_t attempt, uint64_t random);
 
 // Thread-safe token bucket (see RetryOptions).
