@@ -108,11 +108,16 @@ class HttpClient {
     uint32_t max_connections_per_endpoint = 32;
     uint32_t max_queued_requests = 10000;  // beyond: kUnavailable at once
     uint64_t max_body_bytes = uint64_t{5} << 30;
-    // TLS: verification against the system's CA store is on by default;
-    // ca_file adds (PEM) certificates to trust, e.g. a private CA.
+    // TLS: verification against the system's CA store (and the host name
+    // or IP against the certificate) is on by default; ca_file adds (PEM)
+    // certificates to trust, e.g. a private CA. verify_tls = false is for
+    // tests only: it accepts any certificate.
     bool verify_tls = true;
     std::string ca_file;
-    uint32_t io_threads = 1;  // threads running the client's io_context
+    // Threads running the client's io_context. Must be 1 (Create() refuses
+    // anything else): all pool and connection state lives on that one
+    // thread, which is ample for an object-store client (network-bound).
+    uint32_t io_threads = 1;
   };
 
   // Counters since creation, for metrics and tests.
@@ -128,8 +133,9 @@ class HttpClient {
     uint64_t bytes_received = 0;      // response bodies
   };
 
-  // Starts the I/O thread(s). Fails when the TLS context cannot be set up
-  // (e.g. ca_file unreadable).
+  // Starts the I/O thread. Fails with kFailedPrecondition when the TLS
+  // context cannot be set up (e.g. ca_file unreadable), kInvalidArgument
+  // for unusable options (io_threads != 1, max_connections_per_endpoint 0).
   static Result<std::unique_ptr<HttpClient>> Create(Options options);
 
   // Completes in-flight calls with kCancelled and joins the I/O threads.
