@@ -2,8 +2,8 @@
 // README.md): every aws-c-auth v4 case (header and presigned variants),
 // every botocore aws4_testsuite case, the S3 documentation examples and the
 // two smithy-rs double-encoding cases, one parameterized test per case.
-// KnownCases.DirectoryHoldsExactlyTheKnownCases makes sure a case added to
-// the data cannot be skipped silently; S3ModeNeverNormalizes signs the
+// Sigv4KnownCases.DirectoryHoldsExactlyTheKnownCases makes sure a case added to
+// the data cannot be skipped silently; Sigv4S3ModeNeverNormalizes signs the
 // normalising cases the S3 way and checks the path stays as written.
 #include "storage/s3/sigv4.h"
 
@@ -36,7 +36,7 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 
 // ---------------------------------------------------------------------------
 // The cases. Every case directory under test/data/sigv4 is listed here;
-// KnownCases.DirectoryHoldsExactlyTheKnownCases fails when the data and
+// Sigv4KnownCases.DirectoryHoldsExactlyTheKnownCases fails when the data and
 // these tables disagree.
 
 const char* const kAwsCAuthCases[] = {
@@ -540,9 +540,9 @@ bool IsKnownFolderFile(const std::string& name) {
   return kKnown.count(name) > 0;
 }
 
-class AwsCAuthV4 : public ::testing::TestWithParam<const char*> {};
+class Sigv4AwsCAuthV4 : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(AwsCAuthV4, HeaderAndPresigned) {
+TEST_P(Sigv4AwsCAuthV4, HeaderAndPresigned) {
   fs::path dir = fs::path(DataDir()) / "aws-c-auth" / "v4" / GetParam();
   FolderChecks checks;
   CheckFolderCase(dir, LoadContext(dir / "context.json"), &checks);
@@ -550,11 +550,11 @@ TEST_P(AwsCAuthV4, HeaderAndPresigned) {
   RecordProperty("double_encode_flag_checked", checks.double_encode_flag ? "yes" : "no");
 }
 
-INSTANTIATE_TEST_SUITE_P(Vectors, AwsCAuthV4, ::testing::ValuesIn(kAwsCAuthCases), ParamName);
+INSTANTIATE_TEST_SUITE_P(Vectors, Sigv4AwsCAuthV4, ::testing::ValuesIn(kAwsCAuthCases), ParamName);
 
-class S3DocsExample : public ::testing::TestWithParam<const char*> {};
+class Sigv4S3DocsExample : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(S3DocsExample, S3Mode) {
+TEST_P(Sigv4S3DocsExample, S3Mode) {
   fs::path dir = fs::path(DataDir()) / "s3-docs-examples" / GetParam();
   FolderContext ctx = LoadContext(dir / "context.json");
   // These are S3 requests: single encoding, no normalisation.
@@ -565,12 +565,12 @@ TEST_P(S3DocsExample, S3Mode) {
   EXPECT_EQ(checks.compared, 4) << "each example has one variant: 4 files";
 }
 
-INSTANTIATE_TEST_SUITE_P(Vectors, S3DocsExample, ::testing::ValuesIn(kS3DocsCases), ParamName);
+INSTANTIATE_TEST_SUITE_P(Vectors, Sigv4S3DocsExample, ::testing::ValuesIn(kS3DocsCases), ParamName);
 
 // smithy-rs has no context.json; the README gives the inputs.
-class SmithyRs : public ::testing::TestWithParam<const char*> {};
+class Sigv4SmithyRs : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(SmithyRs, DoubleEncoding) {
+TEST_P(Sigv4SmithyRs, DoubleEncoding) {
   fs::path dir = fs::path(DataDir()) / "smithy-rs" / "v4" / GetParam();
   FolderContext ctx;
   ctx.credentials = GenericCredentials();
@@ -602,14 +602,14 @@ TEST_P(SmithyRs, DoubleEncoding) {
   EXPECT_EQ(uri.find("%25"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Vectors, SmithyRs, ::testing::ValuesIn(kSmithyRsCases), ParamName);
+INSTANTIATE_TEST_SUITE_P(Vectors, Sigv4SmithyRs, ::testing::ValuesIn(kSmithyRsCases), ParamName);
 
 // ---------------------------------------------------------------------------
 // botocore's classic format: <case>.req / .creq / .sts / .authz / .sreq.
 
-class BotocoreV4 : public ::testing::TestWithParam<const char*> {};
+class Sigv4BotocoreV4 : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(BotocoreV4, CanonicalRequestStringToSignAuthorization) {
+TEST_P(Sigv4BotocoreV4, CanonicalRequestStringToSignAuthorization) {
   std::string id = GetParam();
   fs::path dir = fs::path(DataDir()) / "botocore" / "aws4_testsuite" / id;
   std::string base = fs::path(id).filename().string();
@@ -650,7 +650,7 @@ TEST_P(BotocoreV4, CanonicalRequestStringToSignAuthorization) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Vectors, BotocoreV4, ::testing::ValuesIn(kBotocoreCases), ParamName);
+INSTANTIATE_TEST_SUITE_P(Vectors, Sigv4BotocoreV4, ::testing::ValuesIn(kBotocoreCases), ParamName);
 
 // ---------------------------------------------------------------------------
 // S3 never normalises: the suites' normalising cases, signed in S3 mode,
@@ -676,9 +676,9 @@ const char* const kNormalizingCases[] = {
     "botocore/aws4_testsuite/normalize-path/get-special-character",
 };
 
-class S3ModeNeverNormalizes : public ::testing::TestWithParam<const char*> {};
+class Sigv4S3ModeNeverNormalizes : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(S3ModeNeverNormalizes, PathSignedAsWritten) {
+TEST_P(Sigv4S3ModeNeverNormalizes, PathSignedAsWritten) {
   std::string id = GetParam();
   fs::path dir = fs::path(DataDir()) / id;
   bool botocore = id.rfind("botocore/", 0) == 0;
@@ -716,12 +716,12 @@ TEST_P(S3ModeNeverNormalizes, PathSignedAsWritten) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Vectors, S3ModeNeverNormalizes, ::testing::ValuesIn(kNormalizingCases), ParamName);
+INSTANTIATE_TEST_SUITE_P(Vectors, Sigv4S3ModeNeverNormalizes, ::testing::ValuesIn(kNormalizingCases), ParamName);
 
 // ---------------------------------------------------------------------------
 // The directory holds exactly the cases above.
 
-TEST(KnownCases, DirectoryHoldsExactlyTheKnownCases) {
+TEST(Sigv4KnownCases, DirectoryHoldsExactlyTheKnownCases) {
   fs::path root = DataDir();
   ASSERT_TRUE(fs::is_directory(root)) << root << " (set FRESHET_SOURCE_DIR to the repository root)";
   for (const char* f : {"README.md", "aws-c-auth/LICENSE", "aws-c-auth/NOTICE", "botocore/aws4_testsuite/LICENSE",
