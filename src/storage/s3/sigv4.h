@@ -81,9 +81,9 @@ struct HeaderSignature {
   std::string string_to_sign;
   std::string signature;      // lowercase hex
   std::string authorization;  // "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
-  // Headers the caller must add to the request, Authorization included:
-  // X-Amz-Date, x-amz-content-sha256 (if asked), X-Amz-Security-Token (if
-  // a token), Authorization.
+  // Headers the caller must add to the request, in this order:
+  // X-Amz-Date, x-amz-content-sha256 (if asked and the request has none),
+  // X-Amz-Security-Token (if a token; signed or not), Authorization (last).
   HttpHeaders headers_to_add;
 };
 
