@@ -129,24 +129,29 @@ void FaultStore::ClearFaults() {
   rules_.clear();
 }
 
-void FaultStore::FailNthCall(uint64_t nth, std::optional<StoreOp> op, StatusCode code) {
-  assert(nth >= 1);
+void FaultStore::AddRule(Rule rule) {
+  assert(rule.nth >= 1);
+  assert(rule.kind != Rule::Kind::kLostResponse || (rule.op && HasResponseToLose(*rule.op)));
   std::lock_guard lock(mu_);
-  uint64_t base = op ? seen_[static_cast<size_t>(*op)] : seen_total_;
-  rules_.push_back(Rule{RuleKind::kError, op, base + nth, code, {}});
+  uint64_t nth = std::max<uint64_t>(rule.nth, 1);
+  rules_.push_back(ArmedRule{std::move(rule), nth});
 }
 
-void FaultStore::LoseNthResponse(uint64_t nth, StoreOp op) {
-  assert(nth >= 1 && HasResponseToLose(op));
-  std::lock_guard lock(mu_);
-  rules_.push_back(Rule{RuleKind::kLostResponse, op, seen_[static_cast<size_t>(op)] + nth, {}, {}});
+void FaultStore::FailNthCall(uint64_t nth, std::optional<StoreOp> op, StatusCode code) {
+  AddRule(Rule{.kind = Rule::Kind::kError, .op = op, .nth = nth, .code = code});
+}
+
+void FaultStore::LoseNthResponse(uint64_t nth, StoreOp op, std::string key_prefix) {
+  AddRule(Rule{.kind = Rule::Kind::kLostResponse, .op = op, .nth = nth, .key_prefix = std::move(key_prefix)});
 }
 
 void FaultStore::StallNthCall(uint64_t nth, std::optional<StoreOp> op, std::chrono::milliseconds delay) {
-  assert(nth >= 1);
+  AddRule(Rule{.kind = Rule::Kind::kStall, .op = op, .nth = nth, .delay = delay});
+}
+
+size_t FaultStore::pending_rules() const {
   std::lock_guard lock(mu_);
-  uint64_t base = op ? seen_[static_cast<size_t>(*op)] : seen_total_;
-  rules_.push_back(Rule{RuleKind::kStall, op, base + nth, {}, delay});
+  return rules_.size();
 }
 
 FaultCounters FaultStore::counters() const {
@@ -161,11 +166,10 @@ size_t FaultStore::stalled_now() const {
 
 std::string FaultStore::Describe() const { return "faults(" + inner_->Describe() + ")"; }
 
-FaultStore::Decision FaultStore::Decide(StoreOp op, std::string_view what) {
+FaultStore::Decision FaultStore::Decide(StoreOp op, std::string_view key) {
   std::lock_guard lock(mu_);
   const size_t i = static_cast<size_t>(op);
   const uint64_t k = ++seen_[i];
-  const uint64_t total = ++seen_total_;
   OpFaultCounters& c = counters_.ops[i];
   ++c.calls;
   const FaultSpec& spec = options_.For(op);
@@ -177,25 +181,36 @@ FaultStore::Decision FaultStore::Decide(StoreOp op, std::string_view what) {
     d.lose_response = true;
   }
   if (Hit(spec.stall_rate, seed_, op, k, Stream::kStall)) d.stall = spec.stall;
-  // One-shot rules, on top of the rates.
+  // One-shot rules. A rule's error or lost response replaces what the
+  // rates drew for this call, so an armed fault always happens.
+  std::optional<StatusCode> rule_error;
+  bool rule_lose = false;
   for (auto it = rules_.begin(); it != rules_.end();) {
-    bool fires = it->op ? (*it->op == op && it->at == k) : it->at == total;
-    if (!fires) {
+    const Rule& rule = it->rule;
+    bool matches = (!rule.op || *rule.op == op) && key.starts_with(rule.key_prefix);
+    if (!matches || --it->remaining > 0) {
       ++it;
       continue;
     }
-    switch (it->kind) {
-      case RuleKind::kError: error_code = it->code; break;
-      case RuleKind::kLostResponse: d.lose_response = true; break;
-      case RuleKind::kStall: d.stall = std::max(d.stall, it->delay); break;
+    switch (rule.kind) {
+      case Rule::Kind::kError: rule_error = rule.code; break;
+      case Rule::Kind::kLostResponse: rule_lose = true; break;
+      case Rule::Kind::kStall: d.stall = std::max(d.stall, rule.delay); break;
     }
     it = rules_.erase(it);
+  }
+  if (rule_error) {
+    error_code = rule_error;
+  } else if (rule_lose) {
+    error_code.reset();
+    d.lose_response = true;
   }
   if (error_code) {
     // The call never reaches the store: there is no response to lose.
     d.lose_response = false;
-    d.error = Status(*error_code, "injected fault: " + std::string(StoreOpName(op)) + " " + std::string(what) +
-                                      " (call " + std::to_string(k) + ")");
+    std::string what = op == StoreOp::kList ? "prefix \"" + std::string(key) + "\"" : std::string(key);
+    d.error = Status(*error_code, "injected fault: " + std::string(StoreOpName(op)) + " " + what + " (call " +
+                                      std::to_string(k) + ")");
     ++c.errors;
   }
   if (d.stall.count() > 0) ++c.stalls;
@@ -267,8 +282,8 @@ StoreCallback<T> FaultStore::Wrap(StoreOp op, std::string what, const Decision& 
 }
 
 void FaultStore::List(ListRequest req, StoreCallback<ListPage> done) {
+  Decision d = Decide(StoreOp::kList, req.prefix);
   std::string what = "prefix \"" + req.prefix + "\"";
-  Decision d = Decide(StoreOp::kList, what);
   if (d.error) return Finish(d.stall, [done = std::move(done), st = *d.error] { done(st); });
   inner_->List(std::move(req), Wrap<ListPage>(StoreOp::kList, std::move(what), d, std::move(done)));
 }

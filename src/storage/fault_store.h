@@ -31,8 +31,8 @@
 // pure function of (seed, kind, k, fault type), so a single-threaded
 // sequence of calls sees the same faults on every run, and a concurrent
 // one sees the same number of faults per kind (only which concurrent call
-// gets them may vary). Rules armed with Fail/Lose/StallNthCall apply on top
-// of the rates and fire once.
+// gets them may vary). One-shot rules (AddRule and its shorthands) apply
+// on top of the rates.
 //
 // Threading: every method is thread-safe; options and rules may change
 // while calls are in flight (a call uses the options at its entry).
@@ -129,16 +129,35 @@ class FaultStore final : public ObjectStore {
   // Back to no faults: default options, armed rules dropped. Counters stay.
   void ClearFaults();
 
-  // One-shot rules. `nth` counts calls from now, 1-based (1 = the next
-  // call), of kind `op`, or of any kind when `op` is nullopt.
-  // FailNthCall: that call fails with `code` before reaching the inner store.
+  // One-shot rules: a fault for the nth call from now (1 = the next one)
+  // that matches `op` (any kind when nullopt) and `key_prefix` (the key,
+  // or a List's prefix, starts with it; "" matches all). The rule fires
+  // once, then is gone. Its fault happens whatever the rates drew for that
+  // call (a rate-drawn error does not pre-empt an armed lost response); if
+  // an error rule and a lost-response rule fire on the same call, the
+  // error wins.
+  struct Rule {
+    enum class Kind { kError, kLostResponse, kStall };
+    Kind kind = Kind::kError;
+    std::optional<StoreOp> op;
+    uint64_t nth = 1;
+    std::string key_prefix;
+    StatusCode code = StatusCode::kUnavailable;  // kError
+    std::chrono::milliseconds delay{0};          // kStall
+  };
+  // REQUIRES: nth >= 1; kLostResponse only with op kPut or kDelete.
+  void AddRule(Rule rule);
+  // Shorthands. FailNthCall: the call fails with `code` before reaching
+  // the inner store.
   void FailNthCall(uint64_t nth, std::optional<StoreOp> op = std::nullopt,
                    StatusCode code = StatusCode::kUnavailable);
-  // LoseNthResponse: that call runs, and if it succeeds the caller gets
+  // LoseNthResponse: the call runs, and if it succeeds the caller gets
   // kUnavailable. REQUIRES: op is kPut or kDelete.
-  void LoseNthResponse(uint64_t nth, StoreOp op);
-  // StallNthCall: that call's completion is delayed by `delay`.
+  void LoseNthResponse(uint64_t nth, StoreOp op, std::string key_prefix = "");
+  // StallNthCall: the call's completion is delayed by `delay`.
   void StallNthCall(uint64_t nth, std::optional<StoreOp> op, std::chrono::milliseconds delay);
+  // Rules armed and not fired yet.
+  size_t pending_rules() const;
 
   FaultCounters counters() const;
   // Completions currently held back by stalls.
@@ -153,13 +172,9 @@ class FaultStore final : public ObjectStore {
   std::string Describe() const override;
 
  private:
-  enum class RuleKind { kError, kLostResponse, kStall };
-  struct Rule {
-    RuleKind kind;
-    std::optional<StoreOp> op;
-    uint64_t at;  // the per-kind (or total) call number it fires on
-    StatusCode code = StatusCode::kUnavailable;
-    std::chrono::milliseconds delay{0};
+  struct ArmedRule {
+    Rule rule;
+    uint64_t remaining;  // matching calls until it fires; fires at 1
   };
   // What was decided for one call at its entry.
   struct Decision {
@@ -173,7 +188,8 @@ class FaultStore final : public ObjectStore {
     std::function<void()> complete;
   };
 
-  Decision Decide(StoreOp op, std::string_view what);
+  // `key`: the call's key, or a List's prefix.
+  Decision Decide(StoreOp op, std::string_view key);
   // Runs `complete` now, or after `stall` on the timer thread.
   void Finish(std::chrono::milliseconds stall, std::function<void()> complete);
   void TimerLoop();
@@ -188,9 +204,8 @@ class FaultStore final : public ObjectStore {
   mutable std::mutex mu_;
   // Guarded by mu_:
   FaultOptions options_;
-  std::vector<Rule> rules_;
+  std::vector<ArmedRule> rules_;
   std::array<uint64_t, kStoreOpCount> seen_{};  // calls per kind, the k in the decisions
-  uint64_t seen_total_ = 0;
   FaultCounters counters_;
   std::vector<Delayed> delayed_;  // a min-heap on (due, seq)
   uint64_t delayed_seq_ = 0;

@@ -76,6 +76,49 @@ TEST_F(FaultStoreTest, FailNthCallOfAnyKindCountsEveryCall) {
   EXPECT_EQ(store.counters()[StoreOp::kHead].errors, 1u);
 }
 
+// Rules may aim at keys: the commit point, say, rather than the nth put.
+TEST_F(FaultStoreTest, RulesCanMatchAKeyPrefix) {
+  FaultStore store(inner_);
+  store.LoseNthResponse(2, StoreOp::kPut, "CURRENT");
+  store.AddRule({.kind = FaultStore::Rule::Kind::kError, .op = StoreOp::kList, .key_prefix = "gen/",
+                 .code = StatusCode::kDeadlineExceeded});
+  EXPECT_EQ(store.pending_rules(), 2u);
+  EXPECT_TRUE(PutSync(store, "a", "1").ok());
+  EXPECT_TRUE(PutSync(store, "CURRENT", "1").ok());  // the first matching put
+  EXPECT_TRUE(PutSync(store, "b", "1").ok());
+  auto lost = PutSync(store, "CURRENT", "2");
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(GetSync(*inner_, "CURRENT")->body, "2");
+  EXPECT_TRUE(PutSync(store, "CURRENT", "3").ok());  // fired once
+  EXPECT_TRUE(ListAllSync(store, "other/").ok());
+  auto listed = ListAllSync(store, "gen/x");
+  EXPECT_EQ(listed.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(listed.status().message().find("list prefix \"gen/x\""), std::string::npos) << listed.status().ToString();
+  EXPECT_EQ(store.pending_rules(), 0u);
+  EXPECT_EQ(store.counters()[StoreOp::kPut].lost_responses, 1u);
+  EXPECT_EQ(store.counters()[StoreOp::kList].errors, 1u);
+}
+
+// An armed lost response happens even on a call the rates would fail.
+TEST_F(FaultStoreTest, RulesWinOverTheRates) {
+  FaultStore store(inner_);
+  FaultOptions o;
+  o.put.error_rate = 1.0;
+  store.SetOptions(o);
+  store.LoseNthResponse(1, StoreOp::kPut);
+  auto r = PutSync(store, "k", "v");
+  EXPECT_NE(r.status().message().find("lost response"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(inner_->Keys(), std::vector<std::string>{"k"});
+  EXPECT_NE(PutSync(store, "k2", "v").status().message().find("injected fault: put k2"), std::string::npos);
+  // Both kinds of rule on one call: the error wins.
+  store.ClearFaults();
+  store.LoseNthResponse(1, StoreOp::kPut);
+  store.FailNthCall(1, StoreOp::kPut, StatusCode::kDataLoss);
+  EXPECT_EQ(PutSync(store, "k3", "v").status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(store.counters()[StoreOp::kPut].lost_responses, 1u);
+  EXPECT_EQ(store.counters()[StoreOp::kPut].errors, 2u);
+}
+
 // The draws depend only on (seed, kind, call number): the same sequence of
 // calls fails at the same places; another seed fails elsewhere.
 TEST_F(FaultStoreTest, ErrorRatesAreSeededAndDeterministic) {
