@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "freshet/options.h"
 #include "freshet/status.h"
 #include "freshet/time.h"
 
@@ -86,6 +87,9 @@ struct ReaderOptions {
   bool require_current = true;
   // Decoded blocks cached per open generation. Default: 8 MiB.
   size_t block_cache_bytes = 8 * 1024 * 1024;
+  // How an s3:// sink is reached (region, endpoint, credentials, ...);
+  // empty fields defer to the AWS environment, as in the daemon.
+  S3Options s3;
 };
 
 // Errors: kNotFound (no CURRENT, a named generation or file missing),
@@ -103,7 +107,7 @@ struct ReaderOptions {
 class Reader {
  public:
   // Opens the store at `sink_uri` (see storage/store_uri.h: "local:///abs",
-  // a path, "mem://name"), reads CURRENT and opens the live full and delta
+  // a path, "mem://name", "s3://bucket/prefix"), reads CURRENT and opens the live full and delta
   // (their manifests, and each segment file's header, footer and sparse
   // index).
   static Result<std::unique_ptr<Reader>> Open(const std::string& sink_uri, ReaderOptions options = {});

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "cli/commands.h"
+#include "cli/options_source.h"
 #include "gen/generator.h"
 #include "storage/store_uri.h"
 
@@ -60,7 +61,13 @@ int RunGen(GenArgs a) {
     std::cerr << "freshet gen: " << st.message() << "\n";
     return 2;
   }
-  auto store = OpenStore(a.out);
+  // s3:// outputs are reached with the FRESHET_S3_* / AWS_* environment.
+  Result<Options> env_options = LoadOptionsForCommand("", "");
+  if (!env_options.ok()) {
+    std::cerr << "freshet gen: " << env_options.status().message() << "\n";
+    return 2;
+  }
+  auto store = OpenStore(a.out, env_options->s3);
   if (!store.ok()) {
     std::cerr << "freshet gen: --out: " << store.status().message() << "\n";
     return 2;

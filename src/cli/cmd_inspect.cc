@@ -89,16 +89,15 @@ void PrintManifest(const Manifest& m) {
 }
 
 int RunInspect(const InspectArgs& a) {
-  std::string sink_uri = a.sink;
-  if (sink_uri.empty()) {
-    Result<Options> options = LoadOptionsForCommand(a.config, "");
-    if (!options.ok()) {
-      std::cerr << "freshet inspect: " << options.status().message() << "\n";
-      return kExitUsage;
-    }
-    sink_uri = options->sink.uri;
+  // The config (or, without one, the defaults and FRESHET_* environment)
+  // gives the sink and how to reach S3.
+  Result<Options> options = LoadOptionsForCommand(a.config, "");
+  if (!options.ok()) {
+    std::cerr << "freshet inspect: " << options.status().message() << "\n";
+    return kExitUsage;
   }
-  Result<std::unique_ptr<ObjectStore>> opened = OpenStore(sink_uri);
+  const std::string sink_uri = a.sink.empty() ? options->sink.uri : a.sink;
+  Result<std::unique_ptr<ObjectStore>> opened = OpenStore(sink_uri, options->s3);
   if (!opened.ok()) {
     std::cerr << "freshet inspect: " << opened.status().ToString() << "\n";
     return kExitFatal;

@@ -33,13 +33,16 @@ int RunQuery(const QueryArgs& a) {
   }
   ReaderOptions ro;
   std::string sink = a.sink;
-  if (!a.config.empty() || sink.empty()) {
+  {
+    // The config (or, without one, the defaults and FRESHET_* environment)
+    // gives the sink, how to reach S3 and the schema's field kinds.
     Result<Options> options = LoadOptionsForCommand(a.config, "");
     if (!options.ok()) {
       std::cerr << "freshet query: " << options.status().message() << "\n";
       return kExitUsage;
     }
     if (sink.empty()) sink = options->sink.uri;
+    ro.s3 = options->s3;
     // Used only for generations whose manifests do not record their fields.
     ro.text_fields = options->schema.text_fields;
     ro.keyword_fields = options->schema.keyword_fields;

@@ -33,13 +33,13 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       *exit_code = kExitUsage;
       return;
     }
-    auto source = OpenStore(options->source.uri);
+    auto source = OpenStore(options->source.uri, options->s3);
     if (!source.ok()) {
       spdlog::error("source.uri: {}", source.status().ToString());
       *exit_code = kExitFatal;
       return;
     }
-    auto sink = OpenStore(options->sink.uri);
+    auto sink = OpenStore(options->sink.uri, options->s3);
     if (!sink.ok()) {
       spdlog::error("sink.uri: {}", sink.status().ToString());
       *exit_code = kExitFatal;

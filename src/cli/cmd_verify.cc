@@ -36,8 +36,8 @@ int RunVerify(const VerifyArgs& a) {
   }
   const std::string sink_uri = a.sink.empty() ? options->sink.uri : a.sink;
   const std::string source_uri = a.source.empty() ? options->source.uri : a.source;
-  Result<std::unique_ptr<ObjectStore>> sink = OpenStore(sink_uri);
-  Result<std::unique_ptr<ObjectStore>> source = OpenStore(source_uri);
+  Result<std::unique_ptr<ObjectStore>> sink = OpenStore(sink_uri, options->s3);
+  Result<std::unique_ptr<ObjectStore>> source = OpenStore(source_uri, options->s3);
   if (!sink.ok() || !source.ok()) {
     std::cerr << "freshet verify: " << (!sink.ok() ? "--sink: " + sink.status().ToString()
                                                    : "--source: " + source.status().ToString())

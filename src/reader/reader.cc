@@ -110,7 +110,7 @@ Result<std::unique_ptr<Reader>> ReaderInternals::OpenOnStore(std::shared_ptr<Obj
 }
 
 Result<std::unique_ptr<Reader>> Reader::Open(const std::string& sink_uri, ReaderOptions options) {
-  Result<std::unique_ptr<ObjectStore>> store = OpenStore(sink_uri);
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(sink_uri, options.s3);
   if (!store.ok()) return store.status();
   return ReaderInternals::OpenOnStore(std::shared_ptr<ObjectStore>(std::move(store).value()), std::move(options));
 }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "storage/memory_store.h"
+#include "storage/s3/s3_store.h"
 
 namespace freshet {
 namespace {
@@ -29,7 +30,12 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri) {
   return OpenStore(uri, LocalStore::Options());
 }
 
-Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore::Options local_options) {
+Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, const S3Options& s3) {
+  return OpenStore(uri, LocalStore::Options(), s3);
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore::Options local_options,
+                                               const S3Options& s3) {
   if (uri.empty()) return Status::InvalidArgument("store URI is empty");
   size_t sep = uri.find("://");
   if (sep == std::string_view::npos) return OpenLocal(uri, uri, local_options);  // bare path
@@ -43,7 +49,11 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore:
     if (rest.empty()) return BadUri(uri, "missing store name after mem://");
     return std::unique_ptr<ObjectStore>(MemoryStore::OpenNamed(std::string(rest)));
   }
-  if (scheme == "s3") return BadUri(uri, "S3 store not built yet");
+  if (scheme == "s3") {
+    Result<std::unique_ptr<S3Store>> store = S3Store::Open(uri, s3, s3::ProcessEnvironment());
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<ObjectStore>(std::move(store).value());
+  }
   if (scheme.empty()) return BadUri(uri, "missing scheme before '://'");
   return BadUri(uri, "unknown scheme '" + std::string(scheme) + "' (expected local://, mem:// or s3://, or a bare path)");
 }

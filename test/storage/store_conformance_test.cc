@@ -12,6 +12,8 @@
 #include "storage/blocking_store.h"
 #include "storage/local_store.h"
 #include "storage/memory_store.h"
+#include "storage/s3/s3_store.h"
+#include "testing/s3_server.h"
 #include "testing/temp_dir.h"
 
 namespace freshet {
@@ -33,9 +35,76 @@ struct MemoryEnv {
   std::unique_ptr<ObjectStore> store = std::make_unique<MemoryStore>();
 };
 
+// S3Store against s3rver 3.7.1 on 127.0.0.1: one server for the whole
+// binary (started on first use, stopped at exit), a fresh prefix per test.
+// s3rver's quirks are the server's, not the store's, and the tests that
+// would only measure them skip it:
+// - it ignores If-None-Match (the 412 mapping is tested in
+//   test/storage/s3/s3_store_test.cc against a scripted server);
+// - its listing is a directory walk: keys come in directory order, not
+//   bytewise ("a/b" before "a-b"), a delimiter more than one level below
+//   the prefix loses the deeper common prefixes (the walk prunes them), and
+//   a bad continuation token is a 500, not a 400. The pipeline's lister
+//   lists flat, without a delimiter, which s3rver gets right.
+struct S3Env {
+  static constexpr bool kIfNoneMatch = false;
+  static constexpr bool kExactListing = false;
+  static testing::S3Server* Server() {
+    static std::unique_ptr<testing::S3Server> server = [] {
+      auto started = testing::S3Server::Start({.kind = testing::S3ServerKind::kS3rver, .buckets = {"conformance"}});
+      if (!started.ok()) {
+        ADD_FAILURE() << started.status().ToString();
+        return std::unique_ptr<testing::S3Server>();
+      }
+      return std::move(started).value();
+    }();
+    return server.get();
+  }
+  std::unique_ptr<ObjectStore> store;
+  S3Env() {
+    static int test_number = 0;
+    testing::S3Server* server = Server();
+    if (server == nullptr) return;
+    S3Options o;
+    o.endpoint = server->endpoint();
+    o.region = server->region();
+    o.access_key_id = server->access_key();
+    o.secret_access_key = server->secret_key();
+    o.addressing = "path";
+    o.max_attempts = 2;
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string uri = "s3://conformance/" + std::string(info->name()) + "-" + std::to_string(++test_number);
+    auto opened = S3Store::Open(uri, o, [](std::string_view) { return std::optional<std::string>(); });
+    if (!opened.ok()) {
+      ADD_FAILURE() << opened.status().ToString();
+      return;
+    }
+    store = std::move(opened).value();
+  }
+};
+
+template <typename Env>
+constexpr bool ExactListing() {
+  if constexpr (requires { Env::kExactListing; }) {
+    return Env::kExactListing;
+  } else {
+    return true;
+  }
+}
+
+template <typename Env>
+constexpr bool HonoursIfNoneMatch() {
+  if constexpr (requires { Env::kIfNoneMatch; }) {
+    return Env::kIfNoneMatch;
+  } else {
+    return true;
+  }
+}
+
 template <typename Env>
 class StoreTest : public ::testing::Test {
  protected:
+  void SetUp() override { ASSERT_NE(env_.store, nullptr) << "the backend did not open"; }
   ObjectStore& store() { return *env_.store; }
 
   void Put(const std::string& key, const std::string& body) {
@@ -69,12 +138,12 @@ class StoreTest : public ::testing::Test {
   Env env_;
 };
 
-using Backends = ::testing::Types<LocalEnv, MemoryEnv>;
+using Backends = ::testing::Types<LocalEnv, MemoryEnv, S3Env>;
 class BackendNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, LocalEnv> ? "Local" : "Memory";
+    return std::is_same_v<T, LocalEnv> ? "Local" : std::is_same_v<T, MemoryEnv> ? "Memory" : "S3rver";
   }
 };
 TYPED_TEST_SUITE(StoreTest, Backends, BackendNames);
@@ -141,6 +210,7 @@ TYPED_TEST(StoreTest, Ranges) {
 }
 
 TYPED_TEST(StoreTest, IfNoneMatch) {
+  if (!HonoursIfNoneMatch<TypeParam>()) GTEST_SKIP() << "the test server ignores If-None-Match";
   ObjectStore& s = this->store();
   ASSERT_TRUE(PutSync(s, "once", "first", true).ok());
   Result<ObjectInfo> again = PutSync(s, "once", "second", true);
@@ -155,6 +225,7 @@ TYPED_TEST(StoreTest, IfNoneMatch) {
 }
 
 TYPED_TEST(StoreTest, IfNoneMatchRaceHasOneWinner) {
+  if (!HonoursIfNoneMatch<TypeParam>()) GTEST_SKIP() << "the test server ignores If-None-Match";
   ObjectStore& s = this->store();
   for (int round = 0; round < 5; ++round) {
     std::string key = "race/" + std::to_string(round);
@@ -213,6 +284,7 @@ TYPED_TEST(StoreTest, OddKeysRoundTrip) {
   ASSERT_TRUE(all.ok());
   std::vector<std::string> listed;
   for (const ObjectInfo& o : *all) listed.push_back(o.key);
+  if (!ExactListing<TypeParam>()) std::sort(listed.begin(), listed.end());  // directory order
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(listed, keys);
 }
@@ -246,6 +318,7 @@ TYPED_TEST(StoreTest, LargeBody) {
 }
 
 TYPED_TEST(StoreTest, ListExample) {
+  if (!ExactListing<TypeParam>()) GTEST_SKIP() << "the test server lists in directory order (see S3Env)";
   ObjectStore& s = this->store();
   for (const char* k : {"updates/2026/11/22/14/00/p0", "updates/2026/11/22/14/00/p1", "updates/2026/11/22/14/05/p0",
                         "updates/2026/11/22/15/00/p0", "updates/readme", "updates-old/x", "updates.bak", "zzz"}) {
@@ -280,6 +353,7 @@ TYPED_TEST(StoreTest, ListExample) {
 }
 
 TYPED_TEST(StoreTest, ListRejectsBadRequests) {
+  if (!ExactListing<TypeParam>()) GTEST_SKIP() << "the test server lists in directory order (see S3Env)";
   ObjectStore& s = this->store();
   this->Put("a", "x");
   ListRequest req;
@@ -294,6 +368,7 @@ TYPED_TEST(StoreTest, ListRejectsBadRequests) {
 // order differ; every listing shape is checked page by page against the
 // brute-force model.
 TYPED_TEST(StoreTest, ListMatchesModel) {
+  if (!ExactListing<TypeParam>()) GTEST_SKIP() << "the test server lists in directory order (see S3Env)";
   ObjectStore& s = this->store();
   std::mt19937 rng(2026);
   std::vector<std::string> keys;
