@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/logging.h"
 #include "cli/options_source.h"
+#include "storage/s3/s3_stats_format.h"
 #include "storage/store_uri.h"
 
 namespace freshet {
@@ -45,8 +46,15 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       *exit_code = kExitFatal;
       return;
     }
+    // S3 request counters go to the log at exit (retries, errors), until
+    // the metrics endpoint exports them.
+    std::vector<std::pair<std::string, const S3Store*>> s3_stores;
+    for (auto* store : {source->get(), sink->get()}) {
+      if (const auto* s3 = dynamic_cast<const S3Store*>(store)) s3_stores.emplace_back(s3->Describe(), s3);
+    }
     Pipeline pipeline(std::move(options).value(), std::move(source).value(), std::move(sink).value());
     *exit_code = pipeline.Run();
+    for (const auto& [name, s3] : s3_stores) spdlog::info("S3 {}: {}", name, FormatS3Stats(s3->stats()));
   });
 }
 

@@ -18,7 +18,8 @@ ProcessSpec FreshetCli::Spec(const std::vector<std::string>& args, const EnvVars
   ProcessSpec spec;
   spec.argv.push_back(FreshetBinary());
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.env = env;
+  spec.env = base_env_;  // later entries win (see ProcessSpec)
+  spec.env.insert(spec.env.end(), env.begin(), env.end());
   std::string base = work_dir_ + "/logs/" + std::to_string(++runs_) + "-" + (args.empty() ? "none" : args[0]);
   spec.stdout_path = base + ".out";
   spec.stderr_path = base + ".err";
@@ -65,7 +66,8 @@ RunResult FreshetCli::RunDaemon(const std::string& source_dir, const std::string
 
 ::testing::AssertionResult FreshetCli::Query(const std::string& sink_dir, const std::vector<std::string>& clauses,
                                              bool any, std::vector<std::string>* ids) {
-  std::vector<std::string> args = {"query", "--sink", "local://" + sink_dir};
+  std::vector<std::string> args = {"query", "--sink",
+                                   sink_dir.find("://") != std::string::npos ? sink_dir : "local://" + sink_dir};
   if (any) args.push_back("--any");
   args.push_back("--");  // a clause may start with '-'
   args.insert(args.end(), clauses.begin(), clauses.end());

@@ -42,7 +42,11 @@ class FreshetCli {
   RunResult RunDaemon(const std::string& source_dir, const std::string& sink_dir, const EnvVars& extra = {},
                       const std::string& trigger = "available_now", const std::string& config = "");
 
+  // Variables every run gets, before its own (e.g. how to reach S3).
+  void set_base_env(EnvVars env) { base_env_ = std::move(env); }
+
   // `freshet query --sink <sink> [--any] -- <clauses...>`: the ids printed,
+  // `sink_dir` is a directory or a store URI ("s3://bucket/prefix");
   // in output order; failure unless it exits 0.
   ::testing::AssertionResult Query(const std::string& sink_dir, const std::vector<std::string>& clauses, bool any,
                                    std::vector<std::string>* ids);
@@ -51,6 +55,7 @@ class FreshetCli {
 
  private:
   std::string work_dir_;
+  EnvVars base_env_;
   int runs_ = 0;
 };
 
