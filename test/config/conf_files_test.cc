@@ -58,5 +58,25 @@ TEST(ConfFilesTest, LocalFlatJsonLoadsAndValidates) {
   EXPECT_EQ(SchemaHash(r->schema), SchemaHash(DefaultFlatSchema()));
 }
 
+TEST(ConfFilesTest, S3JsonLoadsAndValidates) {
+  auto r = LoadOptionsFromFile(ConfPath("s3.json"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Status st = ValidateOptions(*r);
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(r->source.uri, "s3://ads-updates/prod");
+  EXPECT_EQ(r->sink.uri, "s3://ads-index/prod/delta");
+  EXPECT_EQ(r->s3.region, "eu-west-1");
+  EXPECT_EQ(r->s3.addressing, "auto");
+  EXPECT_TRUE(r->s3.verify_tls);
+  EXPECT_TRUE(r->s3.access_key_id.empty());  // credentials come from the environment
+  // Every s3 key is spelled out with its default.
+  S3Options defaults;
+  EXPECT_EQ(r->s3.max_attempts, defaults.max_attempts);
+  EXPECT_EQ(r->s3.request_timeout, defaults.request_timeout);
+  EXPECT_EQ(r->s3.multipart_threshold, defaults.multipart_threshold);
+  EXPECT_EQ(r->s3.multipart_part_size, defaults.multipart_part_size);
+  EXPECT_EQ(SchemaHash(r->schema), SchemaHash(DefaultAdsSchema()));
+}
+
 }  // namespace
 }  // namespace freshet
