@@ -8,18 +8,26 @@
 // - Every call completes exactly once through its callback, on the client's
 //   own I/O thread (or inline when refused before starting). Callbacks must
 //   not block; they may call Send() again.
-// - Deadlines: connect (TCP + TLS handshake) is bounded by
+// - Deadlines: connect (DNS + TCP + TLS handshake) is bounded by
 //   Options::connect_timeout; the whole exchange (write request, read
-//   response) by HttpRequest::timeout or Options::request_timeout; a pooled
-//   connection unused for Options::idle_timeout is closed.
+//   response) by HttpRequest::timeout or Options::request_timeout, which
+//   runs from Send(), so time spent queued or connecting counts against it
+//   too; a pooled connection unused for Options::idle_timeout is closed.
+//   kDeadlineExceeded names the phase that ran out (waiting for a pooled
+//   connection, connect, write, read) and the limit.
 // - Connection pool: keep-alive connections are pooled per Endpoint, at
 //   most Options::max_connections_per_endpoint open (in use + idle) at once;
 //   requests beyond that wait in a FIFO queue (their deadline keeps
 //   running). A connection is returned to the pool only after a complete
 //   response that allows keep-alive; a reused connection that turns out to
 //   be closed by the peer before any response byte arrived is retried once
-//   on a fresh connection (that is not an application retry: the request
-//   never reached the server's handler).
+//   on a fresh connection (Stats::stale_reconnects). That is not an
+//   application retry: the usual cause is a server closing an idle
+//   keep-alive connection, and then the request never reached its handler.
+//   (A handler that read the request and closed without a byte looks the
+//   same, so delivery is at-least-once there; S3's operations tolerate it.)
+//   Before reuse, a pooled connection the peer has already closed is
+//   dropped without counting as stale.
 // - Errors (Status codes from freshet/status.h):
 //     kUnavailable       connect refused, DNS failure, connection reset or
 //                        closed mid-exchange, truncated body (fewer bytes
@@ -32,7 +40,10 @@
 //     kDataLoss          response body over Options::max_body_bytes.
 //     kCancelled         the client is shutting down.
 //   Any complete response is a success, whatever its status code: mapping
-//   4xx/5xx is the caller's business.
+//   4xx/5xx is the caller's business. Messages name the method, endpoint
+//   and path ("GET https://host/bucket/key: ..."), never header values or
+//   the query string: those carry credentials (Authorization, presigned
+//   URLs).
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once

@@ -74,6 +74,7 @@ struct ServerReply {
   std::chrono::milliseconds delay{0};  // before answering
   bool connection_close = false;       // "Connection: close", then close
   bool close_after = false;            // close after answering, without saying so
+  bool http10 = false;                 // answer as HTTP/1.0 (no keep-alive)
 };
 
 using ServerHandler = std::function<ServerReply(const ServerRequest&)>;
@@ -237,7 +238,8 @@ class TestHttpServer {
       if (reply.mode == Mode::kCloseWithoutResponse) return false;
 
       bool head = req.method == "HEAD";
-      std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " + Reason(reply.status) + "\r\n";
+      std::string out = reply.http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+      out += std::to_string(reply.status) + " " + Reason(reply.status) + "\r\n";
       bool has_length = false;
       for (const auto& [k, v] : reply.headers) {
         out += k + ": " + v + "\r\n";
