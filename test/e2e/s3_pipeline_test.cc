@@ -102,10 +102,18 @@ class S3PipelineE2e : public ::testing::Test {
 };
 testing::TempDir* S3PipelineE2e::ref_dir_ = nullptr;
 
+// Planted credentials (s3rver 3.7.1 accepts any): no run may print them.
+constexpr char kPlantedSecret[] = "planted-Secret-7f3a9c/e2e+KEY";
+constexpr char kPlantedToken[] = "planted-Token-51d0e7";
+
 TEST_F(S3PipelineE2e, SameBytesAndAnswersAsTheLocalStore) {
   auto server = testing::S3Server::Start({.kind = testing::S3ServerKind::kS3rver, .buckets = {"src", "sink"}});
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  cli_.set_base_env(S3Env(**server, (*server)->endpoint()));
+  EnvVars env = S3Env(**server, (*server)->endpoint());
+  env.insert(env.end(), {{"AWS_SECRET_ACCESS_KEY", kPlantedSecret},
+                         {"AWS_SESSION_TOKEN", kPlantedToken},
+                         {"FRESHET_LOG_LEVEL", "debug"}});
+  cli_.set_base_env(env);
   GenToS3(cli_, **server, "ads");
   if (HasFatalFailure()) return;
 
@@ -138,6 +146,26 @@ TEST_F(S3PipelineE2e, SameBytesAndAnswersAsTheLocalStore) {
   RunResult verify = cli_.Run({"verify", "--sink", "s3://sink/ads", "--source", "s3://src/ads"});
   EXPECT_TRUE(verify.status.Exited(0)) << verify.Describe() << "\n" << verify.out;
   EXPECT_NE(verify.out.find("identical"), std::string::npos) << verify.out;
+
+  // A failing run (a bucket that does not exist) and check-config with the
+  // secret in the config's environment spelling: still nothing printed.
+  RunResult missing = cli_.Run({"query", "--sink", "s3://no-such-bucket/x", "country:US"});
+  EXPECT_FALSE(missing.status.Exited(0));
+  EXPECT_NE(missing.err.find("no-such-bucket"), std::string::npos) << missing.err;
+  RunResult check = cli_.Run({"check-config", std::string(FRESHET_SOURCE_TREE) + "/conf/s3.json"}, {{"FRESHET_S3_ACCESS_KEY_ID", "AKIDPLANTED"},
+                                                {"FRESHET_S3_SECRET_ACCESS_KEY", kPlantedSecret},
+                                                {"FRESHET_S3_SESSION_TOKEN", kPlantedToken}});
+  EXPECT_TRUE(check.status.Exited(0)) << check.Describe();
+  EXPECT_NE(check.out.find("s3.secret_access_key = ****** (hidden)"), std::string::npos) << check.out;
+  int scanned = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.Join("logs"))) {
+    std::ifstream in(entry.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.find(kPlantedSecret), std::string::npos) << "the secret is in " << entry.path();
+    EXPECT_EQ(text.find(kPlantedToken), std::string::npos) << "the session token is in " << entry.path();
+    ++scanned;
+  }
+  EXPECT_GE(scanned, 10);
   EXPECT_TRUE((*server)->Stop().ok());
 }
 
