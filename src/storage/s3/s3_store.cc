@@ -31,9 +31,16 @@ struct S3Store::Call {
   // with that status (OK included).
   std::function<std::optional<Status>(const HttpResponse&, const s3::S3Error&)> on_error;
   std::function<void(Status)> finish;
+  // For requests that are not safely repeatable (see the header): asks
+  // whether the request took effect after all; `done(true)` ends the call
+  // successfully. Consulted only once maybe_applied is set.
+  std::function<void(std::function<void(bool)>)> check_applied;
 
   uint32_t attempt = 0;
   bool integrity_failure = false;
+  // An attempt ended without a whole response (reset, truncated body,
+  // timeout): the server may have applied it.
+  bool maybe_applied = false;
 };
 
 // One multipart upload: parts go up `multipart_parallelism` at a time.
@@ -51,6 +58,7 @@ struct S3Store::Multipart {
   uint32_t in_flight = 0;
   uint32_t parts_done = 0;
   std::vector<std::string> etags;
+  std::vector<std::string> part_md5;  // hex, of the bytes we sent
   Status failure;
 };
 
@@ -65,15 +73,18 @@ std::string Base64(const unsigned char* data, size_t n) {
   return out;
 }
 
+// The 16 raw bytes of a 32-digit lowercase hex MD5.
+std::string Md5Raw(std::string_view hex) {
+  auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string raw(16, '\0');
+  for (size_t i = 0; i < 16; ++i) raw[i] = static_cast<char>(nib(hex[2 * i]) * 16 + nib(hex[2 * i + 1]));
+  return raw;
+}
+
 // Content-MD5 wants the base64 of the 16 raw bytes; Md5Hex gives hex.
 std::string Md5Base64(std::string_view data) {
-  std::string hex = Md5Hex(data);
-  unsigned char raw[16];
-  for (size_t i = 0; i < 16; ++i) {
-    auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    raw[i] = static_cast<unsigned char>(nib(hex[2 * i]) * 16 + nib(hex[2 * i + 1]));
-  }
-  return Base64(raw, 16);
+  std::string raw = Md5Raw(Md5Hex(data));
+  return Base64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 bool ParseU64(std::string_view s, uint64_t* out) {
@@ -280,6 +291,7 @@ void S3Store::OnResponse(std::shared_ptr<Call> call, Result<HttpResponse> respon
     }
     st = response.status().WithContext(what);
     after_timeout = st.code() == StatusCode::kDeadlineExceeded;
+    if (st.code() != StatusCode::kCancelled) call->maybe_applied = true;
   } else {
     HttpResponse& resp = *response;
     {
@@ -300,7 +312,10 @@ void S3Store::OnResponse(std::shared_ptr<Call> call, Result<HttpResponse> respon
     } else {
       s3::S3Error err = s3::ParseError(resp.body).value_or(s3::S3Error{});
       if (call->on_error) {
-        if (std::optional<Status> decided = call->on_error(resp, err)) return Finish(call, *decided);
+        if (std::optional<Status> decided = call->on_error(resp, err)) {
+          if (decided->ok()) return Finish(call, *decided);
+          return AfterFailure(call, *decided, false, /*final=*/true);
+        }
       }
       st = MapHttpError(what, resp.status, err);
       if (s3::IsRetryableResponse(resp.status, err.code)) {
@@ -312,7 +327,26 @@ void S3Store::OnResponse(std::shared_ptr<Call> call, Result<HttpResponse> respon
     }
   }
   if (st.ok()) return Finish(call, st);
-  if (!st.retryable() || closing_) return Finish(call, st);
+  AfterFailure(std::move(call), std::move(st), after_timeout, /*final=*/false);
+}
+
+// A failed attempt of a request that is not safely repeatable, after one
+// that may have been applied: a repeat may fail (412, NoSuchUpload) or even
+// succeed for the wrong reason, so ask whether the earlier one took effect
+// before retrying or giving up.
+void S3Store::AfterFailure(std::shared_ptr<Call> call, Status st, bool after_timeout, bool final) {
+  if (call->check_applied && call->maybe_applied && !closing_ && st.code() != StatusCode::kCancelled) {
+    auto check = call->check_applied;
+    return check([this, call, st = std::move(st), after_timeout, final](bool applied) mutable {
+      if (applied) return Finish(call, Status::Ok());
+      RetryOrFinish(std::move(call), std::move(st), after_timeout, final);
+    });
+  }
+  RetryOrFinish(std::move(call), std::move(st), after_timeout, final);
+}
+
+void S3Store::RetryOrFinish(std::shared_ptr<Call> call, Status st, bool after_timeout, bool final) {
+  if (final || !st.retryable() || closing_) return Finish(call, st);
   if (call->attempt >= options_.retry.max_attempts) {
     return Finish(call, Status(st.code(), st.message() + " (after " + std::to_string(call->attempt) + " attempts)"));
   }
@@ -543,6 +577,15 @@ void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
     if (resp.status == 412) return Status::AlreadyExists("object exists (If-None-Match: *): " + err.code);
     return std::nullopt;
   };
+  if (req.if_none_match) {
+    // A repeat of a create that went through gets 412: was the object
+    // that exists ours?
+    call->check_applied = [this, info](std::function<void(bool)> done) {
+      Head(info->key, [info, done = std::move(done)](Result<ObjectInfo> now) {
+        done(now.ok() && now->size == info->size && Lower(now->etag) == info->etag);
+      });
+    };
+  }
   std::string uri = UriOf(call->full_key);
   call->finish = [info, uri, done = std::move(done)](Status st) {
     if (!st.ok()) {
@@ -590,6 +633,7 @@ void S3Store::PutMultipart(PutRequest req, StoreCallback<ObjectInfo> done) {
                                             "; raise s3.multipart_part_size"));
   }
   mp->etags.resize(mp->parts_total);
+  mp->part_md5.resize(mp->parts_total);
 
   auto call = std::make_shared<Call>();
   call->op = "CreateMultipartUpload";
@@ -626,6 +670,7 @@ void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
       call->query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", mp->upload_id}};
       call->headers.emplace_back("content-md5", Md5Base64(*body));
       std::string md5 = Md5Hex(*body);
+      mp->part_md5[index] = md5;
       call->body = std::move(body);
       call->accept = [call_raw = call.get(), mp, index, md5](HttpResponse& resp) -> Status {
         std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
@@ -694,6 +739,22 @@ void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
   call->on_error = [](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
     if (resp.status == 412) return Status::AlreadyExists("object exists (If-None-Match: *): " + err.code);
     return std::nullopt;
+  };
+  // A repeat of a Complete that went through finds no upload (NoSuchUpload
+  // on most servers, a 500 on s3rver 3.7.1; S3 itself answers 200 again):
+  // is the object there with our bytes? S3 and most servers give it the
+  // MD5 of the part MD5s plus "-<parts>"; s3rver 3.7.1 the whole body's MD5.
+  call->check_applied = [this, mp, info](std::function<void(bool)> done) {
+    Head(mp->key, [mp, info, done = std::move(done)](Result<ObjectInfo> now) {
+      if (!now.ok() || now->size != mp->body->size()) return done(false);
+      std::string etag = Lower(now->etag);
+      std::string md5s;
+      for (const std::string& m : mp->part_md5) md5s += Md5Raw(m);
+      bool ours = etag == Md5Hex(md5s) + "-" + std::to_string(mp->parts_total) ||
+                  (IsPlainMd5(etag) && etag == Md5Hex(*mp->body));
+      if (ours) info->etag = now->etag;
+      done(ours);
+    });
   };
   call->finish = [this, mp, info](Status st) {
     if (!st.ok()) return AbortMultipart(mp, st);

@@ -16,6 +16,18 @@
 //   returned ETag against the body's MD5.
 // - Put bodies above multipart_threshold go up as a multipart upload (parts
 //   in parallel, each retried on its own), aborted on failure.
+// - Requests that are not safely repeatable — CompleteMultipartUpload (many
+//   S3-compatible servers answer a repeat with NoSuchUpload or a 500) and
+//   PutObject with If-None-Match (a repeat gets 412) — are checked with a
+//   HEAD once an attempt has ended without a whole response (reset,
+//   truncated, timed out: the server may have applied it): before each
+//   further retry and before a final error. An object of the expected size
+//   and ETag (the body's MD5, or for multipart the MD5 of the part MD5s with
+//   "-<parts>") counts as this request's success. Identical bytes written by
+//   someone else in that window count too; an upload whose Complete was
+//   never applied but whose bytes were already there is left to the
+//   bucket's lifecycle rule, as is one created by a CreateMultipartUpload
+//   whose response was lost (the retry creates another).
 // - Error mapping: 404 NoSuchKey -> kNotFound; NoSuchBucket ->
 //   kFailedPrecondition (a missing bucket is a configuration problem, never
 //   "empty"); 403 -> kPermissionDenied; 412 on If-None-Match ->
@@ -117,6 +129,8 @@ class S3Store final : public ObjectStore {
   void Attempt(std::shared_ptr<Call> call);
   void OnCredentials(std::shared_ptr<Call> call, Result<sigv4::Credentials> creds);
   void OnResponse(std::shared_ptr<Call> call, Result<HttpResponse> response);
+  void AfterFailure(std::shared_ptr<Call> call, Status status, bool after_timeout, bool final);
+  void RetryOrFinish(std::shared_ptr<Call> call, Status status, bool after_timeout, bool final);
   void Finish(std::shared_ptr<Call> call, Status status);
   void PutMultipart(PutRequest req, StoreCallback<ObjectInfo> done);
   void NextParts(std::shared_ptr<Multipart> mp);
