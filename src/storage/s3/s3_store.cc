@@ -338,7 +338,13 @@ void S3Store::AfterFailure(std::shared_ptr<Call> call, Status st, bool after_tim
   if (call->check_applied && call->maybe_applied && !closing_ && st.code() != StatusCode::kCancelled) {
     auto check = call->check_applied;
     return check([this, call, st = std::move(st), after_timeout, final](bool applied) mutable {
-      if (applied) return Finish(call, Status::Ok());
+      if (applied) {
+        {
+          std::lock_guard lock(stats_mu_);
+          OpStats(call->op).confirmed++;
+        }
+        return Finish(call, Status::Ok());
+      }
       RetryOrFinish(std::move(call), std::move(st), after_timeout, final);
     });
   }

@@ -69,6 +69,9 @@ struct S3OperationStats {
   uint64_t attempts = 0;  // HTTP requests sent (calls + retries)
   uint64_t retries = 0;
   uint64_t errors = 0;    // calls that ended in an error (after retries)
+  // Calls that ended OK without a successful attempt: a HEAD showed that an
+  // attempt whose response was lost had been applied (see above).
+  uint64_t confirmed = 0;
   // Attempts by HTTP status; 0 = no response (reset, timeout, refused).
   std::map<int, uint64_t> by_status;
 };

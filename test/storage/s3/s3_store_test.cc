@@ -846,6 +846,7 @@ TEST_F(S3StoreScriptedTest, CompleteWhoseResponseWasLostIsConfirmedWithHead) {
   S3Stats stats = store->stats();
   EXPECT_EQ(Op(stats, "CompleteMultipartUpload").attempts, 1u) << s3test::FormatStats(stats);
   EXPECT_EQ(Op(stats, "CompleteMultipartUpload").errors, 0u);
+  EXPECT_EQ(Op(stats, "CompleteMultipartUpload").confirmed, 1u);
   EXPECT_EQ(Op(stats, "HeadObject").calls, 1u);
   EXPECT_EQ(Op(stats, "AbortMultipartUpload").calls, 0u);
   std::lock_guard lock(script->mu);
@@ -871,6 +872,7 @@ TEST_F(S3StoreScriptedTest, CompleteNotAppliedAfterAllIsRetried) {
   S3Stats stats = store->stats();
   EXPECT_EQ(Op(stats, "CompleteMultipartUpload").attempts, 2u) << s3test::FormatStats(stats);
   EXPECT_EQ(Op(stats, "CompleteMultipartUpload").retries, 1u);
+  EXPECT_EQ(Op(stats, "CompleteMultipartUpload").confirmed, 0u);
   EXPECT_EQ(Op(stats, "HeadObject").calls, 1u);
   std::lock_guard lock(script->mu);
   EXPECT_EQ(script->completes, 2);
@@ -910,6 +912,7 @@ TEST_F(S3StoreScriptedTest, ConditionalPutWhoseResponseWasLostIsConfirmedWithHea
     // Attempt 1 lost; the HEAD before retrying finds the object (ours or
     // not: a HEAD cannot tell a lost create from a race), so ours ends
     // there; theirs goes on to the 412, checked again.
+    EXPECT_EQ(Op(stats, "PutObject").confirmed, ours ? 1u : 0u);
     if (ours) {
       EXPECT_EQ(Op(stats, "PutObject").attempts, 1u) << s3test::FormatStats(stats);
       EXPECT_EQ(Op(stats, "HeadObject").calls, 1u);

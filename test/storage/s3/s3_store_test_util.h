@@ -99,7 +99,7 @@ inline std::string FormatStats(const S3Stats& stats) {
   std::ostringstream out;
   for (const auto& [name, op] : stats.operations) {
     out << "  " << name << " calls=" << op.calls << " attempts=" << op.attempts << " retries=" << op.retries
-        << " errors=" << op.errors << " status{";
+        << " errors=" << op.errors << " confirmed=" << op.confirmed << " status{";
     bool first = true;
     for (const auto& [status, count] : op.by_status) {
       out << (first ? "" : " ") << status << ":" << count;
