@@ -185,7 +185,7 @@ Result<std::unique_ptr<S3Store>> S3Store::Create(Options options,
 }
 
 S3Store::S3Store(Options options, std::unique_ptr<HttpClient> http)
-    : options_(std::move(options)), http_(std::move(http)), budget_(options_.retry) {
+    : options_(std::move(options)), http_(std::move(http)), client_(http_.get()), budget_(options_.retry) {
   uint64_t seed = options_.jitter_seed;
   if (seed == 0) seed = std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);
   rng_.seed(seed);
@@ -194,8 +194,10 @@ S3Store::S3Store(Options options, std::unique_ptr<HttpClient> http)
 
 S3Store::~S3Store() {
   closing_ = true;
-  // Cancels in-flight requests (their calls finish with kCancelled) and
-  // joins the I/O thread, so nothing below races with a callback.
+  // Cancels in-flight requests (their calls finish with kCancelled), drops
+  // backoff timers and joins the I/O thread, so nothing below races with a
+  // callback. A callback already past its closing_ check meanwhile uses
+  // client_ (still valid; reset() has cleared http_), which refuses it.
   http_.reset();
   std::set<std::shared_ptr<Call>> waiting;
   {
@@ -248,7 +250,7 @@ void S3Store::Attempt(std::shared_ptr<Call> call) {
 
 void S3Store::OnCredentials(std::shared_ptr<Call> call, Result<sigv4::Credentials> creds) {
   if (!creds.ok()) return Finish(call, creds.status().WithContext(call->op + " " + UriOf(call->full_key)));
-  if (closing_ || http_ == nullptr)
+  if (closing_)
     return Finish(call, Status::Cancelled(call->op + " " + UriOf(call->full_key) + ": store closed"));
   s3::Addressed where = s3::Address(options_.endpoint, options_.location.bucket, call->full_key);
 
@@ -276,7 +278,7 @@ void S3Store::OnCredentials(std::shared_ptr<Call> call, Result<sigv4::Credential
     std::lock_guard lock(stats_mu_);
     OpStats(call->op).attempts++;
   }
-  http_->Send(where.endpoint, std::move(req),
+  client_->Send(where.endpoint, std::move(req),
               [this, call](Result<HttpResponse> response) { OnResponse(call, std::move(response)); });
 }
 
@@ -377,7 +379,7 @@ void S3Store::RetryOrFinish(std::shared_ptr<Call> call, Status st, bool after_ti
     std::lock_guard lock(stats_mu_);
     OpStats(call->op).retries++;
   }
-  http_->RunAfter(delay, [this, call] {
+  client_->RunAfter(delay, [this, call] {
     {
       std::lock_guard lock(waiting_mu_);
       if (waiting_.erase(call) == 0) return;  // the destructor took it

@@ -147,6 +147,10 @@ class S3Store final : public ObjectStore {
   Options options_;
   std::shared_ptr<s3::CredentialsProvider> credentials_;
   std::unique_ptr<HttpClient> http_;
+  // http_.get(), never changed: the callbacks use this, because the
+  // destructor's http_.reset() clears http_ while the I/O thread may still
+  // be inside a callback (a stopping client refuses or drops new work).
+  HttpClient* const client_;
   s3::RetryBudget budget_;
 
   std::mutex rng_mu_;

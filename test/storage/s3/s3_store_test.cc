@@ -19,10 +19,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/md5.h"
@@ -921,6 +923,47 @@ TEST_F(S3StoreScriptedTest, ConditionalPutWhoseResponseWasLostIsConfirmedWithHea
       EXPECT_EQ(Op(stats, "HeadObject").calls, 2u);
     }
   }
+}
+
+// The header's promise: destroying the store completes every pending call
+// with kCancelled — one waiting for a response, one waiting out a backoff.
+TEST_F(S3StoreScriptedTest, DestroyingTheStoreCancelsPendingCalls) {
+  testing::TestHttpServer server([](const testing::ServerRequest& req) {
+    if (req.method == "GET") {
+      testing::ServerReply r;
+      r.mode = testing::ServerReply::Mode::kStall;
+      return r;
+    }
+    return Reply(503, ErrorXml("SlowDown", "Please reduce your request rate."));
+  });
+  s3::RetryOptions retry;
+  retry.base_delay = std::chrono::seconds(60);
+  retry.max_delay = std::chrono::seconds(60);
+  const uint64_t seed = 7;
+  std::mt19937_64 rng(seed);
+  ASSERT_GT(s3::BackoffDelay(retry, 2, rng()), std::chrono::seconds(5)) << "the Put must still be waiting";
+  auto store = Store(server, [&](S3Store::Options& o) {
+    o.retry = retry;
+    o.jitter_seed = seed;
+  });
+  ASSERT_TRUE(store);
+  std::promise<Status> get_done, put_done;
+  store->Get(GetRequest{"k"}, [&](Result<GetResult> r) { get_done.set_value(r.status()); });
+  store->Put(PutRequest{"k", "v"}, [&](Result<ObjectInfo> r) { put_done.set_value(r.status()); });
+  ASSERT_TRUE(server.WaitForRequests(2));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Op(store->stats(), "PutObject").retries == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();  // the 503 is on its way back
+  ASSERT_EQ(Op(store->stats(), "PutObject").retries, 1u);
+  auto get_status = get_done.get_future();
+  auto put_status = put_done.get_future();
+  store.reset();
+  ASSERT_EQ(get_status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_EQ(put_status.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Status g = get_status.get(), p = put_status.get();
+  EXPECT_EQ(g.code(), StatusCode::kCancelled) << g.ToString();
+  EXPECT_EQ(p.code(), StatusCode::kCancelled) << p.ToString();
+  EXPECT_EQ(server.requests().size(), 2u);
 }
 
 }  // namespace
