@@ -108,7 +108,11 @@ bool IsPeerGone(const error_code& ec) {
 }
 
 struct Connection {
-  Connection(asio::io_context& ioc, uint64_t id_in) : socket(ioc), idle_timer(ioc), id(id_in) {}
+  // The read buffer starts at 64 KiB: Beast sizes each socket read from the
+  // buffer's capacity, and a small buffer meant ~8k recv calls per 4 MiB body.
+  Connection(asio::io_context& ioc, uint64_t id_in) : socket(ioc), idle_timer(ioc), id(id_in) {
+    buffer.reserve(64 * 1024);
+  }
 
   tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
   // No TLS close_notify: S3 endpoints often just close, and waiting for

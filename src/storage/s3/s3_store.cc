@@ -82,10 +82,12 @@ std::string Md5Raw(std::string_view hex) {
 }
 
 // Content-MD5 wants the base64 of the 16 raw bytes; Md5Hex gives hex.
-std::string Md5Base64(std::string_view data) {
-  std::string raw = Md5Raw(Md5Hex(data));
+// From the hex digest, so that a body is hashed once.
+std::string Md5HexToBase64(const std::string& hex) {
+  std::string raw = Md5Raw(hex);
   return Base64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
+std::string Md5Base64(std::string_view data) { return Md5HexToBase64(Md5Hex(data)); }
 
 bool ParseU64(std::string_view s, uint64_t* out) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -568,7 +570,7 @@ void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
   call->full_key = FullKey(req.key);
   auto body = std::make_shared<const std::string>(std::move(req.body));
   const std::string md5 = Md5Hex(*body);
-  call->headers.emplace_back("content-md5", Md5Base64(*body));
+  call->headers.emplace_back("content-md5", Md5HexToBase64(md5));
   if (req.if_none_match) call->headers.emplace_back("if-none-match", "*");
   call->body = body;
   auto info = std::make_shared<ObjectInfo>(ObjectInfo{req.key, body->size(), md5});
@@ -676,8 +678,8 @@ void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
       call->method = "PUT";
       call->full_key = mp->full_key;
       call->query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", mp->upload_id}};
-      call->headers.emplace_back("content-md5", Md5Base64(*body));
       std::string md5 = Md5Hex(*body);
+      call->headers.emplace_back("content-md5", Md5HexToBase64(md5));
       mp->part_md5[index] = md5;
       call->body = std::move(body);
       call->accept = [call_raw = call.get(), mp, index, md5](HttpResponse& resp) -> Status {
