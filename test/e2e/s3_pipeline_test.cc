@@ -64,6 +64,9 @@ class S3PipelineE2e : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (FreshetBinary().empty()) return;
+    // The S3 server harness finds scripts/ and test/tools through
+    // FRESHET_SOURCE_DIR; CTest gives the e2e tests only FRESHET_BIN.
+    setenv("FRESHET_SOURCE_DIR", FRESHET_SOURCE_TREE, /*overwrite=*/0);
     // The reference: the same input and run on local directories.
     ref_dir_ = new testing::TempDir("e2e-s3-ref");
     FreshetCli cli(ref_dir_->path());
