@@ -9,7 +9,7 @@ scripts/install-deps.sh test
 scripts/install-npm-tools.sh >/dev/null
 jobs=${FRESHET_JOBS:-$(nproc)}
 
-echo "== release build: unit, fuzz-replay, pipeline and end-to-end tests"
+echo "== $(date +%T) release build: unit, fuzz-replay, pipeline and end-to-end tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build -j "$jobs" --output-on-failure --timeout 900
@@ -20,17 +20,18 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   unit_tests=(base_test config_test storage_test http_test s3_test index_test plan_test build_test gen_test sink_test
               reader_test actors_test)
 
-  echo "== ASan+UBSan: unit tests and fuzz replays"
+  echo "== $(date +%T) ASan+UBSan: unit tests and fuzz replays"
   cmake -S . -B build-asan "${san_flags[@]}" -DFRESHET_SANITIZE=address,undefined >/dev/null
   fuzzers=$(cd test/fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
   # shellcheck disable=SC2086
   cmake --build build-asan -j "$jobs" --target "${unit_tests[@]}" $fuzzers
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure --timeout 900 -E '(^e2e|_NOT_BUILT$)'
 
-  echo "== TSan: the threaded code (actors, pipeline, stores, HTTP client, S3, pools, parallel build and segment writer)"
+  echo "== $(date +%T) TSan: the threaded code (actors, pipeline, stores, HTTP client, S3, pools, parallel build and segment writer)"
   cmake -S . -B build-tsan "${san_flags[@]}" -DFRESHET_SANITIZE=thread >/dev/null
   cmake --build build-tsan -j "$jobs" --target actors_test storage_test http_test s3_test base_test build_test index_test
   # Only the targets built above run; the others show up as *_NOT_BUILT.
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j "$jobs" --output-on-failure --timeout 900 \
     -E '(^e2e|^fuzz|_NOT_BUILT$)'
 fi
+echo "== $(date +%T) all tests passed"
