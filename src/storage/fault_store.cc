@@ -260,7 +260,10 @@ void FaultStore::TimerLoop() {
     if (delayed_.empty()) {
       timer_cv_.wait(lock);
     } else {
-      timer_cv_.wait_until(lock, delayed_.front().due);
+      // A copy: wait_until reads its deadline again after waking, and
+      // delayed_ may have been reallocated by a push in the meantime.
+      const auto due = delayed_.front().due;
+      timer_cv_.wait_until(lock, due);
     }
   }
 }
