@@ -11,11 +11,15 @@ want=(
   libxxhash-dev libssl-dev libcli11-dev
   libgoogle-perftools-dev  # tcmalloc_minimal, linked into the freshet binary
   libpugixml-dev        # S3 response and error XML
+  libsystemd-dev        # sd_notify: READY, WATCHDOG, STOPPING, STATUS under systemd
 )
 if [[ "${1:-test}" == test ]]; then
   want+=(libgtest-dev libgmock-dev googletest libbenchmark-dev
          time   # GNU time: peak RSS in perf/full_build.sh
-         s3cmd) # an independent S3 client for the S3 cross-check tests
+         s3cmd  # an independent S3 client for the S3 cross-check tests
+         prometheus  # promtool check metrics, and a real server scraping the daemon
+         chromium    # renders the status page headless in the admin tests
+         wrk)        # HTTP load on the admin endpoint (perf/admin_load.sh)
   # Node.js runs the S3-compatible test servers and the AWS SDK signer the
   # differential tests compare against (scripts/install-npm-tools.sh). The
   # machine image usually has it; Debian's own is the fallback.
