@@ -20,15 +20,25 @@
 //   (assert) and by the tests: [a-zA-Z_:][a-zA-Z0-9_:]*, counters end in
 //   "_total", label names [a-zA-Z_][a-zA-Z0-9_]* and never "le" or "__*".
 //   Using one name with two types or two label-name sets is a programming
-//   error (assert); release builds keep the first and ignore the rest.
+//   error (assert); release builds keep the first and ignore the rest: a
+//   misused Get* returns a working object that is never rendered (and
+//   logs a warning once). Label names may come in any order; a family
+//   keeps its first call's order in the output.
 // - Collectors run at every render, on the rendering thread, in the order
 //   added; they report values computed at scrape time (process stats,
 //   store counters kept elsewhere, a freshness lag that grows between
 //   batches). Samples they write merge into families by name with the
-//   registered ones; a collector must not call back into the registry.
+//   registered ones (the first writer fixes type, help and label names; a
+//   sample of another type, with other label names, or for a child
+//   already written is dropped, assert in debug builds); a collector must
+//   not call back into the registry. Renders are serialized, so a
+//   collector never runs concurrently with itself; they run without the
+//   registry's creation lock held.
 // - Output: families sorted by name, each with one "# HELP" and one
-//   "# TYPE" line, children sorted by label values; label values and help
-//   text escaped per the format (\\, \", \n); values printed exactly
+//   "# TYPE" line, children sorted by label values; label values escaped
+//   per the format (\\, \", \n), help text too (\\, \n: the format has no
+//   \" in HELP), invalid UTF-8 in either replaced by U+FFFD so one bad
+//   byte cannot spoil the scrape; values printed exactly
 //   (shortest round-trip form, "+Inf", "-Inf", "NaN"). Histograms print
 //   cumulative _bucket{le=...} lines ending with le="+Inf", then _sum and
 //   _count. `promtool check metrics` accepts the output without a warning.

@@ -1,0 +1,81 @@
+// ReadProcessStats against what this test process does to itself: memory
+// it touches, a file it opens, its own start and CPU time.
+#include "metrics/process_stats.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace freshet {
+namespace {
+
+TEST(ProcessStatsTest, ResidentMemoryGrowsWhenABufferIsTouched) {
+  const ProcessStats before = ReadProcessStats();
+  ASSERT_GT(before.resident_memory_bytes, 0u);
+  EXPECT_GE(before.virtual_memory_bytes, before.resident_memory_bytes);
+  EXPECT_GE(before.peak_resident_bytes, before.resident_memory_bytes);
+  constexpr size_t kSize = 64u << 20;
+  std::unique_ptr<char[]> buffer(new char[kSize]);
+  std::memset(buffer.get(), 0x5a, kSize);  // every page touched, so resident
+  const ProcessStats after = ReadProcessStats();
+  EXPECT_GE(after.resident_memory_bytes, before.resident_memory_bytes + kSize / 2)
+      << "before " << before.resident_memory_bytes << " after " << after.resident_memory_bytes;
+  EXPECT_GE(after.peak_resident_bytes, after.resident_memory_bytes);
+  EXPECT_EQ(buffer[kSize - 1], 0x5a);  // keeps the memset
+}
+
+TEST(ProcessStatsTest, OpenFdsCountsAFileWeOpen) {
+  const uint64_t before = ReadProcessStats().open_fds;
+  ASSERT_GT(before, 0u);
+  const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const uint64_t during = ReadProcessStats().open_fds;
+  close(fd);
+  const uint64_t after = ReadProcessStats().open_fds;
+  EXPECT_EQ(during, before + 1);
+  EXPECT_EQ(after, before);
+  EXPECT_GE(ReadProcessStats().max_fds, during);
+}
+
+TEST(ProcessStatsTest, StartTimeIsWithinTheLastHour) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const ProcessStats s = ReadProcessStats();
+  // btime has one-second resolution: allow a couple of seconds "ahead".
+  EXPECT_LE(s.start_time_seconds, now + 2);
+  EXPECT_GT(s.start_time_seconds, now - 3600);
+}
+
+TEST(ProcessStatsTest, CpuSecondsDoNotGoBackAndThreadsAreCounted) {
+  const ProcessStats first = ReadProcessStats();
+  volatile uint64_t x = 0;
+  for (uint64_t i = 0; i < 50'000'000; ++i) x = x + i;  // some CPU time
+  const ProcessStats second = ReadProcessStats();
+  EXPECT_GE(first.cpu_seconds, 0);
+  EXPECT_GE(second.cpu_seconds, first.cpu_seconds);
+  EXPECT_GT(second.cpu_seconds, 0) << "a test binary that ran a loop used some CPU";
+  EXPECT_GE(first.threads, 1u);
+}
+
+TEST(ProcessStatsTest, CollectorWritesTheStandardFamilies) {
+  MetricsRegistry reg;
+  AddProcessCollector(reg);
+  const std::string text = reg.RenderPrometheus();
+  for (const char* line :
+       {"# TYPE process_cpu_seconds_total counter\n", "# TYPE process_max_fds gauge\n",
+        "# TYPE process_open_fds gauge\n", "# TYPE process_resident_memory_bytes gauge\n",
+        "# TYPE process_start_time_seconds gauge\n", "# TYPE process_threads gauge\n",
+        "# TYPE process_virtual_memory_bytes gauge\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nin\n" << text;
+  }
+  EXPECT_EQ(text.find("\nprocess_resident_memory_bytes 0\n"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace freshet
