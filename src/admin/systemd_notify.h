@@ -24,6 +24,10 @@ class SystemdNotifier {
 
   // Each returns false when the message could not be sent (and logs once
   // at debug); never throws, never blocks for long (a datagram socket).
+  // Outside systemd they send nothing and return true, as does
+  // WatchdogPing() when systemd asked for no pings (watchdog_interval()
+  // is nullopt). Status lines are sent as one line: CR, LF and NUL become
+  // spaces.
   bool Ready(std::string_view status_line);
   bool WatchdogPing();
   bool Stopping(std::string_view status_line);
