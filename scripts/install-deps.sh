@@ -19,7 +19,8 @@ if [[ "${1:-test}" == test ]]; then
          s3cmd  # an independent S3 client for the S3 cross-check tests
          prometheus  # promtool check metrics, and a real server scraping the daemon
          chromium    # renders the status page headless in the admin tests
-         wrk)        # HTTP load on the admin endpoint (perf/admin_load.sh)
+         wrk         # HTTP load on the admin endpoint (perf/admin_load.sh)
+         systemd)    # systemd-analyze verify/security on conf/freshet.service
   # Node.js runs the S3-compatible test servers and the AWS SDK signer the
   # differential tests compare against (scripts/install-npm-tools.sh). The
   # machine image usually has it; Debian's own is the fallback.
