@@ -78,6 +78,10 @@ struct WatchdogOptions {
   Duration max_uptime = std::chrono::hours(0);      // planned restart; 0 = never
   Duration drain_timeout = std::chrono::seconds(60);
   Duration max_commit_age = std::chrono::minutes(15);  // health: last commit age
+  // How the last run ended, for freshet_restarts_total{kind}: a small JSON
+  // file on local disk, relative to the working directory (systemd:
+  // StateDirectory). "" = do not track restarts.
+  std::string state_file = "freshet-run.json";
 };
 
 struct LogOptions {
@@ -87,6 +91,10 @@ struct LogOptions {
 
 struct AdminOptions {
   std::string listen = "127.0.0.1:9464";  // "" disables the endpoint
+  // Bearer token for every path but /healthz and /readyz; "" = none. Meant
+  // for the environment (FRESHET_ADMIN_TOKEN); never logged or printed.
+  std::string token;
+  uint32_t status_batches = 64;  // batch progress reports kept for /status and the page
 };
 
 // How s3:// URIs (source and sink) are reached. Empty strings defer to the

@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"freshet: keeps a search/ads delta index fresh from time-partitioned object storage"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "freshet 0.1.0");
+  app.set_version_flag("--version", "freshet " FRESHET_VERSION);
   int exit_code = 0;
   freshet::RegisterRunCommand(app, &exit_code);
   freshet::RegisterCheckConfigCommand(app, &exit_code);

@@ -62,13 +62,16 @@ constexpr F<Options> kWatchdogFields[] = {
     {"max_uptime",         [](Options& o) -> FieldRef { return &o.watchdog.max_uptime; }},
     {"drain_timeout",      [](Options& o) -> FieldRef { return &o.watchdog.drain_timeout; }},
     {"max_commit_age",     [](Options& o) -> FieldRef { return &o.watchdog.max_commit_age; }},
+    {"state_file",         [](Options& o) -> FieldRef { return &o.watchdog.state_file; }},
 };
 constexpr F<Options> kLogFields[] = {
     {"level",  [](Options& o) -> FieldRef { return &o.log.level; }},
     {"format", [](Options& o) -> FieldRef { return &o.log.format; }},
 };
 constexpr F<Options> kAdminFields[] = {
-    {"listen", [](Options& o) -> FieldRef { return &o.admin.listen; }},
+    {"listen",         [](Options& o) -> FieldRef { return &o.admin.listen; }},
+    {"token",          [](Options& o) -> FieldRef { return &o.admin.token; }},
+    {"status_batches", [](Options& o) -> FieldRef { return &o.admin.status_batches; }},
 };
 constexpr F<Options> kS3Fields[] = {
     {"region",              [](Options& o) -> FieldRef { return &o.s3.region; }},

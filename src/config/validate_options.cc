@@ -299,6 +299,10 @@ Status ValidateOptions(const Options& o) {
     p.Add("log.format", config_internal::NotOneOf(o.log.format, {"text", "json"}).message());
 
   CheckListen(&p, o.admin.listen);
+  if (o.admin.status_batches < 1 || o.admin.status_batches > 10000)
+    p.Add("admin.status_batches", std::to_string(o.admin.status_batches) + " is out of range; expected 1..10000");
+  if (!o.admin.token.empty() && o.admin.token.find_first_of(" \t\r\n") != std::string::npos)
+    p.Add("admin.token", "must not contain whitespace (it is sent as \"Authorization: Bearer <token>\")");
   CheckS3(&p, o.s3);
   return p.ToStatus();
 }
