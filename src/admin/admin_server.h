@@ -25,6 +25,10 @@
 // - Stop() closes the listener and every open connection; the server must
 //   be stopped (or the io_context stopped) before it is destroyed. Thread:
 //   Start/Stop from any thread; the handler runs on the io_context's thread.
+//   Called on that thread, Stop() has closed everything when it returns;
+//   from another thread it refuses new requests at once and the closing
+//   runs on the io_context (which then runs out of server work).
+// - A handler that throws gets its client a 500 (and an error log line).
 #pragma once
 
 #include <chrono>
@@ -78,7 +82,7 @@ class AdminServer {
     uint64_t requests = 0;
     uint64_t unauthorized = 0;
     uint64_t bad_requests = 0;  // 400, 405, 413
-    uint64_t timeouts = 0;
+    uint64_t timeouts = 0;      // read or write deadline passed (idle keep-alive closes are normal)
   };
 
   // Binds `options.listen` on `io`. Errors: kInvalidArgument for an
