@@ -38,6 +38,9 @@ struct BatchProgress {
   uint64_t terms = 0;
   uint64_t output_bytes = 0;
   std::array<double, static_cast<size_t>(Stage::kCount)> stage_seconds{};
+  int stages_reached = 0;     // stages that ran, in order: 1 = list only, ..., kCount = all
+  int64_t full_docs = -1;     // the new full's figures when the batch built one, else -1
+  int64_t full_terms = -1;
   double freshness_lag_seconds = -1;  // now - newest committed partition end; < 0 unknown
   std::string watermark;     // after the batch
   std::string message;       // idle reason, failure, or warnings

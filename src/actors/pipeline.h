@@ -18,6 +18,7 @@
 #include "actors/batch_progress.h"
 #include "base/clock.h"
 #include "freshet/options.h"
+#include "metrics/metrics.h"
 #include "storage/object_store.h"
 
 namespace freshet {
@@ -29,17 +30,37 @@ inline constexpr int kExitBatchFailed = 3;
 inline constexpr int kExitDrainTimeout = 4;
 inline constexpr int kExitSecondSignal = 130;
 
+// Why Run() returned, for the restart bookkeeping (admin/run_state.h).
+enum class PipelineEnd {
+  kNotStarted,      // Run() not called, or it failed before the io_context ran
+  kStopped,         // drained after a signal, or once / available_now finished
+  kPlannedRestart,  // max_uptime reached: drained, exit 0, to be restarted
+  kFailed,          // exit code other than 0
+};
+
 class Pipeline {
  public:
+  // `metrics`: where the pipeline registers its metrics (the caller may
+  // have registered store metrics there too); nullptr = a private registry.
+  // REQUIRES: `metrics` outlives the Pipeline.
   Pipeline(Options options, std::unique_ptr<ObjectStore> source, std::unique_ptr<ObjectStore> sink,
-           const Clock* clock = SystemClock::Instance());
+           const Clock* clock = SystemClock::Instance(), MetricsRegistry* metrics = nullptr);
   ~Pipeline();
 
-  // Runs on the calling thread until the run ends. Call once.
+  // Runs on the calling thread until the run ends. Call once. With
+  // options.admin.listen set, the admin server is bound before the first
+  // batch (a bad or busy address is fatal: exit 1) and serves on the same
+  // io_context until Run returns.
   int Run();
 
   // The last reports, oldest first. Thread-safe.
   std::vector<BatchProgress> RecentBatches() const;
+  // The /status document of the moment. Thread-safe.
+  std::string StatusJson() const;
+  // The admin server's port once Run() has bound it (0 before, or when
+  // disabled). Thread-safe.
+  uint16_t admin_port() const;
+  PipelineEnd end() const;
 
  private:
   struct Impl;

@@ -86,6 +86,7 @@ class PipelineFaultsTest : public ::testing::TestWithParam<uint64_t> {
     options_.pipeline.max_bad_ratio = 0.05;
     options_.sink.retain_generations = 2;
     options_.watchdog.heartbeat_interval = milliseconds(50);
+    options_.admin.listen = "127.0.0.1:0";  // tests run in parallel: any free port
     options_.watchdog.max_commit_age = Duration(0);
     clock_.Set(kT0 + (kPartitions + 1) * minutes(5));  // every partition eligible; the clock stays put
   }

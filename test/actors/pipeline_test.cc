@@ -47,6 +47,7 @@ class PipelineTest : public ::testing::Test {
     options_.pipeline.compute_threads = 2;
     options_.pipeline.max_bad_ratio = 0.05;
     options_.watchdog.heartbeat_interval = std::chrono::milliseconds(50);
+    options_.admin.listen = "127.0.0.1:0";  // tests run in parallel: any free port
   }
   void TearDown() override {
     MemoryStore::DropNamed(name_ + "-source");

@@ -1,0 +1,51 @@
+// The /status document (schema: src/admin/STATUS_JSON.md): the pipeline's
+// current state plus its last batch progress reports, as JSON. Pure: the
+// pipeline takes a StatusSnapshot under its lock and encodes it outside.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/batch_progress.h"
+#include "plan/batch_planner.h"
+
+namespace freshet {
+
+struct StatusSnapshot {
+  std::string version;
+  TimePoint now{};
+  TimePoint started{};
+  double uptime_seconds = 0;
+  bool healthy = true;
+  std::vector<std::string> health_problems;
+  bool ready = false;
+  bool draining = false;
+  std::string source, sink;  // Describe(): never credentials
+  std::string trigger_mode;
+  double trigger_interval_seconds = 0;
+  uint64_t coalesced = 0, fired = 0;
+
+  std::optional<TimePoint> watermark;
+  Duration partition_interval{};
+  std::optional<TimePoint> last_commit;
+  std::string base_generation, delta_generation;
+  uint64_t next_batch_id = 1;
+  struct InFlight {
+    uint64_t batch_id = 0;
+    TimePoint started{};
+    double running_seconds = 0;
+  };
+  std::optional<InFlight> in_flight;
+  uint64_t backlog_partitions = 0;
+  std::vector<PendingInput> not_eligible, not_eligible_snapshots;
+  std::string idle_reason;
+};
+
+// Freshness lag now: now - (watermark + partition interval); nullopt
+// without a watermark.
+std::optional<double> FreshnessLagSeconds(const StatusSnapshot& s);
+
+std::string EncodeStatusJson(const StatusSnapshot& snapshot, const std::vector<BatchProgress>& batches);
+
+}  // namespace freshet
