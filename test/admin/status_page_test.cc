@@ -9,10 +9,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -216,17 +216,33 @@ std::string Attribute(std::string_view tag, std::string_view name) {
   return end == std::string_view::npos ? "" : std::string(tag.substr(at, end - at));
 }
 
+// Reads "<digits>[.<digits>]" at `pos`; false when there is none.
+bool SkipNumber(std::string_view s, size_t& pos) {
+  size_t start = pos;
+  while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+  if (pos == start) return false;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+  }
+  return true;
+}
+
 // A drawn series: a <path class="series ..."> whose d starts with real
 // coordinates and goes on ("M54.0 123.4L..." for lines, "M60.1 200.0H..."
 // for bars).
 bool HasSeriesPath(const std::string& svg) {
-  static const std::regex kStart(R"re(^M\d+(\.\d+)? \d+(\.\d+)?[LH]\d)re");
   for (size_t p = svg.find("<path"); p != std::string::npos; p = svg.find("<path", p + 1)) {
     std::string_view tag = std::string_view(svg).substr(p, svg.find('>', p) - p);
-    std::string cls = Attribute(tag, "class");
+    if ((" " + Attribute(tag, "class") + " ").find(" series ") == std::string::npos) continue;
     std::string d = Attribute(tag, "d");
-    if ((" " + cls + " ").find(" series ") == std::string::npos) continue;
-    if (std::regex_search(d.substr(0, 40), kStart)) return true;
+    size_t pos = 1;
+    if (d.empty() || d[0] != 'M' || !SkipNumber(d, pos) || pos >= d.size() || d[pos++] != ' ' ||
+        !SkipNumber(d, pos) || pos >= d.size() || (d[pos] != 'L' && d[pos] != 'H')) {
+      continue;
+    }
+    ++pos;
+    if (SkipNumber(d, pos)) return true;
   }
   return false;
 }
