@@ -5,10 +5,17 @@
 //   freshet_object_store_bytes_total{store, direction="read"|"written"}
 // `store` is the role ("source", "sink"), `operation` StoreOpName(),
 // `status` "ok" or the StatusCode's snake_case name ("not_found",
-// "unavailable", ...). One logical call counts once, whatever retries the
+// "unavailable", ...: StatusCodeName() is CamelCase, so a local mapping).
+// The "ok" children exist from construction (0 until the first call), an
+// error status's from its first occurrence. Durations run from the call to
+// its completion, buckets ExponentialBuckets(0.001, 2, 16) (1 ms .. 33 s);
+// every outcome is timed. Bytes: read = Get result bodies, written = the
+// bodies of successful Puts. Counts are updated before the caller's
+// callback runs. One logical call counts once, whatever retries the
 // inner store made (the S3 store's own attempts and retries are
 // freshet_s3_*: see s3/s3_metrics.h). Describe() is the inner store's.
-// Thread-safe; adds no locking to the call path (atomic counters).
+// Thread-safe; adds no locking to the call path (atomic counters; only an
+// error status's first occurrence takes the registry's lock, once).
 #pragma once
 
 #include <memory>
