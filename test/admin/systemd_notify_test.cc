@@ -1,6 +1,10 @@
 #include "admin/systemd_notify.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <future>
+#include <thread>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -57,9 +61,9 @@ class SystemdNotifyTest : public ::testing::Test {
     ASSERT_EQ(::setenv("NOTIFY_SOCKET", socket_path_.c_str(), 1), 0);
   }
 
-  // The next datagram, or nullopt when none is queued. sd_notify's
-  // sendmsg has returned before we look, and a Unix datagram is queued at
-  // the receiver by then, so not waiting is exact, not racy.
+  // The next datagram, or nullopt when none is queued. Call after the
+  // notifier's Flush(): its sendmsg has returned, and a Unix datagram is
+  // queued at the receiver by then, so not waiting is exact, not racy.
   std::optional<std::string> Receive() {
     char buf[4096];
     ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
@@ -83,11 +87,15 @@ TEST_F(SystemdNotifyTest, SendsEachMessageExactly) {
   EXPECT_EQ(n.watchdog_interval(), std::nullopt);
 
   EXPECT_TRUE(n.Ready("watermark 2026-11-22T14:05:00Z"));
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), "READY=1\nSTATUS=watermark 2026-11-22T14:05:00Z");
   EXPECT_TRUE(n.Status("batch 7 committed, lag 12s"));
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), "STATUS=batch 7 committed, lag 12s");
   EXPECT_TRUE(n.Stopping("draining batch 8"));
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), "STOPPING=1\nSTATUS=draining batch 8");
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), std::nullopt);
 }
 
@@ -96,8 +104,10 @@ TEST_F(SystemdNotifyTest, StatusIsOneLine) {
   SystemdNotifier n;
   // A newline must not end the status early or inject READY=1.
   EXPECT_TRUE(n.Status("first\nREADY=1\r\nthird"));
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), "STATUS=first READY=1  third");
   EXPECT_TRUE(n.Ready(std::string_view("nul\0after", 9)));
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), "READY=1\nSTATUS=nul after");
 }
 
@@ -109,7 +119,9 @@ TEST_F(SystemdNotifyTest, WatchdogIntervalAndPing) {
   ASSERT_TRUE(n.watchdog_interval().has_value());
   EXPECT_EQ(*n.watchdog_interval(), std::chrono::microseconds(4s));
   EXPECT_TRUE(n.WatchdogPing());
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), "WATCHDOG=1");
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), std::nullopt);
 }
 
@@ -129,6 +141,7 @@ TEST_F(SystemdNotifyTest, AnotherProcesssWatchdogIsIgnored) {
   EXPECT_TRUE(n.enabled());
   EXPECT_EQ(n.watchdog_interval(), std::nullopt);
   EXPECT_TRUE(n.WatchdogPing());
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), std::nullopt);
 }
 
@@ -144,6 +157,7 @@ TEST_F(SystemdNotifyTest, WithoutNotifySocketNothingIsSent) {
   EXPECT_TRUE(n.Status("s"));
   EXPECT_TRUE(n.Stopping("bye"));
   // The socket exists; had anything been sent it would be queued here.
+  ASSERT_TRUE(n.Flush(10s));
   EXPECT_EQ(Receive(), std::nullopt);
 }
 
@@ -157,8 +171,44 @@ TEST_F(SystemdNotifyTest, UnreachableSocketReportsFailure) {
   ASSERT_EQ(::setenv("NOTIFY_SOCKET", dir_.Join("nobody-listens.sock").c_str(), 1), 0);
   SystemdNotifier n;
   EXPECT_TRUE(n.enabled());
-  EXPECT_FALSE(n.Ready("up"));
-  EXPECT_FALSE(n.Status("still up"));
+  EXPECT_TRUE(n.Ready("up"));  // queued
+  EXPECT_FALSE(n.Flush(10s));  // but not delivered
+  EXPECT_TRUE(n.Status("still up"));
+  EXPECT_FALSE(n.Flush(10s));
+}
+
+// A receiver that never reads fills the socket's queue; after that a
+// blocking sendmsg would wait for ever. The caller (the daemon's event
+// loop) must not: messages queue, the oldest STATUS gives way, READY and
+// STOPPING stay.
+TEST_F(SystemdNotifyTest, AReceiverThatDoesNotReadNeverBlocksTheCaller) {
+  Listen();
+  auto notifier = std::make_unique<SystemdNotifier>();
+  auto calls = std::async(std::launch::async, [&] {
+    EXPECT_TRUE(notifier->Ready("up"));
+    for (int i = 0; i < 5000; ++i) notifier->Status("batch " + std::to_string(i));
+    EXPECT_TRUE(notifier->Stopping("bye"));
+  });
+  ASSERT_EQ(calls.wait_for(60s), std::future_status::ready) << "a notifier call blocked";
+  EXPECT_FALSE(notifier->Flush(200ms));  // the sender is stuck on the full socket
+  // Now read everything: READY first, STOPPING last, some statuses dropped.
+  std::vector<std::string> got;
+  for (int idle = 0; idle < 200 && (got.empty() || got.back().rfind("STOPPING=1", 0) != 0);) {
+    auto m = Receive();
+    if (m) {
+      got.push_back(*m);
+      idle = 0;
+    } else {
+      ++idle;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front(), "READY=1\nSTATUS=up");
+  EXPECT_EQ(got.back(), "STOPPING=1\nSTATUS=bye");
+  EXPECT_LT(got.size(), 5000u);  // the oldest statuses gave way
+  EXPECT_NE(std::find(got.begin(), got.end(), "STATUS=batch 4999"), got.end());  // the newest did not
+  EXPECT_TRUE(notifier->Flush(10s));
 }
 
 }  // namespace
