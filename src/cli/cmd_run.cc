@@ -3,6 +3,7 @@
 // by `freshet gen`), the ads schema, a 30s interval trigger.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -11,10 +12,56 @@
 #include "cli/commands.h"
 #include "cli/logging.h"
 #include "cli/options_source.h"
+#include "admin/run_state.h"
+#include "storage/metered_store.h"
+#include "storage/s3/s3_metrics.h"
 #include "storage/s3/s3_stats_format.h"
 #include "storage/store_uri.h"
 
 namespace freshet {
+namespace {
+
+// Restart bookkeeping (admin/run_state.h): reads how the last run ended,
+// counts this start, marks the file "running" and exports the counts. A
+// state file that cannot be read or written is logged and not tracked: it
+// must never stop the daemon.
+std::optional<RunState> BeginRunState(const std::string& path, MetricsRegistry& metrics) {
+  if (path.empty()) return std::nullopt;
+  auto previous = LoadRunState(path);
+  if (!previous.ok()) {
+    spdlog::warn("watchdog.state_file: {}; counting restarts afresh", previous.status().ToString());
+    previous = std::optional<RunState>();
+  }
+  RunState state = BeginRun(*previous, SystemClock::Instance()->Now());
+  if (Status st = SaveRunState(path, state); !st.ok()) {
+    spdlog::warn("watchdog.state_file: {}; restarts are not tracked", st.ToString());
+    return std::nullopt;
+  }
+  if (*previous && (*previous)->last_end == RunEnd::kRunning) {
+    spdlog::warn("the previous run did not exit cleanly (crash, kill or forced exit): unplanned restart #{}",
+                 state.unplanned_restarts);
+  }
+  const char* help = "Starts after a planned exit (max_uptime) or after a run that never recorded its end.";
+  metrics.GetCounter("freshet_restarts_total", help, {{"kind", "planned"}})
+      .Inc(static_cast<double>(state.planned_restarts));
+  metrics.GetCounter("freshet_restarts_total", help, {{"kind", "unplanned"}})
+      .Inc(static_cast<double>(state.unplanned_restarts));
+  return state;
+}
+
+void EndRunState(const std::string& path, RunState state, PipelineEnd end) {
+  switch (end) {
+    case PipelineEnd::kPlannedRestart: state.last_end = RunEnd::kPlanned; break;
+    case PipelineEnd::kStopped: state.last_end = RunEnd::kStopped; break;
+    // A failed run (exit 1, 3, 4) ends deliberately too; what it failed on
+    // is in its log. Only runs that never get here count as unplanned.
+    case PipelineEnd::kFailed:
+    case PipelineEnd::kNotStarted: state.last_end = RunEnd::kStopped; break;
+  }
+  if (Status st = SaveRunState(path, state); !st.ok()) spdlog::warn("watchdog.state_file: {}", st.ToString());
+}
+
+}  // namespace
 
 void RegisterRunCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("run", "Run the daemon: list, plan, build and commit on every trigger");
@@ -34,6 +81,7 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       *exit_code = kExitUsage;
       return;
     }
+    MetricsRegistry metrics;
     auto source = OpenStore(options->source.uri, options->s3);
     if (!source.ok()) {
       spdlog::error("source.uri: {}", source.status().ToString());
@@ -46,15 +94,26 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       *exit_code = kExitFatal;
       return;
     }
-    // S3 request counters go to the log at exit (retries, errors), until
-    // the metrics endpoint exports them.
+    // S3 attempts, retries and HTTP statuses are exported from the stores'
+    // own counters, and logged at exit too.
     std::vector<std::pair<std::string, const S3Store*>> s3_stores;
-    for (auto* store : {source->get(), sink->get()}) {
-      if (const auto* s3 = dynamic_cast<const S3Store*>(store)) s3_stores.emplace_back(s3->Describe(), s3);
+    for (auto [role, store] : {std::pair{"source", source->get()}, std::pair{"sink", sink->get()}}) {
+      if (const auto* s3 = dynamic_cast<const S3Store*>(store)) {
+        s3_stores.emplace_back(s3->Describe(), s3);
+        AddS3Collector(metrics, role, s3);
+      }
     }
-    Pipeline pipeline(std::move(options).value(), std::move(source).value(), std::move(sink).value());
-    *exit_code = pipeline.Run();
-    for (const auto& [name, s3] : s3_stores) spdlog::info("S3 {}: {}", name, FormatS3Stats(s3->stats()));
+    const std::string state_file = options->watchdog.state_file;
+    std::optional<RunState> run_state = BeginRunState(state_file, metrics);
+    {
+      Pipeline pipeline(std::move(options).value(), MakeMeteredStore(std::move(source).value(), "source", &metrics),
+                        MakeMeteredStore(std::move(sink).value(), "sink", &metrics), SystemClock::Instance(),
+                        &metrics);
+      *exit_code = pipeline.Run();
+      if (run_state) EndRunState(state_file, *run_state, pipeline.end());
+      // The pipeline owns the stores: log their counters while it exists.
+      for (const auto& [name, s3] : s3_stores) spdlog::info("S3 {}: {}", name, FormatS3Stats(s3->stats()));
+    }
   });
 }
 

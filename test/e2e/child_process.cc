@@ -73,7 +73,13 @@ std::string ChildProcess::Start(const ProcessSpec& spec) {
                                   [&](const auto& p) { return p.first == name; });
     if (!overridden) env_strings.emplace_back(kv);
   }
-  for (const auto& [name, value] : spec.env) env_strings.push_back(name + "=" + value);
+  // A name given twice: the later entry wins (getenv would find the first).
+  for (size_t i = 0; i < spec.env.size(); ++i) {
+    const auto& [name, value] = spec.env[i];
+    bool later = std::any_of(spec.env.begin() + static_cast<std::ptrdiff_t>(i) + 1, spec.env.end(),
+                             [&](const auto& p) { return p.first == name; });
+    if (!later) env_strings.push_back(name + "=" + value);
+  }
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -23,7 +23,7 @@ namespace freshet::e2e {
 
 struct ProcessSpec {
   std::vector<std::string> argv;                            // argv[0] is the executable path
-  std::vector<std::pair<std::string, std::string>> env;     // set in the child (after the filtering)
+  std::vector<std::pair<std::string, std::string>> env;     // set in the child (after the filtering); a name given twice: the last wins
   std::string stdout_path;                                  // "" = /dev/null
   std::string stderr_path;                                  // "" = /dev/null
   std::string cwd;                                          // "" = the parent's
