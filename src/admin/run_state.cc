@@ -14,6 +14,8 @@
 #include <atomic>
 #include <initializer_list>
 
+#include "base/posix_error.h"
+
 namespace freshet {
 namespace {
 
@@ -21,33 +23,6 @@ namespace {
 constexpr int kRunStateFormat = 1;
 // The file is ~200 bytes; anything much larger is not ours.
 constexpr size_t kMaxRunStateBytes = 64 * 1024;
-
-std::string ErrnoText(int err) {
-  char buf[128];
-  return strerror_r(err, buf, sizeof buf);  // GNU variant
-}
-
-// An errno from a filesystem call as a Status with its retry meaning.
-Status PosixError(std::string what, int err) {
-  what += ": ";
-  what += ErrnoText(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return Status::NotFound(std::move(what));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return Status::PermissionDenied(std::move(what));
-    case ENAMETOOLONG:
-    case EINVAL:
-    case ELOOP:
-    case EISDIR:
-      return Status::InvalidArgument(std::move(what));
-    default:  // EIO, ENOSPC, EDQUOT, EMFILE, ...: possibly transient
-      return Status::Unavailable(std::move(what));
-  }
-}
 
 // Closes a file descriptor on scope exit.
 class Fd {

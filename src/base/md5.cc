@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/posix_error.h"
+
 namespace freshet {
 namespace {
 
@@ -25,12 +27,6 @@ std::string ToHex(const unsigned char* bytes, unsigned int n) {
     out[2 * i + 1] = kDigits[bytes[i] & 0xf];
   }
   return out;
-}
-
-std::string ErrnoText(int err) {
-  char buf[128];
-  // GNU strerror_r returns the message, which may or may not be `buf`.
-  return strerror_r(err, buf, sizeof buf);
 }
 
 }  // namespace

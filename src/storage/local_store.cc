@@ -14,40 +14,12 @@
 #include <vector>
 
 #include "base/md5.h"
+#include "base/posix_error.h"
 #include "storage/list_emulation.h"
 #include "storage/object_key.h"
 
 namespace freshet {
 namespace {
-
-std::string ErrnoText(int err) {
-  char buf[128];
-  return strerror_r(err, buf, sizeof buf);  // GNU variant
-}
-
-// Maps an errno from a filesystem call to a Status with its retry meaning.
-Status PosixError(std::string what, int err) {
-  what += ": ";
-  what += ErrnoText(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return Status::NotFound(std::move(what));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return Status::PermissionDenied(std::move(what));
-    case EEXIST:
-      return Status::AlreadyExists(std::move(what));
-    case ENAMETOOLONG:
-    case EINVAL:
-    case ELOOP:
-      return Status::InvalidArgument(std::move(what));
-    default:
-      // EIO, ENOSPC, EDQUOT, EMFILE, ENOMEM, ...: possibly transient.
-      return Status::Unavailable(std::move(what));
-  }
-}
 
 // Closes a file descriptor on scope exit.
 class Fd {
