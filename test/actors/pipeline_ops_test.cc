@@ -188,10 +188,10 @@ TEST_F(PipelineOpsTest, EndpointsReportTheBatchesAndTheState) {
 }
 
 TEST_F(PipelineOpsTest, AnswersWhileABatchIsInFlight) {
-  // The first source GET stalls for 2 s: the batch is in flight meanwhile,
+  // The first source GET stalls for 3 s: the batch is in flight meanwhile,
   // and the admin endpoint must answer from the same io_context.
   auto source = std::make_unique<FaultStore>(Source(), 1);
-  source->StallNthCall(1, StoreOp::kGet, milliseconds(2000));
+  source->StallNthCall(1, StoreOp::kGet, milliseconds(3000));
   Pipeline p(options_, std::move(source), Sink(), &clock_);
   std::promise<int> exit_code;
   std::thread runner([&] { exit_code.set_value(p.Run()); });
@@ -205,6 +205,13 @@ TEST_F(PipelineOpsTest, AnswersWhileABatchIsInFlight) {
   EXPECT_EQ(Sample(metrics.body, "freshet_batch_in_flight"), 1) << metrics.body;
   EXPECT_EQ(Sample(metrics.body, "freshet_batches_total{outcome=\"committed\"}"), 0);
   EXPECT_EQ(RawHttp(port, {.target = "/healthz"}).status, 200);
+  // The batch has now "run" for 11 minutes (watchdog.batch_stall: 10m):
+  // stalled, and /healthz says so while the batch is still in flight.
+  clock_.Set(clock_.Now() + minutes(11));
+  auto health = WaitFor(port, "/healthz", [](const auto& r) { return r.status == 503; });
+  EXPECT_EQ(health.status, 503) << health.Describe();
+  EXPECT_NE(health.body.find("batch 1 stalled"), std::string::npos) << health.body;
+  EXPECT_EQ(Sample(RawHttp(port, {.target = "/metrics"}).body, "freshet_healthy"), 0);
 
   ::kill(::getpid(), SIGTERM);
   auto done = exit_code.get_future();

@@ -20,6 +20,7 @@
 
 #include "admin/admin_server.h"
 #include "testing/background_process.h"
+#include "testing/headless_chromium.h"
 #include "testing/temp_dir.h"
 
 namespace freshet {
@@ -174,28 +175,6 @@ class PageServer {
   std::thread thread_;
 };
 
-constexpr const char* kChromium = "/usr/bin/chromium";
-
-// Runs Chromium headless on `url` with `extra` flags (e.g. --dump-dom);
-// at most 60 s. Chromium's chatter on stderr is ignored.
-testing::CommandResult RunChromium(const testing::TempDir& dir, const std::vector<std::string>& extra,
-                                   const std::string& url, int virtual_time_ms = 5000) {
-  std::vector<std::string> argv = {kChromium,
-                                   "--headless",
-                                   "--no-sandbox",
-                                   "--disable-gpu",
-                                   "--disable-quic",
-                                   "--no-first-run",
-                                   "--disable-background-networking",
-                                   "--disable-component-update",
-                                   "--disable-sync",
-                                   "--user-data-dir=" + dir.Join("profile"),
-                                   "--virtual-time-budget=" + std::to_string(virtual_time_ms)};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back(url);
-  return testing::RunCommand({.argv = argv}, 60s);
-}
-
 // The markup of <svg id="`id`" ...>...</svg> in a DOM dump.
 std::string SvgElement(const std::string& dom, const std::string& id) {
   size_t id_at = dom.find("id=\"" + id + "\"");
@@ -250,8 +229,8 @@ bool HasSeriesPath(const std::string& svg) {
 class StatusPageChromiumTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(kChromium))
-        << kChromium << " is missing: run scripts/install-deps.sh test (it installs Debian's chromium)";
+    ASSERT_FALSE(testing::ChromiumBinary().empty())
+        << "chromium is missing: run scripts/install-deps.sh test (it installs Debian's chromium)";
   }
 };
 
@@ -265,11 +244,9 @@ TEST_F(StatusPageChromiumTest, DrawsChartsAndStateFromThirtyBatches) {
 
   PageServer server(json);
   ASSERT_NO_FATAL_FAILURE(server.Start());
-  testing::TempDir dir("chromium");
-  testing::CommandResult run = RunChromium(dir, {"--dump-dom"}, server.url());
-  ASSERT_FALSE(run.timed_out) << "chromium did not finish within 60 s";
-  ASSERT_TRUE(run.Ok()) << run.Describe();
-  const std::string& dom = run.out;
+  testing::ChromiumResult run = testing::ChromiumDumpDom(server.url());
+  ASSERT_TRUE(run.ok()) << run.error;
+  const std::string& dom = run.output;
 
   EXPECT_NE(dom.find("data-rendered=\"true\""), std::string::npos) << dom.substr(0, 2000);
   const std::string points = "data-points=\"" + std::to_string(batches) + "\"";
@@ -313,11 +290,9 @@ TEST_F(StatusPageChromiumTest, DrawsChartsAndStateFromThirtyBatches) {
 TEST_F(StatusPageChromiumTest, SaysNoBatchesYetWithoutBatches) {
   PageServer server(ReadFile(TestDataPath("status_no_batches.json")));
   ASSERT_NO_FATAL_FAILURE(server.Start());
-  testing::TempDir dir("chromium");
-  testing::CommandResult run = RunChromium(dir, {"--dump-dom"}, server.url());
-  ASSERT_FALSE(run.timed_out) << "chromium did not finish within 60 s";
-  ASSERT_TRUE(run.Ok()) << run.Describe();
-  const std::string& dom = run.out;
+  testing::ChromiumResult run = testing::ChromiumDumpDom(server.url());
+  ASSERT_TRUE(run.ok()) << run.error;
+  const std::string& dom = run.output;
   EXPECT_NE(dom.find("data-rendered=\"true\""), std::string::npos) << dom.substr(0, 2000);
   for (const char* id : {"chart-input-rate", "chart-duration", "chart-freshness"}) {
     SCOPED_TRACE(id);
@@ -334,11 +309,9 @@ TEST_F(StatusPageChromiumTest, KeepsDataAndSaysSoWhenRefreshFails) {
   // /status answers 503: the page keeps the embedded data and says why.
   PageServer server(ReadFile(TestDataPath("status_30_batches.json")), 503);
   ASSERT_NO_FATAL_FAILURE(server.Start());
-  testing::TempDir dir("chromium");
-  testing::CommandResult run = RunChromium(dir, {"--dump-dom"}, server.url(), 8000);
-  ASSERT_FALSE(run.timed_out) << "chromium did not finish within 60 s";
-  ASSERT_TRUE(run.Ok()) << run.Describe();
-  const std::string& dom = run.out;
+  testing::ChromiumResult run = testing::ChromiumDumpDom(server.url(), std::chrono::milliseconds(8000));
+  ASSERT_TRUE(run.ok()) << run.error;
+  const std::string& dom = run.output;
   EXPECT_GE(server.status_requests(), 1);
   EXPECT_NE(dom.find("refresh failed: HTTP 503"), std::string::npos) << dom.substr(0, 3000);
   EXPECT_NE(dom.find("(showing data from 2026-11-22 14:12:03Z)"), std::string::npos);
@@ -350,11 +323,8 @@ TEST_F(StatusPageChromiumTest, ScreenshotAt1280x900) {
   ASSERT_NO_FATAL_FAILURE(server.Start());
   testing::TempDir dir("chromium");
   const std::string png = dir.Join("page.png");
-  testing::CommandResult run =
-      RunChromium(dir, {"--screenshot=" + png, "--window-size=1280,900", "--hide-scrollbars"}, server.url());
-  ASSERT_FALSE(run.timed_out) << "chromium did not finish within 60 s";
-  ASSERT_TRUE(run.Ok()) << run.Describe();
-  ASSERT_TRUE(std::filesystem::exists(png)) << run.Describe();
+  testing::ChromiumResult run = testing::ChromiumScreenshot(server.url(), png);
+  ASSERT_TRUE(run.ok()) << run.error;
   EXPECT_GT(std::filesystem::file_size(png), 10u * 1024);
   const std::string bytes = ReadFile(png);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
