@@ -27,7 +27,7 @@ struct PutAllStart {
     BoundedParallel::Run(
         puts->size(), parallelism,
         [sink = sink, puts = puts, written, crash = crash_after_first](size_t i, std::function<void(Status)> complete) {
-          PutRequest req = (*puts)[i];
+          PutRequest req = std::move((*puts)[i]);  // each index runs once: no copy of the body
           std::string key = req.key;
           sink->Put(std::move(req), [complete, key, written, crash](Result<ObjectInfo> r) {
             if (r.ok() && crash && written->fetch_add(1) == 0) CrashPoint("mid-segments");
@@ -119,14 +119,17 @@ Awaitable<void> Committer::RunCommit(BuildPlan plan, BuiltBatch built, Checkpoin
   CrashPoint("before-segments");
 
   // 1. Segment files: the full's first, so a delta never exists without its base.
+  // The bodies move into the requests: a copy of tens of MB (and the page
+  // faults of fresh memory) would hold this strand, and with it the event
+  // loop, for a noticeable time. A failed commit rebuilds the batch anyway.
   std::vector<PutRequest> files;
-  std::vector<const BuiltGeneration*> gens;
+  std::vector<BuiltGeneration*> gens;
   if (built.full) gens.push_back(&*built.full);
   gens.push_back(&built.delta);
-  for (const BuiltGeneration* g : gens) {
-    for (const auto& f : g->files) {
-      files.push_back({GenerationFileKey(g->id, f.name), f.bytes, false});
+  for (BuiltGeneration* g : gens) {
+    for (auto& f : g->files) {
       report.bytes_written += f.bytes.size();
+      files.push_back({GenerationFileKey(g->id, f.name), std::move(f.bytes), false});
     }
   }
   Status st = co_await PutAll(std::move(files), true);

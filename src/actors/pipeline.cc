@@ -39,6 +39,7 @@ double UnixSeconds(TimePoint t) { return static_cast<double>(ToUnixMillis(t)) / 
 // The event-loop lag probe's period, and its histogram: 0.1 ms .. 6.5 s.
 constexpr auto kLagProbePeriod = std::chrono::milliseconds(100);
 std::vector<double> LagBuckets() { return ExponentialBuckets(0.0001, 2, 17); }
+constexpr double kLagWarning = 0.25;  // seconds: log a lag this long (normal: under 15 ms)
 
 std::string_view TriggerModeName(TriggerMode m) {
   switch (m) {
@@ -483,7 +484,10 @@ void Pipeline::Impl::ArmLagProbe() {
   lag_timer->expires_at(lag_deadline);
   lag_timer->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    loop_lag->Observe(std::max(0.0, SecondsSince(lag_deadline)));
+    const double lag = std::max(0.0, SecondsSince(lag_deadline));
+    loop_lag->Observe(lag);
+    // Admin requests, heartbeats and triggers all waited this long.
+    if (lag >= kLagWarning) spdlog::warn("event loop blocked: a 100 ms timer fired {:.0f} ms late", lag * 1000);
     ArmLagProbe();
   });
 }
