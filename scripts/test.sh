@@ -21,6 +21,8 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
               sink_test reader_test admin_test actors_test)
 
   echo "== $(date +%T) ASan+UBSan: unit tests and fuzz replays"
+  # (UBSan's null, alignment, object-size and pointer-overflow checks are
+  # off next to ASan: see FRESHET_SANITIZE in CMakeLists.txt.)
   cmake -S . -B build-asan "${san_flags[@]}" -DFRESHET_SANITIZE=address,undefined >/dev/null
   fuzzers=$(cd test/fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
   # shellcheck disable=SC2086
