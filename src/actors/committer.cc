@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "actors/bounded_parallel.h"
 #include "actors/crash_points.h"
 #include "actors/store_await.h"
+#include "sink/commit_plan.h"
 
 namespace freshet {
 namespace {
@@ -105,135 +105,72 @@ Awaitable<Status> Committer::PutAll(std::vector<PutRequest> puts, bool crash_aft
   co_return r.status();
 }
 
-Awaitable<Status> Committer::Put(std::string key, std::string body) {
-  PutRequest req{std::move(key), std::move(body), false};
-  std::string name = req.key;
-  Result<ObjectInfo> r = co_await AwaitPut(sink_, std::move(req));
-  co_return r.ok() ? Status::Ok() : r.status().WithContext("put " + name);
-}
-
 Awaitable<void> Committer::RunCommit(BuildPlan plan, BuiltBatch built, Checkpoint before, Done done) {
   auto self = shared_from_this();
   CommitReport report;
   auto t0 = std::chrono::steady_clock::now();
-  CrashPoint("before-segments");
-
-  // 1. Segment files: the full's first, so a delta never exists without its base.
   // The bodies move into the requests: a copy of tens of MB (and the page
   // faults of fresh memory) would hold this strand, and with it the event
   // loop, for a noticeable time. A failed commit rebuilds the batch anyway.
-  std::vector<PutRequest> files;
-  std::vector<BuiltGeneration*> gens;
-  if (built.full) gens.push_back(&*built.full);
-  gens.push_back(&built.delta);
-  for (BuiltGeneration* g : gens) {
-    for (auto& f : g->files) {
-      report.bytes_written += f.bytes.size();
-      files.push_back({GenerationFileKey(g->id, f.name), std::move(f.bytes), false});
+  CommitPlan commit = MakeCommitPlan(plan, std::move(built), before);
+  report.bytes_written = commit.bytes;
+  for (size_t i = 0; i < commit.steps.size(); ++i) {
+    CommitStep& step = commit.steps[i];
+    if (!step.crash_point.empty()) CrashPoint(step.crash_point);
+    if (i == 1) {
+      report.write_seconds = SecondsSince(t0);
+      t0 = std::chrono::steady_clock::now();
     }
-  }
-  Status st = co_await PutAll(std::move(files), true);
-  if (!st.ok()) {
-    done(st);
-    co_return;
-  }
-  report.write_seconds = SecondsSince(t0);
-  auto t1 = std::chrono::steady_clock::now();
-
-  // 2. Manifests.
-  CrashPoint("before-manifest");
-  for (const BuiltGeneration* g : gens) {
-    report.bytes_written += g->manifest_json.size();
-    st = co_await Put(GenerationFileKey(g->id, kManifestName), g->manifest_json);
+    Status st = co_await PutAll(std::move(step.puts), i == 0);
     if (!st.ok()) {
       done(st);
       co_return;
     }
   }
+  CrashPoint("after-current");
 
-  // 3. CURRENT.
-  CrashPoint("before-current");
-  Checkpoint after = AdvanceCheckpoint(before, plan);
-  CurrentPointer current;
-  current.full = after.base_generation;
-  current.delta = after.delta_generation;
-  current.watermark = after.watermark;
-  current.checkpoint = after;
-  st = co_await Put(std::string(kCurrentKey), EncodeCurrent(current));
-  if (!st.ok()) {
-    done(st);
-    co_return;
-  }
-
-  // 4. The durable watermark.
-  CrashPoint("before-checkpoint");
-  st = co_await Put(std::string(kCheckpointKey), EncodeCheckpoint(after));
-  if (!st.ok()) {
-    // CURRENT is already live and names complete generations, and a restart
-    // resumes from the checkpoint embedded in it: report, don't roll back.
-    done(st.WithContext("batch visible in CURRENT but checkpoint write failed"));
-    co_return;
-  }
-  CrashPoint("after-checkpoint");
-
-  // 5. Retention.
-  Result<uint64_t> deleted = co_await ApplyRetention(current);
+  // Retention.
+  Result<uint64_t> deleted = co_await ApplyRetention(commit.current);
   if (deleted.ok()) {
     report.deleted_generations = *deleted;
   } else {
     report.retention_status = deleted.status();
     spdlog::warn("retention: {} (will retry after the next commit)", deleted.status().ToString());
   }
-  report.commit_seconds = SecondsSince(t1);
-  report.checkpoint = std::move(after);
+  report.commit_seconds = SecondsSince(t0);
+  report.checkpoint = std::move(commit.current.checkpoint);
   done(std::move(report));
 }
 
 Awaitable<Result<uint64_t>> Committer::ApplyRetention(const CurrentPointer& current) {
-  // Names CURRENT or the checkpoint's recent batches still reference are
-  // kept whatever their age; beyond those, the newest `retain_` per kind.
-  std::set<std::string> referenced = {current.full, current.delta};
-  for (const auto& b : current.checkpoint.recent) {
-    referenced.insert(b.full_generation);
-    referenced.insert(b.delta_generation);
-  }
-  uint64_t deleted = 0;
-  bool first_delete = true;
-  for (const char* kind : {"full/", "delta/"}) {
-    ListGenerationsStart start{sink_, kind};
+  std::vector<std::string> listed[2];
+  for (int k = 0; k < 2; ++k) {
+    ListGenerationsStart start{sink_, k == 0 ? "full/" : "delta/"};
     Result<std::vector<std::string>> gens = co_await AwaitStore<std::vector<std::string>>(std::move(start));
     if (!gens.ok()) co_return gens.status();
-    // Ids begin with their UTC time stamp: lexicographic order is age order.
-    std::vector<std::string> ids = std::move(gens).value();
-    std::sort(ids.begin(), ids.end());
-    if (ids.size() <= retain_) continue;
-    size_t removable = ids.size() - retain_;
-    for (size_t i = 0; i < removable; ++i) {
-      const std::string& id = ids[i];
-      if (referenced.count(id)) continue;
-      // Manifest first: a half-deleted generation must not look complete.
-      Result<Unit> r = co_await AwaitDelete(sink_, GenerationFileKey(id, kManifestName));
-      if (!r.ok()) co_return r.status().WithContext("delete " + id);
-      if (first_delete) {
-        CrashPoint("mid-retention");
-        first_delete = false;
-      }
-      std::vector<ObjectInfo> objects;
-      ListRequest req;
-      req.prefix = id + "/";
-      for (;;) {
-        Result<ListPage> page = co_await AwaitList(sink_, req);
-        if (!page.ok()) co_return page.status().WithContext("list " + id);
-        for (auto& o : page->objects) objects.push_back(std::move(o));
-        if (page->next_continuation_token.empty()) break;
-        req.continuation_token = page->next_continuation_token;
-      }
-      for (const auto& o : objects) {
-        Result<Unit> d = co_await AwaitDelete(sink_, o.key);
-        if (!d.ok()) co_return d.status().WithContext("delete " + o.key);
-      }
-      ++deleted;
+    listed[k] = std::move(gens).value();
+  }
+  uint64_t deleted = 0;
+  for (const std::string& id : RetentionVictims(current, std::move(listed[0]), std::move(listed[1]), retain_)) {
+    // Manifest first: a half-deleted generation must not look complete.
+    Result<Unit> r = co_await AwaitDelete(sink_, GenerationFileKey(id, kManifestName));
+    if (!r.ok()) co_return r.status().WithContext("delete " + id);
+    if (deleted == 0) CrashPoint("mid-retention");
+    std::vector<ObjectInfo> objects;
+    ListRequest req;
+    req.prefix = id + "/";
+    for (;;) {
+      Result<ListPage> page = co_await AwaitList(sink_, req);
+      if (!page.ok()) co_return page.status().WithContext("list " + id);
+      for (auto& o : page->objects) objects.push_back(std::move(o));
+      if (page->next_continuation_token.empty()) break;
+      req.continuation_token = page->next_continuation_token;
     }
+    for (const auto& o : objects) {
+      Result<Unit> d = co_await AwaitDelete(sink_, o.key);
+      if (!d.ok()) co_return d.status().WithContext("delete " + o.key);
+    }
+    ++deleted;
   }
   co_return deleted;
 }

@@ -1,12 +1,7 @@
-// Committer actor: makes a built batch durable and visible, in the one
-// order that keeps every crash harmless:
-//   1. segment files (and quarantine) of the full, then of the delta
-//   2. manifests (a generation is complete once its manifest exists)
-//   3. CURRENT (readers switch here, atomically)
-//   4. the checkpoint (the durable watermark)
-//   5. retention: delete generations no CURRENT can name any more
-// A crash anywhere leaves the previous CURRENT valid; the restart re-plans
-// the same batch and rewrites the same bytes under the same keys.
+// Committer actor: makes a built batch durable and visible by carrying out
+// its commit plan (sink/commit_plan.h: files, manifests, CURRENT with the
+// embedded checkpoint, then retention), in the one order that keeps every
+// crash harmless.
 //
 // Strand: one commit at a time, on the mailbox's strand.
 #pragma once
@@ -26,7 +21,7 @@ struct CommitReport {
   Checkpoint checkpoint;  // after the commit
   uint64_t bytes_written = 0;
   double write_seconds = 0;   // segment files + quarantine
-  double commit_seconds = 0;  // manifests + CURRENT + checkpoint + retention
+  double commit_seconds = 0;  // manifests + CURRENT + retention
   uint64_t deleted_generations = 0;
   Status retention_status;    // retention failures never fail the batch
 };
@@ -44,7 +39,6 @@ class Committer : public std::enable_shared_from_this<Committer> {
  private:
   Awaitable<void> RunCommit(BuildPlan plan, BuiltBatch built, Checkpoint before, Done done);
   Awaitable<Status> PutAll(std::vector<PutRequest> puts, bool crash_after_first);
-  Awaitable<Status> Put(std::string key, std::string body);
   Awaitable<Result<uint64_t>> ApplyRetention(const CurrentPointer& current);
 
   Mailbox mailbox_;

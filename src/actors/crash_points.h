@@ -19,8 +19,7 @@ inline constexpr std::string_view kCrashPoints[] = {
     "mid-segments",       // after the first segment file of the batch
     "before-manifest",    // all segment files written
     "before-current",     // manifests written, CURRENT not yet
-    "before-checkpoint",  // CURRENT written, watermark not yet
-    "after-checkpoint",   // batch fully committed, retention not yet run
+    "after-current",      // batch committed (CURRENT holds the watermark), retention not yet run
     "mid-retention",      // after the first retention delete
 };
 

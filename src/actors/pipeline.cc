@@ -25,6 +25,7 @@
 #include "config/schema_hash.h"
 #include "index/segment_format.h"
 #include "sink/sink_layout.h"
+#include "sink/sink_state.h"
 #include "storage/blocking_store.h"
 
 namespace freshet {
@@ -49,37 +50,6 @@ std::string_view TriggerModeName(TriggerMode m) {
     case TriggerMode::kAvailableNow: return "available_now";
   }
   return "?";
-}
-
-struct LoadedState {
-  Checkpoint checkpoint;      // reconciled: the newer of the stored one and CURRENT's
-  bool stored_stale = false;  // the stored checkpoint is behind CURRENT's
-};
-
-// Reads the durable state: the checkpoint and CURRENT, reconciled.
-Result<LoadedState> LoadCheckpoint(ObjectStore& sink) {
-  std::optional<Checkpoint> stored;
-  std::optional<CurrentPointer> current;
-  auto cp = GetSync(sink, GetRequest{std::string(kCheckpointKey), std::nullopt});
-  if (cp.ok()) {
-    auto decoded = DecodeCheckpoint(cp->body);
-    if (!decoded.ok()) return decoded.status().WithContext(sink.Describe() + "/" + std::string(kCheckpointKey));
-    stored = std::move(decoded).value();
-  } else if (cp.status().code() != StatusCode::kNotFound) {
-    return cp.status().WithContext("read checkpoint");
-  }
-  auto cur = GetSync(sink, GetRequest{std::string(kCurrentKey), std::nullopt});
-  if (cur.ok()) {
-    auto decoded = DecodeCurrent(cur->body);
-    if (!decoded.ok()) return decoded.status().WithContext(sink.Describe() + "/" + std::string(kCurrentKey));
-    current = std::move(decoded).value();
-  } else if (cur.status().code() != StatusCode::kNotFound) {
-    return cur.status().WithContext("read CURRENT");
-  }
-  LoadedState state;
-  state.checkpoint = ReconcileCheckpoint(stored, current);
-  state.stored_stale = current.has_value() && !(stored == std::optional<Checkpoint>(state.checkpoint));
-  return state;
 }
 
 }  // namespace
@@ -578,21 +548,18 @@ int Pipeline::Run() {
     spdlog::error("{}", st.ToString());
     return kExitUsage;
   }
-  auto cp = LoadCheckpoint(*m.sink);
-  if (!cp.ok()) {
-    spdlog::error("cannot resume: {}", cp.status().ToString());
+  auto recovered = RecoverState(*m.sink);
+  if (!recovered.ok()) {
+    spdlog::error("cannot resume: {}", recovered.status().ToString());
     return kExitFatal;
   }
-  m.checkpoint = cp->checkpoint;
-  // After a crash between CURRENT and the checkpoint write, CURRENT is ahead:
-  // bring the durable watermark up to it now rather than at the next commit.
-  if (cp->stored_stale) {
-    auto put = PutSync(*m.sink, std::string(kCheckpointKey), EncodeCheckpoint(m.checkpoint));
-    if (!put.ok()) {
-      spdlog::error("cannot repair the checkpoint: {}", put.status().ToString());
-      return kExitFatal;
-    }
-    spdlog::info("checkpoint brought up to CURRENT (the last run stopped between the two writes)");
+  m.checkpoint = recovered->checkpoint;
+  // freshet 0.1 kept a copy of the checkpoint beside CURRENT; CURRENT is
+  // the one state now, and the old copy would only mislead a reader.
+  if (recovered->legacy_checkpoint_file) {
+    Status del = DeleteSync(*m.sink, std::string(kLegacyCheckpointKey));
+    if (del.ok()) spdlog::info("removed {} (CURRENT holds the checkpoint now)", kLegacyCheckpointKey);
+    else spdlog::warn("cannot remove {}: {}", kLegacyCheckpointKey, del.ToString());
   }
   const Checkpoint& c = m.checkpoint;
   spdlog::info("freshet starting: source={} sink={} watermark={} base={} next batch {}", m.source->Describe(),

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/options_source.h"
 #include "sink/sink_layout.h"
+#include "reader/opened_generation.h"
 #include "sink/verify_generation.h"
 #include "storage/blocking_store.h"
 #include "storage/store_uri.h"
@@ -47,11 +48,9 @@ int RunVerify(const VerifyArgs& a) {
 
   std::vector<std::string> generations = a.generations;
   if (generations.empty()) {
-    Result<GetResult> got = GetSync(**sink, std::string(kCurrentKey));
-    Result<CurrentPointer> current = got.ok() ? DecodeCurrent(got->body) : Result<CurrentPointer>(got.status());
+    Result<CurrentPointer> current = ReadCurrent(**sink);
     if (!current.ok()) {
-      std::cerr << "freshet verify: " << (*sink)->Describe() << " " << kCurrentKey << ": "
-                << current.status().ToString() << "\n";
+      std::cerr << "freshet verify: " << current.status().ToString() << "\n";
       return kExitFatal;
     }
     for (const std::string* id : {&current->delta, &current->full}) {

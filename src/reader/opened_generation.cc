@@ -1,21 +1,17 @@
 #include "reader/opened_generation.h"
 
 #include "reader/store_range_source.h"
+#include "sink/sink_state.h"
 #include "storage/blocking_store.h"
 
 namespace freshet {
 
 Result<CurrentPointer> ReadCurrent(ObjectStore& sink) {
-  Result<GetResult> got = GetSync(sink, std::string(kCurrentKey));
-  if (!got.ok()) {
-    if (got.status().code() == StatusCode::kNotFound) {
-      return Status::NotFound(sink.Describe() + " has no " + std::string(kCurrentKey) + ": nothing published yet");
-    }
-    return got.status().WithContext("reading " + std::string(kCurrentKey));
+  FRESHET_ASSIGN_OR_RETURN(std::optional<CurrentPointer> current, ReadCurrentPointer(sink));
+  if (!current) {
+    return Status::NotFound(sink.Describe() + " has no " + std::string(kCurrentKey) + ": nothing published yet");
   }
-  Result<CurrentPointer> current = DecodeCurrent(got->body);
-  if (!current.ok()) return current.status().WithContext(sink.Describe() + " " + std::string(kCurrentKey));
-  return current;
+  return std::move(*current);
 }
 
 Result<Manifest> ReadManifest(ObjectStore& sink, const std::string& generation, std::string_view expected_kind) {

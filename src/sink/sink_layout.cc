@@ -72,13 +72,5 @@ Result<CurrentPointer> DecodeCurrent(std::string_view json) {
   return c;
 }
 
-Checkpoint ReconcileCheckpoint(const std::optional<Checkpoint>& stored, const std::optional<CurrentPointer>& current) {
-  if (!current) return stored.value_or(Checkpoint{});
-  if (!stored) return current->checkpoint;
-  const Checkpoint& a = *stored;
-  const Checkpoint& b = current->checkpoint;
-  if (b.next_batch_id != a.next_batch_id) return b.next_batch_id > a.next_batch_id ? b : a;
-  return b.watermark > a.watermark ? b : a;
-}
 
 }  // namespace freshet

@@ -1,8 +1,9 @@
 // Where things live in the sink, and the commit point's format.
 //
 //   CURRENT                       the commit point: names the live full and
-//                                 delta; written last, read first
-//   _freshet/checkpoint.json      the durable watermark (planner checkpoint)
+//                                 delta and embeds the planner checkpoint
+//                                 (the durable watermark); written last,
+//                                 read first (sink/sink_state.h)
 //   full/<stamp>-<hex>/...        one immutable generation per directory:
 //   delta/<stamp>-<hex>/...       segment files, quarantine, manifest.json
 //
@@ -22,7 +23,9 @@
 namespace freshet {
 
 inline constexpr std::string_view kCurrentKey = "CURRENT";
-inline constexpr std::string_view kCheckpointKey = "_freshet/checkpoint.json";
+// Written by freshet up to 0.1 after CURRENT; never read for state now
+// (sink/sink_state.h) and removed by the daemon at start-up.
+inline constexpr std::string_view kLegacyCheckpointKey = "_freshet/checkpoint.json";
 inline constexpr std::string_view kManifestName = "manifest.json";
 inline constexpr std::string_view kQuarantineName = "quarantine.ndjson";
 inline constexpr int kCurrentFormat = 1;
@@ -34,8 +37,7 @@ struct CurrentPointer {
   std::string full;                    // live full generation id; "" when none
   std::string delta;                   // live delta generation id; "" when none
   std::optional<TimePoint> watermark;  // newest partition the delta covers
-  // The planner checkpoint as of this commit, so a restart after a crash
-  // between CURRENT and the checkpoint write resumes from CURRENT.
+  // The planner checkpoint as of this commit: what a restart resumes from.
   Checkpoint checkpoint;
   friend bool operator==(const CurrentPointer&, const CurrentPointer&) = default;
 };
@@ -45,10 +47,5 @@ std::string EncodeCurrent(const CurrentPointer& current);
 // kDataLoss naming the key for malformed content; kFailedPrecondition for a
 // format written by another freshet version.
 Result<CurrentPointer> DecodeCurrent(std::string_view json);
-
-// The checkpoint to resume from: the newer of the stored checkpoint and the
-// one embedded in CURRENT (by next_batch_id, then watermark), so the
-// watermark never regresses across a crash at any commit step.
-Checkpoint ReconcileCheckpoint(const std::optional<Checkpoint>& stored, const std::optional<CurrentPointer>& current);
 
 }  // namespace freshet

@@ -1,12 +1,12 @@
 // The pipeline in-process (as in pipeline_test.cc: memory stores, a
 // ManualClock) with FaultStore around its source and sink: store calls
 // fail at a steady rate, put and delete responses get lost after the
-// write happened (CURRENT's and the checkpoint's included), and some calls
+// write happened (CURRENT's included), and some calls
 // stall. The pipeline does not retry single store calls: a failed call
 // fails its batch, and the next trigger (continuous mode: at once) plans
 // and runs it again. In the end the sink must hold exactly what a
-// fault-free run of the same input commits — same CURRENT, same
-// checkpoint, same generation bytes, same answers to queries — and the
+// fault-free run of the same input commits — same CURRENT (with its
+// checkpoint), same generation bytes, same answers to queries — and the
 // watermark must never have moved backwards on the way.
 #include <gtest/gtest.h>
 
@@ -39,7 +39,7 @@ const char* const kCountries[] = {"US", "DE", "FR", "JP", "BR", "IN", "GB", "CA"
 
 // What a sink ended up with, for comparisons.
 struct SinkImage {
-  std::string current, checkpoint;
+  std::string current;
   std::map<std::string, std::string> objects;  // every key -> bytes
 };
 
@@ -51,7 +51,6 @@ SinkImage ImageOf(MemoryStore& sink) {
     if (got.ok()) img.objects[key] = got->body;
   }
   img.current = img.objects[std::string(kCurrentKey)];
-  img.checkpoint = img.objects[std::string(kCheckpointKey)];
   return img;
 }
 
@@ -139,7 +138,7 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
 
   std::shared_ptr<MemoryStore> sink_backend = MemoryStore::OpenNamed(SinkName());
   auto sink = std::make_unique<FaultStore>(sink_backend, seed + 1000);
-  FaultOptions ko;  // no GET faults: the start-up reads of CURRENT and the checkpoint must succeed
+  FaultOptions ko;  // no GET faults: the start-up read of CURRENT must succeed
   ko.put.error_rate = 0.02;
   ko.put.lost_response_rate = 0.02;
   ko.list.error_rate = 0.03;
@@ -148,11 +147,11 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
   sink->SetOptions(ko);
   // And the cases that must happen whatever the draws (on the source, a
   // failed and a stalled read, above): the first segment write fails; the
-  // first CURRENT and the second checkpoint write happen but their
+  // first and second CURRENT writes happen but their
   // responses are lost; the first retention delete too; a put stalls.
   sink->FailNthCall(1, StoreOp::kPut);
   sink->LoseNthResponse(1, StoreOp::kPut, std::string(kCurrentKey));
-  sink->LoseNthResponse(2, StoreOp::kPut, std::string(kCheckpointKey));
+  sink->LoseNthResponse(2, StoreOp::kPut, std::string(kCurrentKey));
   sink->LoseNthResponse(1, StoreOp::kDelete);
   sink->StallNthCall(5, StoreOp::kPut, milliseconds(300));
   FaultStore* source_faults = source.get();
@@ -166,8 +165,8 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
 
   // Watch the sink (directly, without faults) until the fault run has
   // committed what the reference did; the watermark in CURRENT and in the
-  // checkpoint must only ever move forwards.
-  std::optional<TimePoint> current_mark, checkpoint_mark;
+  // embedded checkpoint must only ever move forwards.
+  std::optional<TimePoint> current_mark;
   std::vector<TimePoint> marks_seen;
   bool regressed = false, reached = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
@@ -181,15 +180,7 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
       if (cur->watermark && cur->watermark != current_mark) marks_seen.push_back(*cur->watermark);
       current_mark = cur->watermark;
     }
-    std::optional<Checkpoint> cp;
-    if (auto got = GetSync(*sink_backend, std::string(kCheckpointKey)); got.ok()) {
-      auto decoded = DecodeCheckpoint(got->body);
-      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-      cp = *decoded;
-      if (checkpoint_mark && cp->watermark < checkpoint_mark) regressed = true;
-      checkpoint_mark = cp->watermark;
-    }
-    if (cur && cp && cur->watermark == ref_current->watermark && *cp == cur->checkpoint) {
+    if (cur && cur->watermark == ref_current->watermark) {
       reached = true;
       break;
     }
@@ -216,7 +207,7 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
   EXPECT_GT(sc.errors(), 0u) << sc.ToString();
   EXPECT_GE(sc.stalls(), 1u) << sc.ToString();
   EXPECT_GE(kc[StoreOp::kPut].errors, 1u) << kc.ToString();
-  EXPECT_GE(kc[StoreOp::kPut].lost_responses, 2u) << kc.ToString();  // CURRENT and the checkpoint at least
+  EXPECT_GE(kc[StoreOp::kPut].lost_responses, 2u) << kc.ToString();  // CURRENT twice at least
   EXPECT_GE(kc[StoreOp::kDelete].lost_responses, 1u) << kc.ToString();
   EXPECT_GE(kc.stalls(), 1u) << kc.ToString();
   EXPECT_EQ(source_faults->pending_rules(), 0u);
@@ -250,13 +241,12 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
               static_cast<unsigned long long>(failed_total), static_cast<unsigned long long>(failed_planned),
               batches.size());
 
-  // Nothing lost, nothing duplicated: the commit point, the checkpoint and
+  // Nothing lost, nothing duplicated: the commit point (with its checkpoint) and
   // every object the reference run kept are byte-identical. The fault run
   // may keep extra old generations (a retention delete that failed);
   // CURRENT does not name them.
   const SinkImage got = ImageOf(*sink_backend);
   EXPECT_EQ(got.current, ref.current);
-  EXPECT_EQ(got.checkpoint, ref.checkpoint);
   size_t extra = 0;
   for (const auto& [key, bytes] : ref.objects) {
     auto it = got.objects.find(key);

@@ -230,17 +230,17 @@ TEST_F(PipelineTest, HybridTriggerFiresEarlyOnPendingBytes) {
 namespace freshet {
 namespace {
 
-// A crash between the CURRENT write and the checkpoint write leaves the
-// checkpoint one batch behind; the next start brings it up to CURRENT.
-TEST_F(PipelineTest, StaleCheckpointIsBroughtUpToCurrentAtStart) {
+// A sink written by freshet 0.1 kept a copy of the checkpoint beside
+// CURRENT; it opens from CURRENT, and the old copy is removed at start.
+TEST_F(PipelineTest, TheOldCheckpointFileIsRemovedAtStart) {
   WritePartitions(0, 2);
   ASSERT_EQ(RunAt(kT0 + minutes(40)), kExitOk);
   auto sink = MemoryStore::OpenNamed(name_ + "-sink");
-  ASSERT_TRUE(PutSync(*sink, std::string(kCheckpointKey), EncodeCheckpoint(Checkpoint{})).ok());
+  const Checkpoint committed = Current()->checkpoint;
+  ASSERT_TRUE(PutSync(*sink, std::string(kLegacyCheckpointKey), EncodeCheckpoint(Checkpoint{})).ok());
   ASSERT_EQ(RunAt(kT0 + minutes(41)), kExitOk);
-  auto stored = GetSync(*sink, std::string(kCheckpointKey));
-  ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->body, EncodeCheckpoint(Current()->checkpoint));
+  EXPECT_EQ(GetSync(*sink, std::string(kLegacyCheckpointKey)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Current()->checkpoint, committed);
 }
 
 }  // namespace

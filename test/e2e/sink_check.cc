@@ -125,20 +125,6 @@ AssertionResult ReadCurrent(const std::string& sink_dir, std::optional<SinkCurre
   return AssertionSuccess();
 }
 
-AssertionResult ReadCheckpointFile(const std::string& sink_dir, std::optional<SinkCheckpoint>* out) {
-  out->reset();
-  const std::string path = sink_dir + "/_freshet/checkpoint.json";
-  if (!fs::exists(path)) return AssertionSuccess();
-  std::string raw = ReadFileOrEmpty(path);
-  rapidjson::Document d;
-  d.Parse(raw.data(), raw.size());
-  if (d.HasParseError()) return AssertionFailure() << path << ": not JSON: " << raw;
-  SinkCheckpoint cp;
-  if (AssertionResult r = ParseCheckpoint(d, path, &cp); !r) return r;
-  *out = std::move(cp);
-  return AssertionSuccess();
-}
-
 AssertionResult ReadManifest(const std::string& sink_dir, const std::string& generation, GenerationManifest* out) {
   const std::string path = sink_dir + "/" + generation + "/manifest.json";
   if (!fs::exists(path)) return AssertionFailure() << generation << ": manifest.json missing";
@@ -210,6 +196,10 @@ AssertionResult CheckGeneration(const std::string& sink_dir, const std::string& 
 }
 
 AssertionResult CheckSinkConsistent(const std::string& sink_dir) {
+  // CURRENT is the one durable state; freshet 0.1's separate copy of the
+  // checkpoint is never written.
+  if (fs::exists(sink_dir + "/_freshet/checkpoint.json"))
+    return AssertionFailure() << sink_dir << "/_freshet/checkpoint.json exists";
   std::optional<SinkCurrent> current;
   if (AssertionResult r = ReadCurrent(sink_dir, &current); !r) return r;
   if (!current) return AssertionSuccess();
@@ -236,10 +226,7 @@ AssertionResult CheckSinkConsistent(const std::string& sink_dir) {
 AssertionResult ReadProgress(const std::string& sink_dir, SinkProgress* out) {
   std::optional<SinkCurrent> current;
   if (AssertionResult r = ReadCurrent(sink_dir, &current); !r) return r;
-  std::optional<SinkCheckpoint> cp;
-  if (AssertionResult r = ReadCheckpointFile(sink_dir, &cp); !r) return r;
   out->current_watermark = current ? WatermarkSeconds(current->watermark) : std::nullopt;
-  out->checkpoint_watermark = cp ? WatermarkSeconds(cp->watermark) : std::nullopt;
   return AssertionSuccess();
 }
 
@@ -248,10 +235,6 @@ AssertionResult ProgressNotRegressed(const SinkProgress& before, const SinkProgr
   if (before.current_watermark && (!after.current_watermark || *after.current_watermark < *before.current_watermark))
     return AssertionFailure() << "CURRENT watermark regressed: " << show(before.current_watermark) << " -> "
                               << show(after.current_watermark);
-  if (before.checkpoint_watermark &&
-      (!after.checkpoint_watermark || *after.checkpoint_watermark < *before.checkpoint_watermark))
-    return AssertionFailure() << "checkpoint watermark regressed: " << show(before.checkpoint_watermark) << " -> "
-                              << show(after.checkpoint_watermark);
   return AssertionSuccess();
 }
 
@@ -309,13 +292,6 @@ AssertionResult SameLiveBytes(const std::string& sink_a, const std::string& sink
     if (ta.empty()) return AssertionFailure() << *g << ": no objects";
     if (AssertionResult r = SameMaps(ta, tb, *g); !r) return r;
   }
-  return AssertionSuccess();
-}
-
-AssertionResult SameCheckpointFile(const std::string& sink_a, const std::string& sink_b) {
-  std::string cpa = ReadFileOrEmpty(sink_a + "/_freshet/checkpoint.json");
-  std::string cpb = ReadFileOrEmpty(sink_b + "/_freshet/checkpoint.json");
-  if (cpa != cpb) return AssertionFailure() << "checkpoint.json differs:\n  " << cpa << "\n  " << cpb;
   return AssertionSuccess();
 }
 

@@ -1,10 +1,9 @@
 // Reading and checking a local sink directory from the outside, without the
-// daemon's code: CURRENT, _freshet/checkpoint.json, generation manifests and
+// daemon's code: CURRENT (with its embedded checkpoint), generation manifests and
 // their files (size + XXH64), and byte comparison of two sinks.
 //
 // The layout checked (src/sink/sink_layout.h, src/index/manifest.h):
 //   CURRENT                   {"format":1,"full":..,"delta":..,"watermark":..,"checkpoint":{..}}
-//   _freshet/checkpoint.json  {"format":1,"watermark":..,"base_snapshot":..,...}
 //   <kind>/<id>/manifest.json lists every other file with size and xxh64
 // Files named ".freshet-tmp-*" are the local store's temp files, not
 // objects; everything here ignores them.
@@ -63,8 +62,6 @@ struct GenerationManifest {
 
 // Absent CURRENT: success with *out = nullopt. Malformed: failure.
 ::testing::AssertionResult ReadCurrent(const std::string& sink_dir, std::optional<SinkCurrent>* out);
-// Absent checkpoint.json: success with *out = nullopt.
-::testing::AssertionResult ReadCheckpointFile(const std::string& sink_dir, std::optional<SinkCheckpoint>* out);
 ::testing::AssertionResult ReadManifest(const std::string& sink_dir, const std::string& generation,
                                         GenerationManifest* out);
 
@@ -76,17 +73,17 @@ struct GenerationManifest {
 // What a reader may rely on at any instant, crash or not: CURRENT is absent,
 // or it parses, names complete generations that pass CheckGeneration, the
 // delta's manifest names CURRENT's full as its base and carries CURRENT's
-// watermark, and the embedded checkpoint agrees with CURRENT.
+// watermark, and the embedded checkpoint agrees with CURRENT; and there is
+// no _freshet/checkpoint.json (freshet 0.1's copy, never written now).
 ::testing::AssertionResult CheckSinkConsistent(const std::string& sink_dir);
 
-// The durable progress markers: CURRENT's watermark and checkpoint.json's
-// watermark (each nullopt when the file or the watermark is absent).
+// The durable progress marker: CURRENT's watermark (nullopt when CURRENT
+// or its watermark is absent).
 struct SinkProgress {
   std::optional<int64_t> current_watermark;
-  std::optional<int64_t> checkpoint_watermark;
 };
 ::testing::AssertionResult ReadProgress(const std::string& sink_dir, SinkProgress* out);
-// Neither marker moved backwards (or disappeared) from `before` to `after`.
+// The marker did not move backwards (or disappeared) from `before` to `after`.
 ::testing::AssertionResult ProgressNotRegressed(const SinkProgress& before, const SinkProgress& after);
 
 // Every object (relative path -> bytes) under `dir`, recursively, except
@@ -98,8 +95,6 @@ size_t CountTempFiles(const std::string& dir);
 // CURRENT (which embeds the checkpoint) and every object of the
 // generations CURRENT names are byte-identical in both sinks.
 ::testing::AssertionResult SameLiveBytes(const std::string& sink_a, const std::string& sink_b);
-// _freshet/checkpoint.json is byte-identical in both sinks (both absent counts).
-::testing::AssertionResult SameCheckpointFile(const std::string& sink_a, const std::string& sink_b);
 // Every object under both sinks is byte-identical and both hold the same keys.
 ::testing::AssertionResult SameTree(const std::string& dir_a, const std::string& dir_b);
 

@@ -36,20 +36,6 @@ TEST(SinkLayoutTest, CurrentRejectsDamage) {
   EXPECT_EQ(DecodeCurrent("[]").status().code(), StatusCode::kDataLoss);
 }
 
-TEST(SinkLayoutTest, ReconcileTakesTheNewerCheckpoint) {
-  CurrentPointer c = Sample();
-  Checkpoint stored = c.checkpoint;
-  stored.next_batch_id = 3;
-  stored.watermark = kT - std::chrono::minutes(5);
-  // Crash between CURRENT and the checkpoint write: CURRENT is ahead.
-  EXPECT_EQ(ReconcileCheckpoint(stored, c), c.checkpoint);
-  // Normal case: both equal.
-  EXPECT_EQ(ReconcileCheckpoint(c.checkpoint, c), c.checkpoint);
-  // Nothing yet.
-  EXPECT_EQ(ReconcileCheckpoint(std::nullopt, std::nullopt), Checkpoint{});
-  EXPECT_EQ(ReconcileCheckpoint(stored, std::nullopt), stored);
-}
-
 TEST(SinkLayoutTest, FileKeys) {
   EXPECT_EQ(GenerationFileKey("delta/x", "terms"), "delta/x/terms");
 }
