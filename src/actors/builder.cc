@@ -109,17 +109,63 @@ Builder::Builder(asio::io_context& io, ObjectStore* source, ThreadPool* compute,
       schema_hash_(std::move(schema_hash)), max_bad_ratio_(options.pipeline.max_bad_ratio),
       fetch_parallelism_(options.pipeline.fetch_parallelism) {}
 
-void Builder::Ping(std::function<void()> pong) {
-  mailbox_.Post([pong = std::move(pong)] { pong(); });
+void Builder::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }
+
+Awaitable<void> Builder::Run() {
+  auto self = shared_from_this();  // alive until the mailbox closes
+  while (std::optional<BuilderMsg> msg = co_await mailbox_.Receive()) {
+    if (auto* req = std::get_if<BuildRequest>(&*msg)) {
+      if (building_) {
+        BatchProgress p = std::move(req->progress);
+        p.outcome = BatchOutcome::kFailed;
+        p.message = "builder: another build is in flight";
+        out_.route.End(p);
+        continue;
+      }
+      building_ = true;
+      asio::co_spawn(mailbox_.strand(), OnBuildRequest(std::move(*req)), asio::detached);
+    } else if (auto* ping = std::get_if<Ping>(&*msg)) {
+      (void)out_.watchdog->Post(Pong{"builder", ping->seq});
+    }
+  }
 }
 
-void Builder::Build(BuildPlan plan, Done done) {
+Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
   auto self = shared_from_this();
-  auto p = std::make_shared<BuildPlan>(std::move(plan));
-  bool ok = mailbox_.Post([self, p, done]() mutable {
-    asio::co_spawn(self->mailbox_.strand(), self->RunBuild(std::move(*p), std::move(done)), asio::detached);
-  });
-  if (!ok) done(Status::Unavailable("builder mailbox full"));
+  BatchProgress& p = m.progress;
+  auto plan = std::make_shared<const BuildPlan>(std::move(m.plan));
+  Result<BuiltBatch> built = co_await Build(plan);
+  building_ = false;
+  if (!built.ok()) {
+    p.outcome = BatchOutcome::kFailed;
+    p.message = built.status().ToString();
+    out_.route.End(p);
+    co_return;
+  }
+  p.seconds(Stage::kFetch) = built->fetch_seconds;
+  p.seconds(Stage::kParse) = built->parse_seconds;
+  p.seconds(Stage::kBuild) = built->build_seconds;
+  p.stages_reached = 5;
+  p.objects = built->objects;
+  p.bytes = built->bytes;
+  p.records = built->records;
+  p.bad_records = built->bad_records;
+  p.docs = built->delta.docs;
+  p.tombstones = built->delta.tombstones;
+  p.terms = built->delta.terms;
+  p.output_bytes = built->delta.output_bytes + (built->full ? built->full->output_bytes : 0);
+  if (built->full) {
+    p.message = "full: docs=" + std::to_string(built->full->docs) + " terms=" + std::to_string(built->full->terms);
+    p.full_docs = static_cast<int64_t>(built->full->docs);
+    p.full_terms = static_cast<int64_t>(built->full->terms);
+  }
+  BatchProgress report = p;  // kept for the failure path: the request moves
+  Delivery sent = out_.committer->Post(CommitRequest{std::move(p), *plan, std::move(built).value()});
+  if (!Delivered(sent)) {
+    report.outcome = BatchOutcome::kFailed;
+    report.message = "committer mailbox refused the batch";
+    out_.route.End(report);
+  }
 }
 
 Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s,
@@ -136,8 +182,8 @@ Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> o
   co_return decoded;
 }
 
-Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
-  auto self = shared_from_this();
+Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> shared_plan) {
+  const BuildPlan& plan = *shared_plan;
   double fetch_s = 0, parse_s = 0;
   uint64_t snapshot_objects = 0, snapshot_bytes = 0;
 
@@ -147,10 +193,7 @@ Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
     if (!snapshot_ || snapshot_->identity != identity) {
       snapshot_.reset();  // free the old one before reading the new one
       Result<DecodedInput> decoded = co_await FetchAndParse(plan.snapshot_objects, &fetch_s, &parse_s);
-      if (!decoded.ok()) {
-        done(decoded.status().WithContext("snapshot"));
-        co_return;
-      }
+      if (!decoded.ok()) co_return decoded.status().WithContext("snapshot");
       snapshot_objects = decoded->objects;
       snapshot_bytes = decoded->bytes;
       auto t = std::chrono::steady_clock::now();
@@ -160,10 +203,7 @@ Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
       };
       Result<ParsedSnapshot> parsed = co_await AwaitCompute<ParsedSnapshot>(compute_, std::move(work));
       parse_s += SecondsSince(t);
-      if (!parsed.ok()) {
-        done(parsed.status());
-        co_return;
-      }
+      if (!parsed.ok()) co_return parsed.status();
       snapshot_ = std::make_shared<const ParsedSnapshot>(std::move(parsed).value());
     }
   } else {
@@ -171,17 +211,13 @@ Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
   }
 
   Result<DecodedInput> window = co_await FetchAndParse(plan.window_objects, &fetch_s, &parse_s);
-  if (!window.ok()) {
-    done(window.status().WithContext("window"));
-    co_return;
-  }
+  if (!window.ok()) co_return window.status().WithContext("window");
 
   auto t = std::chrono::steady_clock::now();
   GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
   // The build is one pool task, the only one a batch runs at this point; it
   // uses as many threads of its own as the pool has.
   ctx.threads = compute_->thread_count();
-  auto shared_plan = std::make_shared<BuildPlan>(std::move(plan));
   auto shared_window = std::make_shared<DecodedInput>(std::move(window).value());
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;
   std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, shared_window, snap] {
@@ -195,7 +231,7 @@ Awaitable<void> Builder::RunBuild(BuildPlan plan, Done done) {
     built->objects += snapshot_objects;
     built->bytes += snapshot_bytes;
   }
-  done(std::move(built));
+  co_return built;
 }
 
 }  // namespace freshet

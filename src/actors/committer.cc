@@ -77,42 +77,80 @@ struct ListGenerationsStart {
 
 }  // namespace
 
-Committer::Committer(asio::io_context& io, ObjectStore* sink, uint32_t retain_generations, uint32_t write_parallelism)
-    : mailbox_(io, "committer", 8), sink_(sink), retain_(std::max<uint32_t>(retain_generations, 2)),
-      write_parallelism_(std::max<uint32_t>(write_parallelism, 1)) {}
-
-void Committer::Ping(std::function<void()> pong) {
-  mailbox_.Post([pong = std::move(pong)] { pong(); });
+Committer::Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint,
+                     const Clock* clock)
+    : mailbox_(io, "committer", 8), sink_(sink), config_(config), checkpoint_(std::move(checkpoint)), clock_(clock) {
+  config_.retain_generations = std::max<uint32_t>(config_.retain_generations, 2);
+  config_.write_parallelism = std::max<uint32_t>(config_.write_parallelism, 1);
 }
 
-void Committer::Commit(BuildPlan plan, BuiltBatch built, Checkpoint before, Done done) {
+void Committer::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }
+
+Awaitable<void> Committer::Run() {
+  auto self = shared_from_this();  // alive until the mailbox closes
+  while (std::optional<CommitterMsg> msg = co_await mailbox_.Receive()) {
+    if (auto* req = std::get_if<CommitRequest>(&*msg)) {
+      if (committing_) {
+        BatchProgress p = std::move(req->progress);
+        p.outcome = BatchOutcome::kFailed;
+        p.message = "committer: another commit is in flight";
+        out_.route.End(p);
+        continue;
+      }
+      committing_ = true;
+      asio::co_spawn(mailbox_.strand(), OnCommitRequest(std::move(*req)), asio::detached);
+    } else if (auto* ping = std::get_if<Ping>(&*msg)) {
+      (void)out_.watchdog->Post(Pong{"committer", ping->seq});
+    }
+  }
+}
+
+Awaitable<void> Committer::OnCommitRequest(CommitRequest m) {
   auto self = shared_from_this();
-  auto payload = std::make_shared<std::tuple<BuildPlan, BuiltBatch, Checkpoint>>(std::move(plan), std::move(built),
-                                                                                  std::move(before));
-  bool ok = mailbox_.Post([self, payload, done]() mutable {
-    asio::co_spawn(self->mailbox_.strand(),
-                   self->RunCommit(std::move(std::get<0>(*payload)), std::move(std::get<1>(*payload)),
-                                   std::move(std::get<2>(*payload)), std::move(done)),
-                   asio::detached);
-  });
-  if (!ok) done(Status::Unavailable("committer mailbox full"));
+  BatchProgress& p = m.progress;
+  Result<CommitReport> c = co_await Commit(std::move(m.plan), std::move(m.built));
+  committing_ = false;
+  if (!c.ok()) {
+    p.outcome = BatchOutcome::kFailed;
+    p.message = c.status().ToString();
+    out_.route.End(p);
+    co_return;
+  }
+  p.seconds(Stage::kWrite) = c->write_seconds;
+  p.seconds(Stage::kCommit) = c->commit_seconds;
+  p.stages_reached = static_cast<int>(Stage::kCount);
+  p.outcome = BatchOutcome::kCommitted;
+  if (c->checkpoint.watermark) {
+    p.watermark = FormatRfc3339(*c->checkpoint.watermark);
+    TimePoint end = *c->checkpoint.watermark + config_.partition_interval;
+    p.freshness_lag_seconds = std::chrono::duration<double>(clock_->Now() - end).count();
+  }
+  checkpoint_ = c->checkpoint;
+  // The acknowledgment first, then the batch's end (see messages.h).
+  MustDeliver(out_.lister->Post(CheckpointAdvanced{checkpoint_}));
+  MustDeliver(out_.planner->Post(CheckpointAdvanced{checkpoint_}));
+  out_.route.End(p, checkpoint_);
 }
 
 Awaitable<Status> Committer::PutAll(std::vector<PutRequest> puts, bool crash_after_first) {
-  PutAllStart start{sink_, std::make_shared<std::vector<PutRequest>>(std::move(puts)), write_parallelism_,
+  PutAllStart start{sink_, std::make_shared<std::vector<PutRequest>>(std::move(puts)), config_.write_parallelism,
                     crash_after_first};
   Result<Unit> r = co_await AwaitStore<Unit>(std::move(start));
   co_return r.status();
 }
 
-Awaitable<void> Committer::RunCommit(BuildPlan plan, BuiltBatch built, Checkpoint before, Done done) {
-  auto self = shared_from_this();
+Awaitable<Result<CommitReport>> Committer::Commit(BuildPlan plan, BuiltBatch built) {
+  if (plan.batch_id != checkpoint_.next_batch_id) {
+    co_return Status::FailedPrecondition("batch " + std::to_string(plan.batch_id) +
+                                         " was planned against another checkpoint (next batch is " +
+                                         std::to_string(checkpoint_.next_batch_id) + "); not committed");
+  }
   CommitReport report;
   auto t0 = std::chrono::steady_clock::now();
   // The bodies move into the requests: a copy of tens of MB (and the page
   // faults of fresh memory) would hold this strand, and with it the event
   // loop, for a noticeable time. A failed commit rebuilds the batch anyway.
-  CommitPlan commit = MakeCommitPlan(plan, std::move(built), before);
+  CommitPlan commit = MakeCommitPlan(plan, std::move(built), checkpoint_);
   report.bytes_written = commit.bytes;
   for (size_t i = 0; i < commit.steps.size(); ++i) {
     CommitStep& step = commit.steps[i];
@@ -122,14 +160,10 @@ Awaitable<void> Committer::RunCommit(BuildPlan plan, BuiltBatch built, Checkpoin
       t0 = std::chrono::steady_clock::now();
     }
     Status st = co_await PutAll(std::move(step.puts), i == 0);
-    if (!st.ok()) {
-      done(st);
-      co_return;
-    }
+    if (!st.ok()) co_return st;
   }
   CrashPoint("after-current");
 
-  // Retention.
   Result<uint64_t> deleted = co_await ApplyRetention(commit.current);
   if (deleted.ok()) {
     report.deleted_generations = *deleted;
@@ -139,10 +173,10 @@ Awaitable<void> Committer::RunCommit(BuildPlan plan, BuiltBatch built, Checkpoin
   }
   report.commit_seconds = SecondsSince(t0);
   report.checkpoint = std::move(commit.current.checkpoint);
-  done(std::move(report));
+  co_return report;
 }
 
-Awaitable<Result<uint64_t>> Committer::ApplyRetention(const CurrentPointer& current) {
+Awaitable<Result<uint64_t>> Committer::ApplyRetention(CurrentPointer current) {
   std::vector<std::string> listed[2];
   for (int k = 0; k < 2; ++k) {
     ListGenerationsStart start{sink_, k == 0 ? "full/" : "delta/"};
@@ -151,7 +185,7 @@ Awaitable<Result<uint64_t>> Committer::ApplyRetention(const CurrentPointer& curr
     listed[k] = std::move(gens).value();
   }
   uint64_t deleted = 0;
-  for (const std::string& id : RetentionVictims(current, std::move(listed[0]), std::move(listed[1]), retain_)) {
+  for (const std::string& id : RetentionVictims(current, std::move(listed[0]), std::move(listed[1]), config_.retain_generations)) {
     // Manifest first: a half-deleted generation must not look complete.
     Result<Unit> r = co_await AwaitDelete(sink_, GenerationFileKey(id, kManifestName));
     if (!r.ok()) co_return r.status().WithContext("delete " + id);

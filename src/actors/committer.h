@@ -1,17 +1,24 @@
 // Committer actor: makes a built batch durable and visible by carrying out
 // its commit plan (sink/commit_plan.h: files, manifests, CURRENT with the
-// embedded checkpoint, then retention), in the one order that keeps every
-// crash harmless.
+// embedded checkpoint), then applies retention.
 //
-// Strand: one commit at a time, on the mailbox's strand.
+// It owns the checkpoint: recovered from the sink at start-up, advanced
+// by each commit, and announced to the Lister and the Planner with
+// CheckpointAdvanced before the batch's end reaches the Ticker. A plan
+// made against another checkpoint (its batch id is not the next one) is
+// refused rather than committed.
+//
+// Receives CommitRequest and Ping. A commit runs on its own coroutine on
+// the strand (heartbeats are answered meanwhile); one at a time.
 #pragma once
 
-#include <functional>
 #include <memory>
 
+#include "actors/batch_route.h"
 #include "actors/mailbox.h"
+#include "actors/messages.h"
+#include "base/clock.h"
 #include "plan/batch_planner.h"
-#include "sink/built_batch.h"
 #include "sink/sink_layout.h"
 #include "storage/object_store.h"
 
@@ -28,23 +35,40 @@ struct CommitReport {
 
 class Committer : public std::enable_shared_from_this<Committer> {
  public:
-  using Done = std::function<void(Result<CommitReport>)>;
-  Committer(asio::io_context& io, ObjectStore* sink, uint32_t retain_generations, uint32_t write_parallelism);
+  struct Outputs {
+    Mailbox<ListerMsg>* lister = nullptr;
+    Mailbox<PlannerMsg>* planner = nullptr;
+    Mailbox<WatchdogMsg>* watchdog = nullptr;
+    BatchRoute route;
+  };
+  struct Config {
+    uint32_t retain_generations = 2;
+    uint32_t write_parallelism = 8;
+    Duration partition_interval{};  // for the freshness lag of each commit
+  };
+  // `checkpoint`: the sink's, as RecoverState read it.
+  // REQUIRES: `sink`, `clock` and the outputs outlive the actor.
+  Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint, const Clock* clock);
 
-  // `before`: the checkpoint the plan was made against.
-  void Commit(BuildPlan plan, BuiltBatch built, Checkpoint before, Done done);
-  void Ping(std::function<void()> pong);
-  Mailbox& mailbox() { return mailbox_; }
+  // REQUIRES: before Start(); every output set.
+  void Connect(Outputs out) { out_ = std::move(out); }
+  void Start();
+  Mailbox<CommitterMsg>& mailbox() { return mailbox_; }
 
  private:
-  Awaitable<void> RunCommit(BuildPlan plan, BuiltBatch built, Checkpoint before, Done done);
+  Awaitable<void> Run();
+  Awaitable<void> OnCommitRequest(CommitRequest m);
+  Awaitable<Result<CommitReport>> Commit(BuildPlan plan, BuiltBatch built);
   Awaitable<Status> PutAll(std::vector<PutRequest> puts, bool crash_after_first);
-  Awaitable<Result<uint64_t>> ApplyRetention(const CurrentPointer& current);
+  Awaitable<Result<uint64_t>> ApplyRetention(CurrentPointer current);
 
-  Mailbox mailbox_;
+  Mailbox<CommitterMsg> mailbox_;
   ObjectStore* sink_;
-  uint32_t retain_;
-  uint32_t write_parallelism_;
+  Config config_;
+  Checkpoint checkpoint_;
+  const Clock* clock_;
+  Outputs out_;
+  bool committing_ = false;
 };
 
 }  // namespace freshet

@@ -9,16 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "admin/health_verdict.h"
 #include "freshet/options.h"
 #include "freshet/time.h"
 
 namespace freshet {
-
-struct HealthVerdict {
-  bool healthy = true;                // every actor answers and commits are recent
-  std::vector<std::string> problems;  // one readable line each
-  bool restart_due = false;           // max_uptime reached: drain and exit 0
-};
 
 class HealthTracker {
  public:

@@ -1,55 +1,71 @@
-// Lister actor: lists the source's update partitions and snapshots on every
-// trigger, cheaply (FolderListingCache: only keys after the frozen prefix,
-// paged), and reports them with sizes and ETags.
+// Lister actor: lists the source's update partitions and snapshots when the
+// Ticker says so, cheaply (FolderListingCache: only keys after the frozen
+// prefix, paged), and hands the listing, stamped with the time it began,
+// to the Planner; or, for a probe, measures the eligible input not yet
+// built and tells the Ticker.
 //
-// Strand: everything runs on the mailbox's strand; one listing at a time
-// (the Ticker never fires while a batch is in flight).
+// Receives ListNow, CheckpointAdvanced (its listing lower bounds follow
+// the Committer's checkpoint), Ping. One listing at a time: the Ticker
+// never asks for another while a batch or probe is in flight (one that
+// arrives anyway fails at once, naming the reason).
+//
+// Strand: all state lives in the receive loop on the mailbox's strand.
 #pragma once
 
-#include <functional>
 #include <memory>
 
-#include "actors/batch_progress.h"
+#include "actors/batch_route.h"
 #include "actors/folder_listing_cache.h"
 #include "actors/mailbox.h"
+#include "actors/messages.h"
 #include "base/clock.h"
 #include "storage/object_store.h"
 
 namespace freshet {
 
-struct ListingReport {
-  std::vector<PartitionListing> partitions;
-  std::vector<SnapshotListing> snapshots;
-  uint64_t list_requests = 0;  // LIST calls this trigger
-  uint64_t unparsed_keys = 0;  // total so far: keys outside the layout (ignored)
-};
-
 class Lister : public std::enable_shared_from_this<Lister> {
  public:
-  using Done = std::function<void(Result<ListingReport>)>;
+  struct Outputs {
+    Mailbox<PlannerMsg>* planner = nullptr;
+    Mailbox<TickerMsg>* ticker = nullptr;  // probe results
+    Mailbox<WatchdogMsg>* watchdog = nullptr;
+    BatchRoute route;  // a failed listing ends its batch
+  };
+  // `checkpoint`: the recovered one, until the first CheckpointAdvanced.
+  // REQUIRES: `source`, `clock` and the outputs outlive the actor.
   Lister(asio::io_context& io, ObjectStore* source, const Options& options, PartitionLayout layout,
-         const PlannerConfig& planner_config, const Clock* clock);
+         const PlannerConfig& planner_config, const Checkpoint& checkpoint, const Clock* clock);
 
-  // The planner's checkpoint changed: move the listing lower bounds.
-  void SetCheckpoint(Checkpoint checkpoint);
-  // Lists now; `done` runs on the Lister's strand.
-  void List(Done done);
-  void Ping(std::function<void()> pong);
-  Mailbox& mailbox() { return mailbox_; }
+  // REQUIRES: before Start(); every output set.
+  void Connect(Outputs out) { out_ = std::move(out); }
+  void Start();  // spawns the receive loop
+  Mailbox<ListerMsg>& mailbox() { return mailbox_; }
 
  private:
-  Awaitable<void> RunList(Done done);
+  Awaitable<void> Run();
+  Awaitable<void> OnListNow(ListNow m);
+  void RefuseWhileBusy(const ListNow& m);
+  Awaitable<Result<ListingReport>> ListOnce();
   Awaitable<Status> ListAfter(std::string prefix, std::string start_after, std::vector<ObjectInfo>* out,
                               uint64_t* requests);
+  void SetCheckpoint(const Checkpoint& checkpoint);
 
-  Mailbox mailbox_;
+  Mailbox<ListerMsg> mailbox_;
   ObjectStore* source_;
   PlannerConfig planner_config_;
   const Clock* clock_;
+  Outputs out_;
+  Checkpoint checkpoint_;
   FolderListingCache partitions_;
   FolderListingCache snapshots_;
   std::string updates_prefix_, snapshots_prefix_, layout_pattern_;
   uint64_t warned_unparsed_ = 0;
+  bool listing_ = false;
 };
+
+// The hybrid rule's measure: bytes of input objects in partitions after the
+// watermark that are eligible at `now`.
+uint64_t EligiblePendingBytes(const ListingReport& listing, const PlannerConfig& config, const Checkpoint& checkpoint,
+                              TimePoint now);
 
 }  // namespace freshet

@@ -1,21 +1,25 @@
-// The daemon: wires the six actors on one io_context, runs until the
-// trigger mode or a signal ends the run, and returns the exit code.
+// The daemon's wiring: the six actors (Ticker, Lister, Planner, Builder,
+// Committer, Watchdog) plus RunControl on one io_context, connected along
+// the data flow (actors/messages.h), the compute pool, the status board and
+// the admin endpoint. Pipeline only builds and connects; what each part
+// decides lives in the part.
 //
-// Exit codes (also in the README):
-//   0   clean: drained after SIGTERM/SIGINT or a planned restart, or the
-//       `once` / `available_now` run finished
-//   1   fatal at start-up: source or sink unreadable, bad checkpoint
+// Exit codes (also in the README; actors/run_end.h):
+//   0   clean: drained after SIGTERM/SIGINT/Stop() or a planned restart, or
+//       the `once` / `available_now` run finished
+//   1   fatal at start-up: source or sink unreadable, bad CURRENT, admin
+//       address unusable
+//   2   bad configuration (layout, planner settings, crash point)
 //   3   `once` / `available_now`: the last batch failed
 //   4   drain timed out (the batch in flight did not finish in time)
 //   130 a second SIGTERM/SIGINT: exit at once
 #pragma once
 
-#include <deque>
+#include <atomic>
 #include <memory>
-#include <mutex>
-#include <vector>
 
-#include "actors/batch_progress.h"
+#include "actors/run_end.h"
+#include "admin/status_board.h"
 #include "base/clock.h"
 #include "freshet/options.h"
 #include "metrics/metrics.h"
@@ -23,44 +27,29 @@
 
 namespace freshet {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFatal = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitBatchFailed = 3;
-inline constexpr int kExitDrainTimeout = 4;
-inline constexpr int kExitSecondSignal = 130;
-
-// Why Run() returned, for the restart bookkeeping (admin/run_state.h).
-enum class PipelineEnd {
-  kNotStarted,      // Run() not called, or it failed before the io_context ran
-  kStopped,         // drained after a signal, or once / available_now finished
-  kPlannedRestart,  // max_uptime reached: drained, exit 0, to be restarted
-  kFailed,          // exit code other than 0
-};
-
 class Pipeline {
  public:
   // `metrics`: where the pipeline registers its metrics (the caller may
   // have registered store metrics there too); nullptr = a private registry.
-  // REQUIRES: `metrics` outlives the Pipeline.
+  // REQUIRES: `clock` and `metrics` outlive the Pipeline.
   Pipeline(Options options, std::unique_ptr<ObjectStore> source, std::unique_ptr<ObjectStore> sink,
            const Clock* clock = SystemClock::Instance(), MetricsRegistry* metrics = nullptr);
   ~Pipeline();
 
-  // Runs on the calling thread until the run ends. Call once. With
-  // options.admin.listen set, the admin server is bound before the first
-  // batch (a bad or busy address is fatal: exit 1) and serves on the same
-  // io_context until Run returns.
+  // Recovers the sink's state, starts the actors and the admin endpoint,
+  // and runs them on the calling thread until the run ends; returns the
+  // exit code. Call once.
   int Run();
+  // Drains as SIGTERM does: the batch in flight finishes, then Run()
+  // returns. Thread-safe; before Run() starts it ends the run at once.
+  void Stop();
 
-  // The last reports, oldest first. Thread-safe.
-  std::vector<BatchProgress> RecentBatches() const;
-  // The /status document of the moment. Thread-safe.
-  std::string StatusJson() const;
-  // The admin server's port once Run() has bound it (0 before, or when
-  // disabled). Thread-safe.
+  // What the operations surface shows (/status, readiness, the reports).
+  const StatusBoard& board() const;
+  // The admin server's port once Run() bound it (0 before, or disabled).
+  // Thread-safe.
   uint16_t admin_port() const;
-  PipelineEnd end() const;
+  PipelineEnd end() const;  // valid after Run()
 
  private:
   struct Impl;

@@ -1,36 +1,45 @@
 // Planner actor: turns each listing into a decision with the pure planner
-// (plan/batch_planner.h) against its copy of the checkpoint, which the
-// Committer updates after every commit.
+// (plan/batch_planner.h), judged at the listing's own time, against its
+// copy of the checkpoint (updated only by CheckpointAdvanced). A plan
+// goes to the Builder; nothing to build ends the batch as idle.
 //
-// Strand: the checkpoint is touched only on the mailbox's strand.
+// Receives PlanRequest, CheckpointAdvanced, Ping. Planning is quick and
+// synchronous: it runs inside the receive loop.
+//
+// Strand: all state lives in the receive loop on the mailbox's strand.
 #pragma once
 
-#include <functional>
 #include <memory>
 
-#include "actors/lister.h"
+#include "actors/batch_route.h"
 #include "actors/mailbox.h"
-#include "base/clock.h"
+#include "actors/messages.h"
 #include "plan/batch_planner.h"
 
 namespace freshet {
 
 class Planner : public std::enable_shared_from_this<Planner> {
  public:
-  using Done = std::function<void(PlanDecision)>;
-  Planner(asio::io_context& io, PlannerConfig config, Checkpoint checkpoint, const Clock* clock);
+  struct Outputs {
+    Mailbox<BuilderMsg>* builder = nullptr;
+    Mailbox<WatchdogMsg>* watchdog = nullptr;
+    BatchRoute route;
+  };
+  Planner(asio::io_context& io, PlannerConfig config, Checkpoint checkpoint);
 
-  void SetCheckpoint(Checkpoint checkpoint);
-  // Plans against `listing`; `done` runs on the Planner's strand.
-  void Plan(ListingReport listing, Done done);
-  void Ping(std::function<void()> pong);
-  Mailbox& mailbox() { return mailbox_; }
+  // REQUIRES: before Start(); every output set.
+  void Connect(Outputs out) { out_ = std::move(out); }
+  void Start();
+  Mailbox<PlannerMsg>& mailbox() { return mailbox_; }
 
  private:
-  Mailbox mailbox_;
+  Awaitable<void> Run();
+  void OnPlanRequest(PlanRequest m);
+
+  Mailbox<PlannerMsg> mailbox_;
   PlannerConfig config_;
   Checkpoint checkpoint_;
-  const Clock* clock_;
+  Outputs out_;
 };
 
 }  // namespace freshet

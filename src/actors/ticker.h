@@ -1,63 +1,61 @@
-// Ticker actor: decides when a batch starts (see trigger_schedule.h for the
-// modes) and never blocks: a deadline that arrives while a batch is in
-// flight is coalesced and counted, not queued.
+// Ticker actor: decides when a batch starts (trigger_schedule.h has the
+// modes as a pure state machine) and never blocks: a deadline that
+// arrives while a batch is in flight is coalesced and counted, not queued.
 //
-// Deadlines are absolute times on the Clock; see Arm().
+// Receives DeadlineDue and ProbeDue (its own ClockTimers, on the pipeline's
+// Clock: absolute deadlines, so no drift), BatchFinished, PendingMeasured,
+// DrainRequest, Ping. Sends ListNow to the Lister (a batch, or a probe for
+// the hybrid rule) and RunEnded to RunControl when the run is over.
 //
-// Strand: all state lives on the mailbox's strand. Public methods only post.
+// Strand: all state lives in the receive loop on the mailbox's strand.
 #pragma once
 
-#include <functional>
 #include <memory>
 
-
+#include "actors/clock_timer.h"
 #include "actors/mailbox.h"
+#include "actors/messages.h"
 #include "actors/trigger_schedule.h"
+#include "admin/status_board.h"
 #include "base/clock.h"
 
 namespace freshet {
 
 class Ticker : public std::enable_shared_from_this<Ticker> {
  public:
-  struct Hooks {
-    std::function<void(TimePoint trigger_time)> fire;  // start a batch
-    std::function<void(bool failed)> exit;             // the run is over (drained, once, available_now)
-    // Hybrid rule only: measure eligible unbuilt input; call `result` with
-    // its bytes (from any thread).
-    std::function<void(std::function<void(uint64_t)> result)> probe;
+  struct Outputs {
+    Mailbox<ListerMsg>* lister = nullptr;
+    Mailbox<ControlMsg>* control = nullptr;
+    Mailbox<WatchdogMsg>* watchdog = nullptr;
+    StatusBoard* board = nullptr;
   };
-  // `pending_bytes_threshold` > 0 (interval mode) probes every
-  // `probe_interval` and fires early at that much pending input.
-  Ticker(asio::io_context& io, TriggerMode mode, Duration interval, const Clock* clock, Hooks hooks,
-         uint64_t pending_bytes_threshold = 0, Duration probe_interval = std::chrono::seconds(5));
+  struct Config {
+    TriggerMode mode = TriggerMode::kInterval;
+    Duration interval = std::chrono::seconds(30);
+    // > 0 (interval mode): probe every `probe_interval`, fire early at this
+    // much eligible, unbuilt input.
+    uint64_t pending_bytes_threshold = 0;
+    Duration probe_interval = std::chrono::seconds(5);
+  };
+  Ticker(asio::io_context& io, Config config, const Clock* clock);
 
-  void Start();
-  // The batch started by the last fire has ended.
-  void BatchFinished(bool built, bool failed);
-  // Stop firing; exit once no batch is in flight.
-  void Drain();
-  // Heartbeat: `pong` is called from the strand.
-  void Ping(std::function<void()> pong);
-
-  uint64_t coalesced() const { return coalesced_.load(); }
-  uint64_t fired() const { return fired_.load(); }
-  uint64_t early_fires() const { return early_fires_.load(); }
-  Mailbox& mailbox() { return mailbox_; }
+  // REQUIRES: before Start(); every output set.
+  void Connect(Outputs out) { out_ = std::move(out); }
+  void Start();  // the schedule starts now (on the Clock)
+  Mailbox<TickerMsg>& mailbox() { return mailbox_; }
 
  private:
+  Awaitable<void> Run();
   void Apply(const TickerActions& a);
-  void Arm(TimePoint deadline);
   void ArmProbe();
 
-  Mailbox mailbox_;
-  asio::steady_timer timer_;
-  asio::steady_timer probe_timer_;
-  Duration probe_interval_;
-  TriggerSchedule schedule_;
+  Mailbox<TickerMsg> mailbox_;
+  Config config_;
   const Clock* clock_;
-  Hooks hooks_;
+  Outputs out_;
+  TriggerSchedule schedule_;
+  ClockTimer deadline_timer_, probe_timer_;
   bool exited_ = false;
-  std::atomic<uint64_t> coalesced_{0}, fired_{0}, early_fires_{0};  // mirrors for metrics readers
 };
 
 }  // namespace freshet

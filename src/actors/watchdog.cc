@@ -4,44 +4,41 @@
 
 namespace freshet {
 
-Watchdog::Watchdog(asio::io_context& io, const WatchdogOptions& opts, const Clock* clock, std::vector<Target> targets,
-                   Hooks hooks)
-    : mailbox_(io, "watchdog", 1024), timer_(mailbox_.strand()), opts_(opts), clock_(clock),
-      targets_(std::move(targets)), hooks_(std::move(hooks)), tracker_(opts, clock->Now()) {
+Watchdog::Watchdog(asio::io_context& io, const WatchdogOptions& opts, const Clock* clock)
+    // Batch events are must-deliver; the limit bounds pongs from actors
+    // that answer late.
+    : mailbox_(io, "watchdog", 256), opts_(opts), clock_(clock), timer_(mailbox_.strand(), clock),
+      tracker_(opts, clock->Now()) {}
+
+void Watchdog::Connect(std::vector<Target> targets, Outputs out) {
+  targets_ = std::move(targets);
+  out_ = std::move(out);
   for (const auto& t : targets_) tracker_.Register(t.name);
 }
 
-void Watchdog::Start() {
-  mailbox_.Post([self = shared_from_this()] { self->Arm(); });
-}
+void Watchdog::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }
 
-void Watchdog::Stop() {
-  mailbox_.Post([self = shared_from_this()] {
-    self->stopped_ = true;
-    self->timer_.cancel();
-  });
-}
-
-void Watchdog::BatchStarted(uint64_t batch_id) {
-  mailbox_.Post([self = shared_from_this(), batch_id] { self->tracker_.OnBatchStarted(batch_id, self->clock_->Now()); });
-}
-
-void Watchdog::BatchFinished(bool committed) {
-  mailbox_.Post([self = shared_from_this(), committed] { self->tracker_.OnBatchFinished(self->clock_->Now(), committed); });
-}
-
-HealthVerdict Watchdog::verdict() const {
-  std::lock_guard lock(verdict_mu_);
-  return verdict_;
+Awaitable<void> Watchdog::Run() {
+  auto self = shared_from_this();  // alive until the mailbox closes
+  Arm();
+  while (std::optional<WatchdogMsg> msg = co_await mailbox_.Receive()) {
+    std::visit(Overloaded{
+                   [&](const BeatDue&) {
+                     Beat();
+                     Arm();
+                   },
+                   [&](const Pong& m) { tracker_.OnPong(m.actor, m.seq, clock_->Now()); },
+                   [&](const BatchStarted& m) { tracker_.OnBatchStarted(m.batch_id, clock_->Now()); },
+                   [&](const BatchFinished& m) { tracker_.OnBatchFinished(clock_->Now(), m.built); },
+               },
+               *msg);
+  }
+  timer_.Cancel();
 }
 
 void Watchdog::Arm() {
-  if (stopped_) return;
-  timer_.expires_after(opts_.heartbeat_interval);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->stopped_) return;
-    self->Beat();
-    self->Arm();
+  timer_.Arm(clock_->Now() + opts_.heartbeat_interval, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) (void)self->mailbox_.Post(BeatDue{});
   });
 }
 
@@ -50,12 +47,7 @@ void Watchdog::Beat() {
   ++seq_;
   for (const auto& t : targets_) {
     tracker_.OnPing(t.name, seq_, now);
-    std::weak_ptr<Watchdog> weak = weak_from_this();
-    t.ping([weak, name = t.name, seq = seq_] {
-      if (auto self = weak.lock()) {
-        self->mailbox_.Post([self, name, seq] { self->tracker_.OnPong(name, seq, self->clock_->Now()); });
-      }
-    });
+    (void)t.ping(seq_);  // refused: unanswered, which is what the tracker judges
   }
   HealthVerdict v = tracker_.Evaluate(now);
   if (!v.healthy && was_healthy_) {
@@ -67,10 +59,9 @@ void Watchdog::Beat() {
   if (v.restart_due && !restart_requested_) {
     restart_requested_ = true;
     spdlog::info("watchdog: max_uptime {} reached: planned restart (drain, exit 0)", FormatDuration(opts_.max_uptime));
-    hooks_.planned_restart();
+    MustDeliver(out_.control->Post(RestartDue{}));
   }
-  std::lock_guard lock(verdict_mu_);
-  verdict_ = std::move(v);
+  out_.board->Publish(HealthChanged{std::move(v)});
 }
 
 }  // namespace freshet

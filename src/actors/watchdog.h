@@ -1,17 +1,25 @@
-// Watchdog actor: heartbeats every actor on a fixed period, judges health
-// (HealthTracker: unanswered heartbeats, stalled batch, last-commit age) and
-// triggers the planned restart after max_uptime. It is itself a deadline:
-// it runs on its own strand and timer, so a wedged actor cannot silence it.
+// Watchdog actor: heartbeats every actor on a fixed period of the Clock,
+// judges health (HealthTracker: unanswered heartbeats, stalled batch,
+// last-commit age), publishes the verdict to the status board, and asks
+// RunControl for the planned restart after max_uptime. It is itself a
+// deadline: its own strand and ClockTimer, so a wedged actor cannot
+// silence it.
+//
+// Receives BeatDue (its timer), Pong, BatchStarted, BatchFinished.
+//
+// Strand: all state lives in the receive loop on the mailbox's strand.
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "actors/clock_timer.h"
 #include "actors/health_tracker.h"
 #include "actors/mailbox.h"
+#include "actors/messages.h"
+#include "admin/status_board.h"
 #include "base/clock.h"
 
 namespace freshet {
@@ -20,40 +28,35 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
  public:
   struct Target {
     std::string name;
-    // Sends a heartbeat; the actor calls `pong` from its own strand.
-    std::function<void(std::function<void()> pong)> ping;
+    // Posts Ping{seq} into the actor's mailbox; it answers with a Pong.
+    std::function<Delivery(uint64_t seq)> ping;
   };
-  struct Hooks {
-    std::function<void()> planned_restart;  // called once when max_uptime is reached
+  struct Outputs {
+    Mailbox<ControlMsg>* control = nullptr;
+    StatusBoard* board = nullptr;
   };
-  Watchdog(asio::io_context& io, const WatchdogOptions& opts, const Clock* clock, std::vector<Target> targets,
-           Hooks hooks);
+  Watchdog(asio::io_context& io, const WatchdogOptions& opts, const Clock* clock);
 
-  void Start();
-  void Stop();
-  void BatchStarted(uint64_t batch_id);
-  void BatchFinished(bool committed);
-
-  // The latest verdict. Thread-safe.
-  HealthVerdict verdict() const;
+  // REQUIRES: before Start(); every output set.
+  void Connect(std::vector<Target> targets, Outputs out);
+  void Start();  // the first round one heartbeat interval from now
+  Mailbox<WatchdogMsg>& mailbox() { return mailbox_; }
 
  private:
+  Awaitable<void> Run();
   void Beat();
   void Arm();
 
-  Mailbox mailbox_;
-  asio::steady_timer timer_;
+  Mailbox<WatchdogMsg> mailbox_;
   WatchdogOptions opts_;
   const Clock* clock_;
   std::vector<Target> targets_;
-  Hooks hooks_;
+  Outputs out_;
+  ClockTimer timer_;
   HealthTracker tracker_;
   uint64_t seq_ = 0;
-  bool stopped_ = false;
   bool restart_requested_ = false;
   bool was_healthy_ = true;
-  mutable std::mutex verdict_mu_;
-  HealthVerdict verdict_;  // guarded by verdict_mu_
 };
 
 }  // namespace freshet

@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "actors/pipeline.h"
+#include "actors/run_end.h"
 #include "cli/commands.h"
 #include "cli/options_source.h"
 #include "freshet/reader.h"

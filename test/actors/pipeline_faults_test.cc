@@ -104,7 +104,7 @@ class PipelineFaultsTest : public ::testing::TestWithParam<uint64_t> {
     Pipeline p(o, MemoryStore::OpenNamed(SourceName()), MemoryStore::OpenNamed(RefSinkName()), &clock_);
     ASSERT_EQ(p.Run(), kExitOk);
     size_t committed = 0;
-    for (const auto& b : p.RecentBatches()) committed += b.outcome == BatchOutcome::kCommitted;
+    for (const auto& b : p.board().RecentBatches()) committed += b.outcome == BatchOutcome::kCommitted;
     ASSERT_EQ(committed, static_cast<size_t>(kPartitions));
   }
 
@@ -191,7 +191,7 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
   // still fail: exit 3).
   source_faults->ClearFaults();
   sink_faults->ClearFaults();
-  ::kill(::getpid(), SIGTERM);
+  p.Stop();
   auto done = exit_code.get_future();
   ASSERT_EQ(done.wait_for(std::chrono::seconds(120)), std::future_status::ready);
   runner.join();
@@ -218,7 +218,7 @@ TEST_P(PipelineFaultsTest, FailedBatchesAreRetriedUntilTheSinkMatchesTheFaultFre
   // Failed batches were retried on later triggers: every failed batch that
   // got as far as a plan was committed afterwards under the same id, and
   // committed batches have distinct, increasing ids (nothing twice).
-  const std::vector<BatchProgress> batches = p.RecentBatches();
+  const std::vector<BatchProgress> batches = p.board().RecentBatches();
   uint64_t failed_planned = 0, failed_total = 0, last_committed = 0;
   for (size_t i = 0; i < batches.size(); ++i) {
     const BatchProgress& b = batches[i];

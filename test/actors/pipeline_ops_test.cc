@@ -213,13 +213,13 @@ TEST_F(PipelineOpsTest, AnswersWhileABatchIsInFlight) {
   EXPECT_NE(health.body.find("batch 1 stalled"), std::string::npos) << health.body;
   EXPECT_EQ(Sample(RawHttp(port, {.target = "/metrics"}).body, "freshet_healthy"), 0);
 
-  ::kill(::getpid(), SIGTERM);
+  p.Stop();  // as SIGTERM does (EndpointsReportTheBatchesAndTheState sends the signal)
   auto done = exit_code.get_future();
   ASSERT_EQ(done.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   runner.join();
   EXPECT_EQ(done.get(), kExitOk);  // drained: the stalled batch finished first
-  ASSERT_FALSE(p.RecentBatches().empty());
-  EXPECT_EQ(p.RecentBatches().front().outcome, BatchOutcome::kCommitted);
+  ASSERT_FALSE(p.board().RecentBatches().empty());
+  EXPECT_EQ(p.board().RecentBatches().front().outcome, BatchOutcome::kCommitted);
 }
 
 TEST_F(PipelineOpsTest, ABusyAdminPortFailsStartUpNamingTheKey) {

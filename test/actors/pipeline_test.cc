@@ -65,7 +65,7 @@ class PipelineTest : public ::testing::Test {
     clock_.Set(now);
     Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
     int code = p.Run();
-    batches_ = p.RecentBatches();
+    batches_ = p.board().RecentBatches();
     return code;
   }
 
@@ -204,7 +204,7 @@ TEST_F(PipelineTest, HybridTriggerFiresEarlyOnPendingBytes) {
   options_.pipeline.trigger_interval = std::chrono::seconds(6);  // probes every 1s
   options_.pipeline.trigger_pending_bytes = 1;
   options_.watchdog.max_commit_age = Duration(0);
-  clock_.Set(kT0 + minutes(15));  // stays put: the 6 s deadline never comes
+  clock_.Set(kT0 + minutes(15));  // moves by hand, never to the 6 s deadline
   Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
   std::thread runner([&] { (void)p.Run(); });
   auto wait_for_watermark = [&](TimePoint want) {
@@ -217,10 +217,11 @@ TEST_F(PipelineTest, HybridTriggerFiresEarlyOnPendingBytes) {
   };
   EXPECT_TRUE(wait_for_watermark(kT0));
   WritePartitions(1, 1);  // 00:05: eligible already (00:12 <= 00:15)
-  // The interval deadline is 6 s of manual time away and the manual clock
-  // does not move: only an early fire can commit this partition.
+  // One probe interval later the interval deadline is still 5 s away: only
+  // an early fire can commit this partition.
+  clock_.Advance(std::chrono::seconds(1));
   EXPECT_TRUE(wait_for_watermark(kT0 + minutes(5)));
-  ::kill(::getpid(), SIGTERM);
+  p.Stop();
   runner.join();
 }
 

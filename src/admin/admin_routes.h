@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "actors/health_tracker.h"
+#include "admin/health_verdict.h"
 #include "admin/admin_server.h"
 
 namespace freshet {

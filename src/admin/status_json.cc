@@ -1,4 +1,4 @@
-#include "actors/status_json.h"
+#include "admin/status_json.h"
 
 #include <cmath>
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/batch_progress.h"
+#include "admin/batch_progress.h"
 #include "plan/batch_planner.h"
 
 namespace freshet {

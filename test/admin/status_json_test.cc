@@ -1,7 +1,7 @@
 // The /status document: every field of src/admin/STATUS_JSON.md, nulls for
 // what is not known, rates from trigger spacing, and valid JSON whatever
 // the messages contain.
-#include "actors/status_json.h"
+#include "admin/status_json.h"
 
 #include <gtest/gtest.h>
 

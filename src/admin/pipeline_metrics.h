@@ -13,7 +13,7 @@
 //   last_commit_timestamp_seconds
 #pragma once
 
-#include "actors/batch_progress.h"
+#include "admin/batch_progress.h"
 #include "metrics/metrics.h"
 
 namespace freshet {

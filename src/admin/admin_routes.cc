@@ -1,4 +1,4 @@
-#include "actors/admin_routes.h"
+#include "admin/admin_routes.h"
 
 #include "admin/status_page.h"
 #include "metrics/metrics.h"

@@ -1,5 +1,5 @@
 // Which admin path answers what, over fake views.
-#include "actors/admin_routes.h"
+#include "admin/admin_routes.h"
 
 #include <gtest/gtest.h>
 

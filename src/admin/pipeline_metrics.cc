@@ -1,4 +1,4 @@
-#include "actors/pipeline_metrics.h"
+#include "admin/pipeline_metrics.h"
 
 namespace freshet {
 

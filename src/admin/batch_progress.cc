@@ -1,4 +1,4 @@
-#include "actors/batch_progress.h"
+#include "admin/batch_progress.h"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,167 @@
+// What the actors say to each other: plain value structs, each naming its
+// mailbox overflow policy (actors/mailbox.h), and the mailbox each actor
+// receives on.
+//
+// One batch, along the data flow:
+//   Ticker    --ListNow-->        Lister     (a deadline, slot end + grace, ...)
+//   Lister    --PlanRequest-->    Planner    (the listing, with its own time)
+//   Planner   --BuildRequest-->   Builder    (the plan; or the batch ends idle)
+//   Builder   --CommitRequest-->  Committer  (the built bytes)
+//   Committer --CheckpointAdvanced--> Lister, Planner
+//   whoever ends the batch --BatchFinished--> Ticker, Watchdog
+//                           (and a BatchEnded event to the status board)
+// The Committer owns the checkpoint; the Lister's and Planner's copies
+// change only through CheckpointAdvanced. Ordering: the Committer posts
+// CheckpointAdvanced before BatchFinished, and the next batch begins only
+// after the Ticker received BatchFinished, so by causality every actor
+// has the new checkpoint before the next batch's messages reach it (each
+// mailbox is FIFO).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/mailbox.h"
+#include "admin/batch_progress.h"
+#include "plan/batch_planner.h"
+#include "sink/built_batch.h"
+
+namespace freshet {
+
+// --- Heartbeats -------------------------------------------------------------
+
+// Watchdog -> every actor; answered with a Pong from the actor's strand.
+struct Ping {
+  static constexpr Overflow kOverflow = Overflow::kRefuse;
+  uint64_t seq = 0;
+};
+struct Pong {
+  static constexpr Overflow kOverflow = Overflow::kRefuse;
+  std::string actor;
+  uint64_t seq = 0;
+};
+
+// --- The batch flow -----------------------------------------------------------
+
+// Ticker -> Lister: list now, to start a batch or (probe) to measure the
+// eligible input for the hybrid trigger rule.
+struct ListNow {
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+  TimePoint trigger_time{};
+  bool probe = false;
+};
+
+// What one listing saw.
+struct ListingReport {
+  TimePoint listed_at{};  // the clock when the LIST began: eligibility is judged at this time
+  std::vector<PartitionListing> partitions;
+  std::vector<SnapshotListing> snapshots;
+  uint64_t list_requests = 0;  // LIST calls this trigger
+  uint64_t unparsed_keys = 0;  // total so far: keys outside the layout (ignored)
+};
+
+// Lister -> Planner.
+struct PlanRequest {
+  static constexpr Overflow kOverflow = Overflow::kRefuse;
+  BatchProgress progress;
+  ListingReport listing;
+};
+
+// Planner -> Builder.
+struct BuildRequest {
+  static constexpr Overflow kOverflow = Overflow::kRefuse;
+  BatchProgress progress;
+  BuildPlan plan;
+};
+
+// Builder -> Committer.
+struct CommitRequest {
+  static constexpr Overflow kOverflow = Overflow::kRefuse;
+  BatchProgress progress;
+  BuildPlan plan;
+  BuiltBatch built;
+};
+
+// Committer -> Lister, Planner: the checkpoint after a commit.
+struct CheckpointAdvanced {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  Checkpoint checkpoint;
+};
+
+// Planner -> Watchdog: a build began.
+struct BatchStarted {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  uint64_t batch_id = 0;
+};
+
+// Whoever ends a batch -> Ticker, Watchdog.
+struct BatchFinished {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  uint64_t batch_id = 0;  // 0 when it ended before a plan
+  bool built = false;     // a generation was committed
+  bool failed = false;
+};
+
+// Lister -> Ticker: eligible input not yet built, for the hybrid rule.
+struct PendingMeasured {
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+  uint64_t bytes = 0;
+};
+
+// --- Control --------------------------------------------------------------------
+
+// RunControl -> Ticker: stop firing; end the run once no batch is in flight.
+struct DrainRequest {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+};
+// Ticker -> RunControl: the run is over (drained, once, available_now).
+struct RunEnded {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  bool failed = false;  // the last batch failed (once / available_now)
+};
+// Watchdog -> RunControl: max_uptime reached.
+struct RestartDue {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+};
+// The signal set -> RunControl.
+struct SignalReceived {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  int signal = 0;
+};
+
+// --- Timers: an actor's ClockTimer posts these into its own mailbox ---------
+
+struct DeadlineDue {  // Ticker: a trigger deadline
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+};
+struct ProbeDue {  // Ticker: time to probe (hybrid rule)
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+};
+struct BeatDue {  // Watchdog: heartbeat round
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+};
+struct DrainExpired {  // RunControl: the drain bound passed
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+};
+
+// --- Each actor's mailbox -------------------------------------------------------
+
+using TickerMsg = std::variant<DeadlineDue, ProbeDue, BatchFinished, PendingMeasured, DrainRequest, Ping>;
+using ListerMsg = std::variant<ListNow, CheckpointAdvanced, Ping>;
+using PlannerMsg = std::variant<PlanRequest, CheckpointAdvanced, Ping>;
+using BuilderMsg = std::variant<BuildRequest, Ping>;
+using CommitterMsg = std::variant<CommitRequest, Ping>;
+using WatchdogMsg = std::variant<BeatDue, Pong, BatchStarted, BatchFinished>;
+using ControlMsg = std::variant<RunEnded, RestartDue, SignalReceived, DrainExpired>;
+
+// For std::visit over a message variant: overloaded{[](const A&){}, ...}.
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace freshet

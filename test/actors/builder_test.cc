@@ -1,0 +1,165 @@
+// The Builder driven by messages over generated input in a memory store and
+// a real compute pool: a plan becomes a CommitRequest with the batch's
+// bytes and figures; a failed fetch ends the batch naming the object.
+#include "actors/builder.h"
+
+#include <gtest/gtest.h>
+
+#include "actors/actor_test_support.h"
+#include "config/schema_hash.h"
+#include "gen/generator.h"
+#include "plan/partition_layout.h"
+#include "storage/blocking_store.h"
+#include "storage/memory_store.h"
+
+namespace freshet {
+namespace {
+
+using std::chrono::minutes;
+using testing::Drain;
+using testing::OfKind;
+using testing::RunUntil;
+
+const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
+
+class BuilderTest : public ::testing::Test {
+ protected:
+  // Closing the mailbox ends the receive loop, which holds the actor.
+  void TearDown() override {
+    for (auto& close : closers_) close();
+    testing::Settle(io_);
+  }
+  void SetUp() override {
+    gen_.seed = 11;
+    gen_.start = kT0;
+    gen_.campaigns = 4;
+    gen_.ad_groups_per_campaign = 3;
+    gen_.ads_per_ad_group = 4;
+    gen_.updates_per_partition = 40;
+    gen_.objects_per_partition = 2;
+    auto state = GenState::Create(gen_);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    ASSERT_TRUE(WriteSnapshot(gen_, *state, kT0, source_).ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(GeneratePartition(gen_, *state, kT0 + i * minutes(5), source_).ok());
+    options_.schema = DefaultAdsSchema();
+    options_.pipeline.compute_threads = 2;
+    options_.pipeline.max_bad_ratio = 0.05;
+  }
+
+  // What the pure planner makes of the whole source at 16:30.
+  BuildPlan PlanNow() {
+    auto layout = PartitionLayout::Create(options_.source.layout, options_.source.partition_interval);
+    std::map<TimePoint, std::vector<ObjectInfo>> parts, snaps;
+    for (const auto& [prefix, out] : {std::pair{std::string("updates/"), &parts}, {"snapshots/", &snaps}}) {
+      auto objects = ListAllSync(source_, prefix);
+      EXPECT_TRUE(objects.ok());
+      for (const ObjectInfo& o : *objects) {
+        auto t = layout->ParseKey(std::string_view(o.key).substr(prefix.size()));
+        if (t) (*out)[*t].push_back(o);
+      }
+    }
+    std::vector<PartitionListing> pl;
+    for (auto& [t, objs] : parts) pl.push_back({t, objs});
+    std::vector<SnapshotListing> sl;
+    for (auto& [t, objs] : snaps) sl.push_back({t, objs});
+    PlanDecision d = Plan(PlannerConfigFromOptions(options_, "salt"), Checkpoint{}, pl, sl, kT0 + minutes(30));
+    EXPECT_NE(d.build(), nullptr);
+    return d.build() ? *d.build() : BuildPlan{};
+  }
+
+  std::shared_ptr<Builder> Make(ObjectStore* source) {
+    auto b = std::make_shared<Builder>(io_, source, &pool_, options_, SchemaHash(options_.schema));
+    b->Connect({&peers_.committer, &peers_.watchdog, BatchRoute{&peers_.board, &peers_.watchdog, &peers_.ticker}});
+    b->Start();
+    closers_.push_back([b] { b->mailbox().Close(); });
+    return b;
+  }
+
+  asio::io_context io_;
+  ManualClock clock_{kT0 + minutes(30)};
+  GenOptions gen_;
+  MemoryStore source_;
+  Options options_;
+  ThreadPool pool_{"compute", 2, 64};
+  testing::Peers peers_{io_, &clock_};
+  std::vector<std::function<void()>> closers_;  // last: the actors go first
+};
+
+TEST_F(BuilderTest, APlanBecomesACommitRequestWithTheBatchsBytes) {
+  auto b = Make(&source_);
+  BuildPlan plan = PlanNow();
+  ASSERT_EQ(plan.kind, BatchKind::kFullAndDelta);
+  BuildRequest req;
+  req.progress.batch_id = plan.batch_id;
+  req.plan = plan;
+  ASSERT_TRUE(Delivered(b->mailbox().Post(std::move(req))));
+  std::vector<CommitterMsg> got;
+  ASSERT_TRUE(RunUntil(io_, [&] {
+    for (auto& m : Drain(peers_.committer)) got.push_back(std::move(m));
+    return !got.empty();
+  }));
+  auto commits = OfKind<CommitRequest>(got);
+  ASSERT_EQ(commits.size(), 1u);
+  const CommitRequest& c = commits[0];
+  EXPECT_EQ(c.plan, plan);
+  ASSERT_TRUE(c.built.full.has_value());
+  EXPECT_EQ(c.built.full->id, plan.full_generation);
+  EXPECT_EQ(c.built.delta.id, plan.delta_generation);
+  EXPECT_FALSE(c.built.delta.files.empty());
+  EXPECT_EQ(c.progress.stages_reached, 5);
+  EXPECT_GT(c.progress.records, 0u);
+  EXPECT_EQ(c.progress.objects, plan.window_objects.size() + plan.snapshot_objects.size());
+  EXPECT_GT(c.progress.full_docs, 0);
+  EXPECT_TRUE(Drain(peers_.ticker).empty()) << "the batch goes on to the Committer";
+
+  // The same plan again gives the same bytes (the snapshot comes from the cache).
+  BuildRequest again;
+  again.plan = plan;
+  ASSERT_TRUE(Delivered(b->mailbox().Post(std::move(again))));
+  std::vector<CommitterMsg> second;
+  ASSERT_TRUE(RunUntil(io_, [&] {
+    for (auto& m : Drain(peers_.committer)) second.push_back(std::move(m));
+    return !second.empty();
+  }));
+  auto commits2 = OfKind<CommitRequest>(second);
+  ASSERT_EQ(commits2.size(), 1u);
+  EXPECT_EQ(commits2[0].built.delta.manifest_json, c.built.delta.manifest_json);
+  EXPECT_EQ(commits2[0].progress.objects, plan.window_objects.size()) << "snapshot not fetched twice";
+}
+
+TEST_F(BuilderTest, AnObjectGoneSinceTheListingEndsTheBatchNamingIt) {
+  BuildPlan plan = PlanNow();
+  const std::string gone = plan.window_objects.back().key;
+  ASSERT_TRUE(DeleteSync(source_, gone).ok());
+  auto b = Make(&source_);
+  BuildRequest req;
+  req.progress.batch_id = plan.batch_id;
+  req.plan = plan;
+  ASSERT_TRUE(Delivered(b->mailbox().Post(std::move(req))));
+  std::vector<TickerMsg> got;
+  ASSERT_TRUE(RunUntil(io_, [&] {
+    for (auto& m : Drain(peers_.ticker)) got.push_back(std::move(m));
+    return !got.empty();
+  }));
+  auto finished = OfKind<BatchFinished>(got);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_TRUE(finished[0].failed);
+  EXPECT_TRUE(Drain(peers_.committer).empty());
+  auto batches = peers_.board.RecentBatches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_NE(batches[0].message.find(gone), std::string::npos) << batches[0].message;
+  // The watchdog hears of it too (the batch had an id).
+  EXPECT_EQ(OfKind<BatchFinished>(Drain(peers_.watchdog)).size(), 1u);
+}
+
+TEST_F(BuilderTest, AnswersHeartbeats) {
+  auto b = Make(&source_);
+  ASSERT_TRUE(Delivered(b->mailbox().Post(Ping{2})));
+  testing::Settle(io_);
+  auto pongs = OfKind<Pong>(Drain(peers_.watchdog));
+  ASSERT_EQ(pongs.size(), 1u);
+  EXPECT_EQ(pongs[0].actor, "builder");
+}
+
+}  // namespace
+}  // namespace freshet
