@@ -5,7 +5,7 @@
 set -euo pipefail
 
 want=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ninja-build
   libboost1.81-dev      # Asio + Beast (header-only parts)
   rapidjson-dev libspdlog-dev libfmt-dev liblz4-dev libutf8proc-dev
   libxxhash-dev libssl-dev libcli11-dev

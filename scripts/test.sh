@@ -3,40 +3,83 @@
 # command and what CI runs (.ci/run).
 #   scripts/test.sh                         release build + all tests, then sanitizer builds
 #   FRESHET_SANITIZERS=0 scripts/test.sh    release build + all tests only (quick local loop)
+# Each stage's duration is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh test
-scripts/install-npm-tools.sh >/dev/null
 jobs=${FRESHET_JOBS:-$(nproc)}
 
-echo "== $(date +%T) release build: unit, fuzz-replay, pipeline and end-to-end tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+stages=()
+stage_start=$SECONDS
+stage_name=""
+# stage NAME: ends the stage in progress (recording its duration) and starts NAME.
+stage() {
+  if [[ -n "$stage_name" ]]; then stages+=("$(printf '%5ds  %s' $((SECONDS - stage_start)) "$stage_name")"); fi
+  stage_name=$1
+  stage_start=$SECONDS
+  [[ -n "$stage_name" ]] && echo "== $(date +%T) $stage_name"
+  return 0
+}
+summary() {
+  local rc=$?
+  stage ""
+  echo "== stage durations (total $((SECONDS))s)"
+  printf '%s\n' "${stages[@]}"
+  return $rc
+}
+trap summary EXIT
+
+stage "install: Debian packages and npm test tools"
+scripts/install-deps.sh test
+scripts/install-npm-tools.sh >/dev/null
+
+# configure DIR ARGS...: Ninja when it is there (CMake's Makefiles
+# otherwise), unless DIR was configured before with another generator.
+configure() {
+  local dir=$1
+  shift
+  local generator=()
+  if command -v ninja >/dev/null && [[ ! -f "$dir/CMakeCache.txt" ]]; then generator=(-G Ninja); fi
+  cmake -S . -B "$dir" "${generator[@]}" "$@" >/dev/null
+}
+
+stage "release build (unity): library, CLI, tests, fuzz replays, benchmarks"
+configure build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
+
+stage "release tests: unit, fuzz replays, pipeline, end-to-end"
 ctest --test-dir build -j "$jobs" --output-on-failure --timeout 900
 
 if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   # -O1 without debug info keeps sanitizer builds quick on 2 cores.
   san_flags=(-DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-O1 -DFRESHET_BUILD_PERF=OFF)
-  unit_tests=(base_test config_test metrics_test storage_test http_test s3_test index_test plan_test build_test gen_test
-              sink_test reader_test admin_test actors_test)
 
-  echo "== $(date +%T) ASan+UBSan: unit tests and fuzz replays"
-  # (UBSan's null, alignment, object-size and pointer-overflow checks are
-  # off next to ASan: see FRESHET_SANITIZE in CMakeLists.txt.)
-  cmake -S . -B build-asan "${san_flags[@]}" -DFRESHET_SANITIZE=address,undefined >/dev/null
+  # ASan+UBSan: every parser (the fuzz replays, 20,000 seeded inputs each)
+  # and the unit tests of the modules that parse, encode or hold raw
+  # buffers: config, index (segment format), plan (layouts, checkpoint),
+  # build (records, LZ4), sink, reader (queries), the local/fault stores and
+  # the Beast HTTP client. (UBSan's null, alignment, object-size and
+  # pointer-overflow checks are off next to ASan: see FRESHET_SANITIZE in
+  # CMakeLists.txt.)
+  asan_tests=(config_test index_test plan_test build_test sink_test reader_test storage_test http_test)
   fuzzers=$(cd test/fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
+  stage "ASan+UBSan build: parsers' unit tests and fuzz replays"
+  configure build-asan "${san_flags[@]}" -DFRESHET_SANITIZE=address,undefined
   # shellcheck disable=SC2086
-  cmake --build build-asan -j "$jobs" --target "${unit_tests[@]}" $fuzzers
-  # Chromium drawing the status page tests the page, not our C++: release only.
-  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure --timeout 900 \
-    -E '(^e2e|_NOT_BUILT$|Chromium)'
+  cmake --build build-asan -j "$jobs" --target "${asan_tests[@]}" $fuzzers
+  stage "ASan+UBSan tests"
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure --timeout 900 -R '^fuzz\.'
+  ASAN_OPTIONS=detect_leaks=1 scripts/run-test-binaries.sh ASan build-asan "$jobs" '*' "${asan_tests[@]}"
 
-  echo "== $(date +%T) TSan: the threaded code (actors, pipeline, stores, HTTP client, S3, admin server, metrics, pools, parallel build and segment writer)"
-  cmake -S . -B build-tsan "${san_flags[@]}" -DFRESHET_SANITIZE=thread >/dev/null
-  cmake --build build-tsan -j "$jobs" --target actors_test storage_test http_test s3_test admin_test metrics_test base_test \
-    build_test index_test
-  # Only the targets built above run; the others show up as *_NOT_BUILT.
-  TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j "$jobs" --output-on-failure --timeout 900 \
-    -E '(^e2e|^fuzz|_NOT_BUILT$|Chromium)'
+  # TSan: the threaded code (actors with their mailboxes and timers, the
+  # pipeline, stores, HTTP client, S3, admin server, metrics, pools, the
+  # parallel build and segment writer).
+  tsan_tests=(actors_test storage_test http_test s3_test admin_test metrics_test base_test build_test index_test)
+  stage "TSan build: the threaded code"
+  configure build-tsan "${san_flags[@]}" -DFRESHET_SANITIZE=thread
+  cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
+  stage "TSan tests"
+  # Chromium drawing the status page tests the page, not our C++: release only.
+  TSAN_OPTIONS=halt_on_error=1 scripts/run-test-binaries.sh TSan build-tsan "$jobs" '-*Chromium*' "${tsan_tests[@]}"
 fi
+stage ""
 echo "== $(date +%T) all tests passed"

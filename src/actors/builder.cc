@@ -5,13 +5,10 @@
 #include "actors/bounded_parallel.h"
 #include "actors/compute_await.h"
 #include "actors/store_await.h"
+#include "base/elapsed.h"
 
 namespace freshet {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 using FetchedObjects = std::vector<std::pair<ObjectInfo, std::string>>;
 

@@ -8,14 +8,11 @@
 #include "actors/bounded_parallel.h"
 #include "actors/crash_points.h"
 #include "actors/store_await.h"
+#include "base/elapsed.h"
 #include "sink/commit_plan.h"
 
 namespace freshet {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 struct PutAllStart {
   ObjectStore* sink;

@@ -1,4 +1,5 @@
 #include "plan/batch_planner.h"
+#include "base/floor_div.h"
 
 #include <xxhash.h>
 
@@ -10,12 +11,6 @@
 
 namespace freshet {
 namespace {
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 TimePoint FloorTo(TimePoint t, Duration step) {
   return FromUnixMillis(FloorDiv(ToUnixMillis(t), step.count()) * step.count());

@@ -1,4 +1,5 @@
 #include "plan/partition_layout.h"
+#include "base/floor_div.h"
 
 #include <chrono>
 #include <cstdio>
@@ -7,14 +8,6 @@ namespace freshet {
 namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
-
-// Floor division that rounds towards negative infinity, so times before
-// 1970 floor to their slot start like times after.
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 struct FieldInfo {
   char conversion;  // the letter after '%'

@@ -11,6 +11,7 @@
 #include "plan/partition_layout.h"
 #include "storage/blocking_store.h"
 #include "storage/memory_store.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -20,7 +21,6 @@ using testing::Drain;
 using testing::OfKind;
 using testing::RunUntil;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 class BuilderTest : public ::testing::Test {
  protected:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/actor_test_support.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -12,7 +13,6 @@ namespace {
 using std::chrono::seconds;
 using testing::Settle;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 class ClockTimerTest : public ::testing::Test {
  protected:

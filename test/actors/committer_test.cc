@@ -11,6 +11,7 @@
 #include "storage/blocking_store.h"
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -21,7 +22,6 @@ using testing::OfKind;
 using testing::RunUntil;
 using testing::Settle;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 BuiltGeneration Gen(const std::string& id) {
   BuiltGeneration g;

@@ -6,7 +6,7 @@ namespace freshet {
 namespace {
 
 using std::chrono::minutes;
-const TimePoint kT0 = FromUnixMillis(1'763'820'000'000);  // 2025-11-22T14:00:00Z
+const TimePoint kT14 = FromUnixMillis(1'763'820'000'000);  // 2025-11-22T14:00:00Z
 
 PartitionLayout Layout() { return PartitionLayout::Create("%Y/%m/%d/%H/%M", minutes(5)).value(); }
 
@@ -18,38 +18,38 @@ TEST(FolderListingCacheTest, FreezesSettledFoldersAndListsOnlyAfterThem) {
   auto l = Layout();
   FolderListingCache c("updates/", l, minutes(7));  // 5m interval + 2m grace
   EXPECT_EQ(c.StartAfter(), "");
-  c.Absorb({Obj(l, kT0, "a"), Obj(l, kT0 + minutes(5), "a")}, kT0 + minutes(8));
+  c.Absorb({Obj(l, kT14, "a"), Obj(l, kT14 + minutes(5), "a")}, kT14 + minutes(8));
   ASSERT_EQ(c.Partitions().size(), 2u);
-  EXPECT_EQ(*c.frozen_through(), kT0);  // 14:05 settles at 14:12
+  EXPECT_EQ(*c.frozen_through(), kT14);  // 14:05 settles at 14:12
   std::string sa = c.StartAfter();
-  EXPECT_GT(Obj(l, kT0 + minutes(5), "a").key, sa);
-  EXPECT_LT(Obj(l, kT0, "zzz").key, sa);
+  EXPECT_GT(Obj(l, kT14 + minutes(5), "a").key, sa);
+  EXPECT_LT(Obj(l, kT14, "zzz").key, sa);
 
   // The next listing starts after 14:00: it sees 14:05 again with a late object.
-  c.Absorb({Obj(l, kT0 + minutes(5), "a"), Obj(l, kT0 + minutes(5), "b")}, kT0 + minutes(13));
+  c.Absorb({Obj(l, kT14 + minutes(5), "a"), Obj(l, kT14 + minutes(5), "b")}, kT14 + minutes(13));
   auto parts = c.Partitions();
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(parts[0].objects.size(), 1u);  // frozen 14:00 kept as it was
   EXPECT_EQ(parts[1].objects.size(), 2u);
-  EXPECT_EQ(*c.frozen_through(), kT0 + minutes(5));
+  EXPECT_EQ(*c.frozen_through(), kT14 + minutes(5));
 }
 
 TEST(FolderListingCacheTest, LowerBoundDropsOldFoldersAndStartsBeforeTheBound) {
   auto l = Layout();
   FolderListingCache c("updates/", l, minutes(7));
-  c.SetLowerBound(kT0 + minutes(12));  // floors to 14:10
-  EXPECT_EQ(c.StartAfter(), "updates/" + l.Format(kT0 + minutes(10)).substr(0, 16));
-  c.Absorb({Obj(l, kT0 + minutes(5), "a"), Obj(l, kT0 + minutes(10), "a")}, kT0 + minutes(11));
+  c.SetLowerBound(kT14 + minutes(12));  // floors to 14:10
+  EXPECT_EQ(c.StartAfter(), "updates/" + l.Format(kT14 + minutes(10)).substr(0, 16));
+  c.Absorb({Obj(l, kT14 + minutes(5), "a"), Obj(l, kT14 + minutes(10), "a")}, kT14 + minutes(11));
   auto parts = c.Partitions();
   ASSERT_EQ(parts.size(), 1u);
-  EXPECT_EQ(parts[0].time, kT0 + minutes(10));
+  EXPECT_EQ(parts[0].time, kT14 + minutes(10));
   EXPECT_FALSE(c.frozen_through().has_value());
 }
 
 TEST(FolderListingCacheTest, CountsKeysOutsideTheLayout) {
   auto l = Layout();
   FolderListingCache c("updates/", l, minutes(7));
-  c.Absorb({{"updates/README", 3, "e"}, {"updates/2025/13/01/00/00/x", 3, "e"}, Obj(l, kT0, "a")}, kT0);
+  c.Absorb({{"updates/README", 3, "e"}, {"updates/2025/13/01/00/00/x", 3, "e"}, Obj(l, kT14, "a")}, kT14);
   EXPECT_EQ(c.unparsed(), 2u);
   EXPECT_EQ(c.Partitions().size(), 1u);
 }

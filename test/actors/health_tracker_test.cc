@@ -1,4 +1,5 @@
 #include "actors/health_tracker.h"
+#include "testing/times.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +8,6 @@ namespace {
 
 using std::chrono::minutes;
 using std::chrono::seconds;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 WatchdogOptions Opts() {
   WatchdogOptions o;

@@ -10,6 +10,7 @@
 #include "storage/blocking_store.h"
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -19,7 +20,6 @@ using testing::Drain;
 using testing::OfKind;
 using testing::Settle;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);  // 2025-11-24T16:00:00Z, a 5-minute boundary
 
 std::string PartitionKey(TimePoint t, const std::string& name) {
   auto layout = PartitionLayout::Create("%Y/%m/%d/%H/%M", minutes(5));

@@ -25,13 +25,13 @@
 #include "storage/blocking_store.h"
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::minutes;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);  // a 5-minute boundary
 constexpr int kPartitions = 12;
 
 const char* const kCountries[] = {"US", "DE", "FR", "JP", "BR", "IN", "GB", "CA", "ES",

@@ -21,6 +21,7 @@
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
 #include "testing/raw_http.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -28,7 +29,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using testing::RawHttp;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);  // a 5-minute boundary
 
 // The value of the first sample line starting with `series` ("name{labels}"), or NaN.
 double Sample(const std::string& exposition, const std::string& series) {

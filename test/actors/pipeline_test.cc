@@ -16,12 +16,12 @@
 #include "sink/sink_layout.h"
 #include "storage/blocking_store.h"
 #include "storage/memory_store.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
 
 using std::chrono::minutes;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);  // a 5-minute boundary
 
 class PipelineTest : public ::testing::Test {
  protected:

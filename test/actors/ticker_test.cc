@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/actor_test_support.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -15,7 +16,6 @@ using testing::Drain;
 using testing::OfKind;
 using testing::Settle;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 class TickerTest : public ::testing::Test {
  protected:

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "base/clock.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
 
 using std::chrono::seconds;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 TEST(TriggerScheduleTest, IntervalUsesAbsoluteDeadlinesWithoutDrift) {
   TriggerSchedule s(TriggerMode::kInterval, seconds(30));

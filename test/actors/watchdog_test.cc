@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/actor_test_support.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -16,7 +17,6 @@ using testing::Drain;
 using testing::OfKind;
 using testing::Settle;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 class WatchdogTest : public ::testing::Test {
  protected:

@@ -28,7 +28,7 @@ namespace freshet {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using testing::RawHttp;
 using testing::RawHttpOutcome;
 using testing::RawHttpRequest;
@@ -73,9 +73,9 @@ class Client {
 
   // Reads more bytes into the buffer: false at EOF, on an error (reset) or
   // when `deadline` passes first (then timed_out() is true).
-  bool ReadMore(Clock::time_point deadline) {
+  bool ReadMore(SteadyClock::time_point deadline) {
     timed_out_ = false;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
     if (left <= 0) {
       timed_out_ = true;
       return false;
@@ -99,7 +99,7 @@ class Client {
   // One response (Content-Length framing; no body after HEAD), or nullopt
   // when the connection ended or the deadline passed first.
   std::optional<Response> ReadResponse(std::chrono::milliseconds timeout = 10s, bool head = false) {
-    auto deadline = Clock::now() + timeout;
+    auto deadline = SteadyClock::now() + timeout;
     size_t end;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!ReadMore(deadline)) return std::nullopt;
@@ -137,7 +137,7 @@ class Client {
   // True when the server closes the connection (EOF or reset) before
   // `timeout`; whatever arrives meanwhile is kept in buffer().
   bool WaitForClose(std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
+    auto deadline = SteadyClock::now() + timeout;
     while (ReadMore(deadline)) {
     }
     return eof_;
@@ -157,9 +157,9 @@ class Client {
 // Polls `done` every 10 ms until it holds or `timeout` passes.
 template <class F>
 bool Eventually(F done, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = Clock::now() + timeout;
+  auto deadline = SteadyClock::now() + timeout;
   while (!done()) {
-    if (Clock::now() > deadline) return false;
+    if (SteadyClock::now() > deadline) return false;
     std::this_thread::sleep_for(10ms);
   }
   return true;
@@ -360,14 +360,14 @@ TEST_F(AdminServerTest, ReadTimeoutClosesSilentAndSlowConnections) {
   Client slow(port());
   ASSERT_TRUE(slow.connected());
   ASSERT_TRUE(slow.Send("GET /hello HTTP/1.1\r\nHost: x\r\n"));
-  auto deadline = Clock::now() + 10s;
+  auto deadline = SteadyClock::now() + 10s;
   bool closed = false;
-  for (int i = 0; Clock::now() < deadline; ++i) {
+  for (int i = 0; SteadyClock::now() < deadline; ++i) {
     if (!slow.Send("X-Drip-" + std::to_string(i) + ": 1\r\n")) {
       closed = true;
       break;
     }
-    if (!slow.ReadMore(Clock::now() + 20ms) && !slow.timed_out()) {
+    if (!slow.ReadMore(SteadyClock::now() + 20ms) && !slow.timed_out()) {
       closed = true;
       break;
     }

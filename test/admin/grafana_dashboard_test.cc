@@ -17,6 +17,7 @@
 
 #include "testing/background_process.h"
 #include "testing/temp_dir.h"
+#include "testing/files.h"
 
 namespace freshet {
 namespace {
@@ -59,12 +60,7 @@ std::string DashboardPath() {
   return std::string(src != nullptr ? src : ".") + "/conf/grafana/freshet-dashboard.json";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 std::string Str(const rapidjson::Value& v) {
   return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : std::string();

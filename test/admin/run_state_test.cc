@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "testing/temp_dir.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
 
 using ::testing::HasSubstr;
 
-TimePoint T(std::string_view rfc3339) { return *ParseRfc3339(rfc3339); }
+using testing::T;
 
 RunState Sample() {
   RunState s;

@@ -2,6 +2,7 @@
 // as an operator would (/status JSON, readiness, health, systemd's STATUS
 // line, /metrics), without a daemon.
 #include "admin/status_board.h"
+#include "testing/times.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,6 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 BatchProgress Report(uint64_t id, BatchOutcome outcome, std::string message = "") {
   BatchProgress p;

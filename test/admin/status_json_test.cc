@@ -2,6 +2,7 @@
 // what is not known, rates from trigger spacing, and valid JSON whatever
 // the messages contain.
 #include "admin/status_json.h"
+#include "testing/times.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +15,6 @@ namespace {
 
 using std::chrono::minutes;
 using std::chrono::seconds;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 rapidjson::Document Parse(const std::string& json) {
   rapidjson::Document d;

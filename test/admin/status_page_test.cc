@@ -22,6 +22,7 @@
 #include "testing/background_process.h"
 #include "testing/headless_chromium.h"
 #include "testing/temp_dir.h"
+#include "testing/files.h"
 
 namespace freshet {
 namespace {
@@ -35,13 +36,7 @@ std::string TestDataPath(const std::string& name) {
   return (std::filesystem::path(__FILE__).parent_path() / "testdata" / name).string();
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 size_t Count(std::string_view haystack, std::string_view needle) {
   size_t n = 0;

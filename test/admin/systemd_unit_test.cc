@@ -15,6 +15,7 @@
 #include "freshet/time.h"
 #include "testing/background_process.h"
 #include "testing/temp_dir.h"
+#include "testing/files.h"
 
 namespace freshet {
 namespace {
@@ -29,12 +30,7 @@ std::string UnitPath() {
   return std::string(src != nullptr ? src : ".") + "/conf/freshet.service";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 void WriteFile(const std::string& path, const std::string& body) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

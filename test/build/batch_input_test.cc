@@ -8,7 +8,7 @@
 namespace freshet {
 namespace {
 
-std::string Lz4Frame(const std::string& plain) {
+std::string Lz4FrameOf(const std::string& plain) {
   std::string out(LZ4F_compressFrameBound(plain.size(), nullptr), '\0');
   out.resize(LZ4F_compressFrame(out.data(), out.size(), plain.data(), plain.size(), nullptr));
   return out;
@@ -23,8 +23,8 @@ std::pair<ObjectInfo, std::string> Obj(std::string key, std::string body) {
 
 TEST(BatchInputTest, DecodesParsesAndQuarantines) {
   const std::string good_a = "{\"id\":\"a\",\"version\":1}\n{\"id\":\"b\",\"version\":1}\n";
-  const std::string lz4 = Lz4Frame("{\"id\":\"c\",\"version\":1}\nbroken\n");
-  std::string truncated = Lz4Frame("{\"id\":\"d\",\"version\":1}\n");
+  const std::string lz4 = Lz4FrameOf("{\"id\":\"c\",\"version\":1}\nbroken\n");
+  std::string truncated = Lz4FrameOf("{\"id\":\"d\",\"version\":1}\n");
   truncated.resize(truncated.size() - 3);
   std::vector<std::pair<ObjectInfo, std::string>> objects = {
       Obj("p/part-2.lz4", lz4),       Obj("p/_SUCCESS", ""),          Obj("p/part-1.ndjson", good_a),

@@ -37,9 +37,9 @@ using testing::RawHttp;
 using testing::RawHttpResponse;
 
 constexpr char kToken[] = "e2eAdminToken-PLANTED-7c1d";
-constexpr char kStart[] = "2026-01-01T00:00:00Z";
+constexpr char kAdminStart[] = "2026-01-01T00:00:00Z";
 constexpr int kPartitions = 6;
-// The newest generated partition: kStart + 5 * 5m.
+// The newest generated partition: kAdminStart + 5 * 5m.
 constexpr char kLastPartition[] = "2026-01-01T00:25:00Z";
 constexpr double kLastPartitionUnix = 1767225600 + 25 * 60;
 
@@ -63,7 +63,7 @@ class AdminE2e : public ::testing::Test {
     sink_ = dir_.Join("sink");
   }
   void Gen(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--start", kStart, "--partitions", std::to_string(kPartitions), "--campaigns",
+    std::vector<std::string> args = {"--start", kAdminStart, "--partitions", std::to_string(kPartitions), "--campaigns",
                                      "5"};
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_TRUE(cli_.Gen(source_, args));

@@ -28,11 +28,11 @@
 namespace freshet::e2e {
 namespace {
 
-constexpr char kStart[] = "2025-06-01T00:00:00Z";
+constexpr char kCrashStart[] = "2025-06-01T00:00:00Z";
 constexpr int64_t kInterval = 300;
 
 std::string PartitionTime(int i) {
-  std::time_t t = static_cast<std::time_t>(*ParseUtcSeconds(kStart) + i * kInterval);
+  std::time_t t = static_cast<std::time_t>(*ParseUtcSeconds(kCrashStart) + i * kInterval);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   char buf[32];
@@ -55,7 +55,7 @@ class CrashE2e : public ::testing::Test {
 
   void Generate(int partitions, uint64_t seed, int updates_per_partition = 100) {
     partitions_ = partitions;
-    ASSERT_TRUE(cli_.Gen(source_, {"--start", kStart, "--partitions", std::to_string(partitions), "--campaigns", "8",
+    ASSERT_TRUE(cli_.Gen(source_, {"--start", kCrashStart, "--partitions", std::to_string(partitions), "--campaigns", "8",
                                    "--updates-per-partition", std::to_string(updates_per_partition), "--seed",
                                    std::to_string(seed)}));
   }
@@ -243,7 +243,7 @@ TEST_F(CrashE2e, RandomKillsThenFinish) {
     progress = after;
     const std::optional<int64_t>& wm = after.current_watermark;
     trail += (round ? " " : "") +
-             (wm ? std::to_string((*wm - *ParseUtcSeconds(kStart)) / kInterval) : std::string("-"));
+             (wm ? std::to_string((*wm - *ParseUtcSeconds(kCrashStart)) / kInterval) : std::string("-"));
     if (early) break;  // all done: later rounds would only start idle runs
   }
   std::printf("random kills: %d killed, %d finished before the kill (uninterrupted run: %llu ms); watermark "

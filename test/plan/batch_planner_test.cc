@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "plan/partition_layout.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
@@ -19,11 +20,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-TimePoint T(std::string_view rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : TimePoint{};
-}
+using testing::T;
 // Times of day on 2026-11-22, the day most tests run on.
 TimePoint At(std::string_view hh_mm) { return T("2026-11-22T" + std::string(hh_mm) + ":00Z"); }
 

@@ -1,4 +1,5 @@
 #include "plan/checkpoint.h"
+#include "testing/times.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,7 +9,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TimePoint T(std::string_view rfc3339) { return *ParseRfc3339(rfc3339); }
+using testing::T;
 
 Checkpoint FullCheckpoint() {
   Checkpoint cp;

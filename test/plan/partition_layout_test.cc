@@ -1,4 +1,5 @@
 #include "plan/partition_layout.h"
+#include "testing/times.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,11 +17,7 @@ using ::testing::HasSubstr;
 constexpr const char* kSlashes = "%Y/%m/%d/%H/%M";
 constexpr const char* kHive = "dt=%Y-%m-%d/hr=%H/min=%M";
 
-TimePoint T(std::string_view rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : TimePoint{};
-}
+using testing::T;
 
 PartitionLayout Layout(std::string_view pattern, Duration interval) {
   auto l = PartitionLayout::Create(pattern, interval);
@@ -161,14 +158,14 @@ TEST(PartitionLayoutTest, ParseKeyIsTotalOnArbitraryBytes) {
   }
 }
 
-struct RejectCase {
+struct LayoutRejectCase {
   const char* pattern;
   Duration interval;
   const char* message_part;
 };
 
 TEST(PartitionLayoutTest, CreateRejectsWithTheProblem) {
-  const RejectCase cases[] = {
+  const LayoutRejectCase cases[] = {
       {kSlashes, Duration(0), "must be positive"},
       {kSlashes, -minutes(5), "must be positive"},
       {kSlashes, Duration(1500), "whole number of seconds"},

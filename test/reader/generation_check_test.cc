@@ -13,10 +13,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using reader_test::GenerationSpec;
 
-const std::string kFull = "full/20261122T120000Z-00000000000000aa";
+const std::string kFullId = "full/20261122T120000Z-00000000000000aa";
 
 GenerationSpec Sample() {
-  GenerationSpec g{.id = kFull};
+  GenerationSpec g{.id = kFullId};
   for (int i = 0; i < 40; ++i) {
     reader_test::Doc d;
     d.id = "a" + std::to_string(i);
@@ -29,7 +29,7 @@ GenerationSpec Sample() {
 TEST(GenerationCheckTest, IntactGenerationPasses) {
   auto store = std::make_shared<MemoryStore>();
   auto files = reader_test::WriteGeneration(*store, Sample());
-  auto check = CheckGeneration(store, kFull, /*chunk_bytes=*/100);  // many ranged reads per file
+  auto check = CheckGeneration(store, kFullId, /*chunk_bytes=*/100);  // many ranged reads per file
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_TRUE(check->ok()) << ::testing::PrintToString(check->problems);
   EXPECT_EQ(check->files_checked, 4u);
@@ -43,32 +43,32 @@ TEST(GenerationCheckTest, FlippedByteNamesTheFile) {
   auto files = reader_test::WriteGeneration(*store, Sample());
   std::string terms = files["terms"];
   terms[terms.size() / 2] ^= 0x01;
-  ASSERT_TRUE(PutSync(*store, GenerationFileKey(kFull, "terms"), terms).ok());
-  auto check = CheckGeneration(store, kFull);
+  ASSERT_TRUE(PutSync(*store, GenerationFileKey(kFullId, "terms"), terms).ok());
+  auto check = CheckGeneration(store, kFullId);
   ASSERT_TRUE(check.ok());
   ASSERT_EQ(check->problems.size(), 1u) << ::testing::PrintToString(check->problems);
-  EXPECT_THAT(check->problems[0], HasSubstr(kFull + "/terms: xxh64"));
+  EXPECT_THAT(check->problems[0], HasSubstr(kFullId + "/terms: xxh64"));
 }
 
 TEST(GenerationCheckTest, MissingTruncatedAndResealedFiles) {
   auto store = std::make_shared<MemoryStore>();
   auto files = reader_test::WriteGeneration(*store, Sample());
-  ASSERT_TRUE(DeleteSync(*store, GenerationFileKey(kFull, "ids")).ok());
-  ASSERT_TRUE(PutSync(*store, GenerationFileKey(kFull, "stored"), files["stored"].substr(1)).ok());
-  auto check = CheckGeneration(store, kFull);
+  ASSERT_TRUE(DeleteSync(*store, GenerationFileKey(kFullId, "ids")).ok());
+  ASSERT_TRUE(PutSync(*store, GenerationFileKey(kFullId, "stored"), files["stored"].substr(1)).ok());
+  auto check = CheckGeneration(store, kFullId);
   ASSERT_TRUE(check.ok());
-  EXPECT_THAT(check->problems, ElementsAre(kFull + "/ids: missing", HasSubstr(kFull + "/stored: size")));
+  EXPECT_THAT(check->problems, ElementsAre(kFullId + "/ids: missing", HasSubstr(kFullId + "/stored: size")));
 }
 
 TEST(GenerationCheckTest, ManifestProblems) {
   auto store = std::make_shared<MemoryStore>();
-  auto check = CheckGeneration(store, kFull);
+  auto check = CheckGeneration(store, kFullId);
   ASSERT_TRUE(check.ok());
   EXPECT_THAT(check->problems, ElementsAre(HasSubstr("manifest.json")));
 
   reader_test::WriteGeneration(*store, Sample());
-  ASSERT_TRUE(PutSync(*store, GenerationFileKey(kFull, kManifestName), "{}").ok());
-  check = CheckGeneration(store, kFull);
+  ASSERT_TRUE(PutSync(*store, GenerationFileKey(kFullId, kManifestName), "{}").ok());
+  check = CheckGeneration(store, kFullId);
   ASSERT_TRUE(check.ok());
   EXPECT_THAT(check->problems, ElementsAre(HasSubstr("manifest.json")));
 }
@@ -82,7 +82,7 @@ TEST(GenerationCheckTest, ListGenerationsGroupsKeys) {
   ASSERT_EQ(gens->size(), 2u);
   EXPECT_EQ((*gens)[0].id, "full/20261122T110000Z-00000000000000ab");
   EXPECT_FALSE((*gens)[0].complete);
-  EXPECT_EQ((*gens)[1].id, kFull);
+  EXPECT_EQ((*gens)[1].id, kFullId);
   EXPECT_TRUE((*gens)[1].complete);
   EXPECT_EQ((*gens)[1].files, 5u);
   auto none = ListGenerations(store, "delta");

@@ -12,12 +12,12 @@
 #include "sink/sink_state.h"
 #include "storage/blocking_store.h"
 #include "storage/memory_store.h"
+#include "testing/times.h"
 
 namespace freshet {
 namespace {
 
 using std::chrono::minutes;
-const TimePoint kT0 = FromUnixMillis(1'764'000'000'000);
 
 BuiltGeneration Gen(std::string id, int files) {
   BuiltGeneration g;

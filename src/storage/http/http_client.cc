@@ -14,6 +14,7 @@
 // with kDeadlineExceeded naming that phase. Shutdown uses the same path
 // with kCancelled.
 #include "storage/http/http_client.h"
+#include "base/ascii.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -59,7 +60,7 @@ namespace ssl = boost::asio::ssl;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 // S3 response headers are small; 64 KiB leaves room for long x-amz-* sets.
@@ -77,13 +78,6 @@ bool IsTokenChar(char c) {
 
 bool IsToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // "GET http://host:port/path": what error messages say about a call. The
@@ -149,7 +143,7 @@ struct Call {
   bool head = false;
   http::request<http::string_body> req;
   HttpCallback done;
-  Clock::time_point deadline;
+  SteadyClock::time_point deadline;
   std::chrono::milliseconds timeout{0};
 
   // I/O thread only from here on.
@@ -215,7 +209,7 @@ struct HttpClient::Impl {
   void GrantSlot(Pool& pool);
   void OnIdleExpired(Pool* pool, const std::weak_ptr<Connection>& weak, uint64_t seq);
 
-  void ArmWatchdog(const std::shared_ptr<Call>& call, Clock::time_point at, std::string budget);
+  void ArmWatchdog(const std::shared_ptr<Call>& call, SteadyClock::time_point at, std::string budget);
   void SetPhase(const std::shared_ptr<Call>& call, const char* phase);
   void Abort(Call& call, AbortReason reason);
   Status AbortStatus(const Call& call) const;
@@ -287,7 +281,7 @@ struct HttpClient::Impl::TimerFired {
 
 struct HttpClient::Impl::StartTimer {
   Impl* impl;
-  Clock::time_point at;
+  SteadyClock::time_point at;
   std::function<void()> fn;
   void operator()() {
     if (impl->stopping.load()) return;
@@ -377,13 +371,13 @@ void HttpClient::Impl::Send(const HttpEndpoint& endpoint, HttpRequest request, H
   call->pool_key = (endpoint.tls ? "https://" : "http://") + host + ":" + std::to_string(endpoint.EffectivePort());
   call->done = std::move(done);
   call->timeout = request.timeout.value_or(options.request_timeout);
-  call->deadline = Clock::now() + call->timeout;
+  call->deadline = SteadyClock::now() + call->timeout;
   asio::co_spawn(ioc, RunCall(std::move(call)), asio::detached);
 }
 
 void HttpClient::Impl::RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
   if (stopping.load()) return;
-  asio::post(ioc, StartTimer{this, Clock::now() + delay, std::move(fn)});
+  asio::post(ioc, StartTimer{this, SteadyClock::now() + delay, std::move(fn)});
 }
 
 // ---------------------------------------------------------------------------
@@ -464,7 +458,7 @@ asio::awaitable<Status> HttpClient::Impl::Acquire(std::shared_ptr<Call> call) {
   pool.waiters.push_back(call);
   call->queued = true;
   queued_total++;
-  call->wait_timer.emplace(ioc, Clock::time_point::max());
+  call->wait_timer.emplace(ioc, SteadyClock::time_point::max());
   // Woken (operation_aborted) by a grant or by Abort().
   auto [ec] = co_await call->wait_timer->async_wait(kAsTuple);
   (void)ec;
@@ -487,7 +481,7 @@ asio::awaitable<Status> HttpClient::Impl::Acquire(std::shared_ptr<Call> call) {
 }
 
 asio::awaitable<Status> HttpClient::Impl::Connect(std::shared_ptr<Call> call) {
-  Clock::time_point connect_deadline = Clock::now() + options.connect_timeout;
+  SteadyClock::time_point connect_deadline = SteadyClock::now() + options.connect_timeout;
   if (connect_deadline < call->deadline) {
     ArmWatchdog(call, connect_deadline, "connect_timeout " + Millis(options.connect_timeout));
   }
@@ -676,7 +670,7 @@ void HttpClient::Impl::OnIdleExpired(Pool* pool, const std::weak_ptr<Connection>
 // ---------------------------------------------------------------------------
 // I/O thread: deadlines, cancellation, errors.
 
-void HttpClient::Impl::ArmWatchdog(const std::shared_ptr<Call>& call, Clock::time_point at, std::string budget) {
+void HttpClient::Impl::ArmWatchdog(const std::shared_ptr<Call>& call, SteadyClock::time_point at, std::string budget) {
   uint64_t gen = ++call->watchdog_gen;
   call->budget = std::move(budget);
   call->watchdog->expires_at(at);

@@ -5,20 +5,10 @@
 #include <charconv>
 
 #include "storage/http/http_client.h"
+#include "base/ascii.h"
 
 namespace freshet {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool IsIpv6Literal(std::string_view host) { return host.find(':') != std::string_view::npos; }
 

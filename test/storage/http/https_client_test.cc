@@ -25,7 +25,7 @@ using testing::TestCert;
 using testing::TestHttpServer;
 using Mode = ServerReply::Mode;
 
-ServerReply Echo(const ServerRequest& req) {
+ServerReply TlsEcho(const ServerRequest& req) {
   ServerReply r;
   r.body = "tls:" + req.body;
   return r;
@@ -57,7 +57,7 @@ class HttpsClientTest : public ::testing::Test {
 };
 
 TEST_F(HttpsClientTest, UntrustedCertificateFailsVerificationByDefault) {
-  TestHttpServer server(ServerOptions(), Echo);
+  TestHttpServer server(ServerOptions(), TlsEcho);
   auto client = MakeClient();
   Result<HttpResponse> r = SendSync(*client, server.endpoint(), Request("GET", "/"));
   ASSERT_FALSE(r.ok());
@@ -68,7 +68,7 @@ TEST_F(HttpsClientTest, UntrustedCertificateFailsVerificationByDefault) {
 }
 
 TEST_F(HttpsClientTest, CaFileMakesTheCertificateTrusted) {
-  TestHttpServer server(ServerOptions(), Echo);
+  TestHttpServer server(ServerOptions(), TlsEcho);
   auto client = MakeClient(TrustingOptions());
   for (int i = 0; i < 5; ++i) {
     Result<HttpResponse> r = SendSync(*client, server.endpoint(), Request("PUT", "/k", "secret payload"));
@@ -81,7 +81,7 @@ TEST_F(HttpsClientTest, CaFileMakesTheCertificateTrusted) {
 }
 
 TEST_F(HttpsClientTest, DnsNameIsVerifiedAgainstSubjectAltName) {
-  TestHttpServer server(ServerOptions(), Echo);
+  TestHttpServer server(ServerOptions(), TlsEcho);
   auto client = MakeClient(TrustingOptions());
   HttpEndpoint by_name{true, "localhost", server.port()};
   Result<HttpResponse> r = SendSync(*client, by_name, Request("GET", "/"));
@@ -96,7 +96,7 @@ TEST_F(HttpsClientTest, HostNameMismatchFailsVerification) {
   TestHttpServer::Options server_options;
   server_options.cert_pem = other.cert_pem;
   server_options.key_pem = other.key_pem;
-  TestHttpServer server(server_options, Echo);
+  TestHttpServer server(server_options, TlsEcho);
   HttpClient::Options options;
   options.ca_file = other_ca;
   auto client = MakeClient(options);
@@ -110,7 +110,7 @@ TEST_F(HttpsClientTest, HostNameMismatchFailsVerification) {
 }
 
 TEST_F(HttpsClientTest, VerificationCanBeTurnedOffForTests) {
-  TestHttpServer server(ServerOptions(), Echo);
+  TestHttpServer server(ServerOptions(), TlsEcho);
   HttpClient::Options options;
   options.verify_tls = false;
   auto client = MakeClient(options);
@@ -122,7 +122,7 @@ TEST_F(HttpsClientTest, VerificationCanBeTurnedOffForTests) {
 TEST_F(HttpsClientTest, HandshakeThatNeverCompletesIsAConnectTimeout) {
   TestHttpServer::Options server_options = ServerOptions();
   server_options.silent = true;  // accepts TCP, never answers the ClientHello
-  TestHttpServer server(server_options, Echo);
+  TestHttpServer server(server_options, TlsEcho);
   HttpClient::Options options = TrustingOptions();
   options.connect_timeout = 200ms;
   auto client = MakeClient(options);
@@ -137,7 +137,7 @@ TEST_F(HttpsClientTest, HandshakeThatNeverCompletesIsAConnectTimeout) {
 TEST_F(HttpsClientTest, RequestDeadlineBoundsTheHandshakeToo) {
   TestHttpServer::Options server_options = ServerOptions();
   server_options.silent = true;
-  TestHttpServer server(server_options, Echo);
+  TestHttpServer server(server_options, TlsEcho);
   HttpClient::Options options = TrustingOptions();
   options.connect_timeout = 10s;
   auto client = MakeClient(options);
@@ -178,7 +178,7 @@ TEST_F(HttpsClientTest, EofDelimitedBodyOverTlsWithoutCloseNotify) {
 
 TEST_F(HttpsClientTest, ServerClosingIdleTlsConnectionIsTransparent) {
   TestHttpServer server(ServerOptions(), [](const ServerRequest& req) {
-    ServerReply r = Echo(req);
+    ServerReply r = TlsEcho(req);
     r.close_after = true;
     return r;
   });
@@ -194,7 +194,7 @@ TEST_F(HttpsClientTest, ServerClosingIdleTlsConnectionIsTransparent) {
 TEST_F(HttpsClientTest, DestructorCancelsHandshakeInProgress) {
   TestHttpServer::Options server_options = ServerOptions();
   server_options.silent = true;
-  TestHttpServer server(server_options, Echo);
+  TestHttpServer server(server_options, TlsEcho);
   auto client = MakeClient(TrustingOptions());
   testing::Collector results(1);
   client->Send(server.endpoint(), Request("GET", "/"), results.Callback(0));

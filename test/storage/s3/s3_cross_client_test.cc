@@ -29,6 +29,7 @@
 #include "testing/background_process.h"
 #include "testing/s3_server.h"
 #include "testing/temp_dir.h"
+#include "testing/files.h"
 
 namespace freshet {
 namespace {
@@ -53,12 +54,7 @@ std::map<std::string, std::string> Objects(const std::string& tag, bool multipar
   return o;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadFile;
 
 void WriteFile(const std::string& path, const std::string& data) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

@@ -26,7 +26,7 @@
 namespace freshet {
 namespace {
 
-testing::ServerReply Reply(int status, std::string body = "", HttpHeaders headers = {}) {
+testing::ServerReply ScriptedReply(int status, std::string body = "", HttpHeaders headers = {}) {
   testing::ServerReply r;
   r.status = status;
   r.body = std::move(body);
@@ -74,11 +74,11 @@ TEST(S3MetricsTest, CollectorExportsAttemptsRetriesBytesAndConnections) {
     const int n = ++seen[req.method + " " + req.target];
     if (req.method == "GET" && req.target == "/bucket/p/slow") {
       if (n == 1) {
-        return Reply(503,
+        return ScriptedReply(503,
                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
                      "<Message>Please reduce your request rate.</Message></Error>");
       }
-      return Reply(200, "hello", Etag("hello"));
+      return ScriptedReply(200, "hello", Etag("hello"));
     }
     if (req.method == "GET" && req.target == "/bucket/p/reset") {
       if (n == 1) {
@@ -86,10 +86,10 @@ TEST(S3MetricsTest, CollectorExportsAttemptsRetriesBytesAndConnections) {
         r.mode = testing::ServerReply::Mode::kCloseWithoutResponse;
         return r;
       }
-      return Reply(200, "abc", Etag("abc"));
+      return ScriptedReply(200, "abc", Etag("abc"));
     }
-    if (req.method == "PUT") return Reply(200, "", Etag(req.body));
-    return Reply(404);  // HEAD of a missing key
+    if (req.method == "PUT") return ScriptedReply(200, "", Etag(req.body));
+    return ScriptedReply(404);  // HEAD of a missing key
   });
   auto created = s3test::CreateStore("http://127.0.0.1:" + std::to_string(server.port()), "s3://bucket/p",
                                      [](S3Store::Options& o) {
