@@ -60,7 +60,7 @@
 #include <string_view>
 #include <vector>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 #include "storage/object_store.h"
 #include "storage/s3/credentials.h"

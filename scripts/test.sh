@@ -56,11 +56,12 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   # ASan+UBSan: every parser (the fuzz replays, 20,000 seeded inputs each)
   # and the unit tests of the modules that parse, encode or hold raw
   # buffers: config, index (segment format), plan (layouts, checkpoint),
-  # build (records, LZ4), sink, reader (queries), the local/fault stores and
+  # build (records, LZ4), sink and commit, reader (queries), the local/fault stores and
   # the Beast HTTP client. (UBSan's null, alignment, object-size and
   # pointer-overflow checks are off next to ASan: see FRESHET_SANITIZE in
   # CMakeLists.txt.)
-  asan_tests=(config_test index_test plan_test build_test sink_test reader_test storage_test http_test)
+  asan_tests=(base_test config_test index_test plan_test ingest_test sink_test commit_test reader_test storage_test
+              http_test)
   fuzzers=$(cd test/fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
   stage "ASan+UBSan build: parsers' unit tests and fuzz replays"
   configure build-asan "${san_flags[@]}" -DFRESHET_SANITIZE=address,undefined
@@ -73,7 +74,8 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   # TSan: the threaded code (actors with their mailboxes and timers, the
   # pipeline, stores, HTTP client, S3, admin server, metrics, pools, the
   # parallel build and segment writer).
-  tsan_tests=(actors_test storage_test http_test s3_test admin_test metrics_test base_test build_test index_test)
+  tsan_tests=(actors_test storage_test http_test s3_test admin_test metrics_test base_test ingest_test index_test
+              commit_test)
   stage "TSan build: the threaded code"
   configure build-tsan "${san_flags[@]}" -DFRESHET_SANITIZE=thread
   cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"

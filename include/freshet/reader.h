@@ -27,7 +27,7 @@
 // Which fields are text and which keyword comes from the generations'
 // manifests (text_fields / keyword_fields); for manifests that do not
 // record them, from ReaderOptions, and failing that from the embedded ads
-// schema (DefaultAdsSchema in freshet/options.h).
+// schema.
 //
 // Files are read through ranged GETs (only the blocks a lookup needs, via a
 // bounded cache of decoded blocks), never loaded whole.
@@ -41,7 +41,7 @@
 #include <string_view>
 #include <vector>
 
-#include "freshet/options.h"
+#include "freshet/s3_options.h"
 #include "freshet/status.h"
 #include "freshet/time.h"
 

@@ -15,7 +15,7 @@
 #include "actors/mailbox.h"
 #include "actors/messages.h"
 #include "base/thread_pool.h"
-#include "sink/generation_builder.h"
+#include "commit/generation_builder.h"
 #include "storage/object_store.h"
 
 namespace freshet {

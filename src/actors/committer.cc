@@ -9,7 +9,7 @@
 #include "actors/crash_points.h"
 #include "actors/store_await.h"
 #include "base/elapsed.h"
-#include "sink/commit_plan.h"
+#include "commit/commit_plan.h"
 
 namespace freshet {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "admin/health_verdict.h"
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/time.h"
 
 namespace freshet {

@@ -26,7 +26,7 @@
 #include "actors/mailbox.h"
 #include "admin/batch_progress.h"
 #include "plan/batch_planner.h"
-#include "sink/built_batch.h"
+#include "commit/built_batch.h"
 
 namespace freshet {
 

@@ -21,7 +21,7 @@
 #include "actors/run_end.h"
 #include "admin/status_board.h"
 #include "base/clock.h"
-#include "freshet/options.h"
+#include "config/options.h"
 #include "metrics/metrics.h"
 #include "storage/object_store.h"
 

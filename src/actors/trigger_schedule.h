@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/time.h"
 
 namespace freshet {

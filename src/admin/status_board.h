@@ -28,7 +28,7 @@
 #include "admin/systemd_notify.h"
 #include "base/clock.h"
 #include "metrics/metrics.h"
-#include "plan/checkpoint.h"
+#include "sink/checkpoint.h"
 
 namespace freshet {
 

@@ -15,7 +15,7 @@
 #include "cli/options_source.h"
 #include "sink/sink_layout.h"
 #include "reader/opened_generation.h"
-#include "sink/verify_generation.h"
+#include "commit/verify_generation.h"
 #include "storage/blocking_store.h"
 #include "storage/store_uri.h"
 

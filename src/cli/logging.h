@@ -2,7 +2,7 @@
 // lines, level from config with FRESHET_LOG_LEVEL taking precedence.
 #pragma once
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 
 namespace freshet {

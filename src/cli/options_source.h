@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 
 namespace freshet {

@@ -2,7 +2,7 @@
 // environment overrides.
 //
 // The file is JSON with // and /* */ comments and trailing commas allowed.
-// Keys mirror include/freshet/options.h: `pipeline.grace` is
+// Keys mirror src/config/options.h: `pipeline.grace` is
 // Options::pipeline.grace. Missing keys keep their defaults; a config with
 // no `schema` section gets DefaultAdsSchema(), while a `schema` section
 // starts from SchemaOptions{} (a flat schema) and describes the whole schema.
@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 
 namespace freshet {

@@ -1,7 +1,7 @@
 // The schemas of the records `freshet gen` writes. These are also the
 // documentation of how a schema maps fields: conf/local.json spells out the
 // ads schema below key by key.
-#include "freshet/options.h"
+#include "config/options.h"
 
 namespace freshet {
 

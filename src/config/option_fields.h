@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 
 namespace freshet::config_internal {

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 
 namespace freshet {

@@ -43,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 #include "freshet/time.h"
 #include "storage/object_store.h"

@@ -1,7 +1,7 @@
 #include "index/manifest.h"
 
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
+#include "base/json_reader.h"
+
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
@@ -29,65 +29,17 @@ void StrArray(Writer& w, const char* key, const std::vector<std::string>& v) {
   w.EndArray();
 }
 
-Status Bad(std::string_view path, std::string_view what) {
-  return Status::DataLoss("manifest.json: " + std::string(path) + ": " + std::string(what));
-}
-
-// Field readers: `path` names the key in errors ("counts.docs", "files[2].name").
-Result<const rapidjson::Value*> Member(const rapidjson::Value& obj, const std::string& path, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd()) return Bad(path.empty() ? key : path + "." + key, "missing");
-  return &it->value;
-}
-
-std::string Join(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
-
-Status GetString(const rapidjson::Value& obj, const std::string& path, const char* key, std::string* out) {
-  FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* v, Member(obj, path, key));
-  if (!v->IsString()) return Bad(Join(path, key), "not a string");
-  out->assign(v->GetString(), v->GetStringLength());
-  return Status::Ok();
-}
-
-Status GetU64(const rapidjson::Value& obj, const std::string& path, const char* key, uint64_t* out) {
-  FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* v, Member(obj, path, key));
-  if (!v->IsUint64()) return Bad(Join(path, key), "not a non-negative integer");
-  *out = v->GetUint64();
-  return Status::Ok();
-}
-
-Status CheckTime(const std::string& path, const std::string& v, bool allow_empty) {
-  if (v.empty()) return allow_empty ? Status::Ok() : Bad(path, "empty time");
+// Times in a manifest are strings, "" where the generation has none.
+Status CheckTime(const JsonObject& obj, std::string_view key, const std::string& v) {
+  if (v.empty()) return Status::Ok();
   auto t = ParseRfc3339(v);
-  if (!t.ok()) return Bad(path, "not an RFC 3339 time: " + t.status().message());
+  if (!t.ok()) return obj.Bad(key, "is not an RFC 3339 time: " + t.status().message());
   return Status::Ok();
 }
 
-Status GetTime(const rapidjson::Value& obj, const char* key, std::string* out) {
-  FRESHET_RETURN_IF_ERROR(GetString(obj, "", key, out));
-  return CheckTime(key, *out, /*allow_empty=*/true);
-}
-
-Result<const rapidjson::Value*> GetArray(const rapidjson::Value& obj, const char* key) {
-  FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* v, Member(obj, "", key));
-  if (!v->IsArray()) return Bad(key, "not an array");
-  return v;
-}
-
-Result<const rapidjson::Value*> GetObject(const rapidjson::Value& v, const std::string& path) {
-  if (!v.IsObject()) return Bad(path, "not an object");
-  return &v;
-}
-
-Status GetStringArray(const rapidjson::Value& obj, const char* key, std::vector<std::string>* out) {
-  FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* arr, GetArray(obj, key));
-  out->clear();
-  for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
-    const rapidjson::Value& e = (*arr)[i];
-    if (!e.IsString()) return Bad(std::string(key) + "[" + std::to_string(i) + "]", "not a string");
-    out->emplace_back(e.GetString(), e.GetStringLength());
-  }
-  return Status::Ok();
+Status ReadTimeString(const JsonObject& obj, std::string_view key, std::string* out) {
+  FRESHET_RETURN_IF_ERROR(obj.ReadString(key, out));
+  return CheckTime(obj, key, *out);
 }
 
 bool IsHex16(const std::string& s) {
@@ -162,87 +114,75 @@ std::string ManifestToJson(const Manifest& m) {
 }
 
 Result<Manifest> ParseManifest(std::string_view json) {
-  rapidjson::Document d;
-  d.Parse(json.data(), json.size());
-  if (d.HasParseError()) {
-    return Status::DataLoss(std::string("manifest.json: invalid JSON at byte ") +
-                            std::to_string(d.GetErrorOffset()) + ": " +
-                            rapidjson::GetParseError_En(d.GetParseError()));
-  }
-  if (!d.IsObject()) return Status::DataLoss("manifest.json: not a JSON object");
-
+  FRESHET_ASSIGN_OR_RETURN(JsonDocument doc, JsonDocument::Parse(json, "manifest.json", kMaxManifestBytes));
+  const JsonObject root = doc.root();
+  FRESHET_RETURN_IF_ERROR(root.CheckFormat("format_version", kManifestFormatVersion));
+  // Every key this version writes is required; keys a newer writer adds
+  // without a format change are ignored.
+  FRESHET_RETURN_IF_ERROR(root.RequireKeys({"kind", "generation", "schema_hash", "base", "snapshot", "window_start",
+                                            "window_end", "target", "watermark", "skipped", "inputs", "base_inputs",
+                                            "text_fields", "keyword_fields", "counts", "files", "quarantine",
+                                            "warnings"}));
   Manifest m;
-  {
-    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* v, Member(d, "", "format_version"));
-    if (!v->IsInt()) return Bad("format_version", "not an integer");
-    m.format_version = v->GetInt();
-    if (m.format_version != kManifestFormatVersion) {
-      return Bad("format_version", "unsupported version " + std::to_string(m.format_version));
-    }
-  }
-  FRESHET_RETURN_IF_ERROR(GetString(d, "", "kind", &m.kind));
-  if (m.kind != "full" && m.kind != "delta") return Bad("kind", "must be \"full\" or \"delta\"");
-  FRESHET_RETURN_IF_ERROR(GetString(d, "", "generation", &m.generation));
-  if (m.generation.empty()) return Bad("generation", "empty");
-  FRESHET_RETURN_IF_ERROR(GetString(d, "", "schema_hash", &m.schema_hash));
-  FRESHET_RETURN_IF_ERROR(GetString(d, "", "base", &m.base));
+  m.format_version = kManifestFormatVersion;
+  FRESHET_RETURN_IF_ERROR(root.ReadString("kind", &m.kind));
+  if (m.kind != "full" && m.kind != "delta") return root.Bad("kind", "must be \"full\" or \"delta\"");
+  FRESHET_RETURN_IF_ERROR(root.ReadString("generation", &m.generation));
+  if (m.generation.empty()) return root.Bad("generation", "is empty");
+  FRESHET_RETURN_IF_ERROR(root.ReadString("schema_hash", &m.schema_hash));
+  FRESHET_RETURN_IF_ERROR(root.ReadString("base", &m.base));
   // A delta's base may be empty: before any snapshot exists there is no
   // full, and the delta alone covers all history.
-  if (m.kind == "full" && !m.base.empty()) {
-    return Bad("base", "a full has no base");
-  }
-  FRESHET_RETURN_IF_ERROR(GetTime(d, "snapshot", &m.snapshot));
-  FRESHET_RETURN_IF_ERROR(GetTime(d, "window_start", &m.window_start));
-  FRESHET_RETURN_IF_ERROR(GetTime(d, "window_end", &m.window_end));
-  FRESHET_RETURN_IF_ERROR(GetTime(d, "target", &m.target));
-  FRESHET_RETURN_IF_ERROR(GetTime(d, "watermark", &m.watermark));
-  FRESHET_RETURN_IF_ERROR(GetStringArray(d, "skipped", &m.skipped));
+  if (m.kind == "full" && !m.base.empty()) return root.Bad("base", "is set, but a full has no base");
+  FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "snapshot", &m.snapshot));
+  FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "window_start", &m.window_start));
+  FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "window_end", &m.window_end));
+  FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "target", &m.target));
+  FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "watermark", &m.watermark));
+  FRESHET_RETURN_IF_ERROR(root.ReadStringArray("skipped", &m.skipped));
   for (size_t i = 0; i < m.skipped.size(); ++i) {
-    FRESHET_RETURN_IF_ERROR(CheckTime("skipped[" + std::to_string(i) + "]", m.skipped[i], false));
+    const std::string key = "skipped[" + std::to_string(i) + "]";
+    if (m.skipped[i].empty()) return root.Bad(key, "is an empty time");
+    FRESHET_RETURN_IF_ERROR(CheckTime(root, key, m.skipped[i]));
   }
   for (const auto& [name, list] : {std::pair<const char*, std::vector<ManifestInput>*>{"inputs", &m.inputs},
                                     {"base_inputs", &m.base_inputs}}) {
-    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* arr, GetArray(d, name));
-    for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
-      const std::string path = std::string(name) + "[" + std::to_string(i) + "]";
-      FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* e, GetObject((*arr)[i], path));
+    FRESHET_ASSIGN_OR_RETURN(std::vector<JsonObject> entries, root.ReadObjects(name, SIZE_MAX));
+    for (const JsonObject& e : entries) {
+      FRESHET_RETURN_IF_ERROR(e.RequireKeys({"key", "size", "etag"}));
       ManifestInput in;
-      FRESHET_RETURN_IF_ERROR(GetString(*e, path, "key", &in.key));
-      FRESHET_RETURN_IF_ERROR(GetU64(*e, path, "size", &in.size));
-      FRESHET_RETURN_IF_ERROR(GetString(*e, path, "etag", &in.etag));
+      FRESHET_RETURN_IF_ERROR(e.ReadString("key", &in.key));
+      FRESHET_RETURN_IF_ERROR(e.ReadUint64("size", &in.size));
+      FRESHET_RETURN_IF_ERROR(e.ReadString("etag", &in.etag));
       list->push_back(std::move(in));
     }
   }
-  FRESHET_RETURN_IF_ERROR(GetStringArray(d, "text_fields", &m.text_fields));
-  FRESHET_RETURN_IF_ERROR(GetStringArray(d, "keyword_fields", &m.keyword_fields));
-  {
-    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* v, Member(d, "", "counts"));
-    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* c, GetObject(*v, "counts"));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "records", &m.counts.records));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "bad_records", &m.counts.bad_records));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "docs", &m.counts.docs));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "tombstones", &m.counts.tombstones));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "terms", &m.counts.terms));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "postings", &m.counts.postings));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "input_bytes", &m.counts.input_bytes));
-    FRESHET_RETURN_IF_ERROR(GetU64(*c, "counts", "output_bytes", &m.counts.output_bytes));
+  FRESHET_RETURN_IF_ERROR(root.ReadStringArray("text_fields", &m.text_fields));
+  FRESHET_RETURN_IF_ERROR(root.ReadStringArray("keyword_fields", &m.keyword_fields));
+  FRESHET_ASSIGN_OR_RETURN(JsonObject c, root.ReadObject("counts"));
+  FRESHET_RETURN_IF_ERROR(c.RequireKeys(
+      {"records", "bad_records", "docs", "tombstones", "terms", "postings", "input_bytes", "output_bytes"}));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("records", &m.counts.records));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("bad_records", &m.counts.bad_records));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("docs", &m.counts.docs));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("tombstones", &m.counts.tombstones));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("terms", &m.counts.terms));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("postings", &m.counts.postings));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("input_bytes", &m.counts.input_bytes));
+  FRESHET_RETURN_IF_ERROR(c.ReadUint64("output_bytes", &m.counts.output_bytes));
+  FRESHET_ASSIGN_OR_RETURN(std::vector<JsonObject> files, root.ReadObjects("files", SIZE_MAX));
+  for (const JsonObject& e : files) {
+    FRESHET_RETURN_IF_ERROR(e.RequireKeys({"name", "size", "xxh64"}));
+    ManifestFile f;
+    FRESHET_RETURN_IF_ERROR(e.ReadString("name", &f.name));
+    if (f.name.empty()) return e.Bad("name", "is empty");
+    FRESHET_RETURN_IF_ERROR(e.ReadUint64("size", &f.size));
+    FRESHET_RETURN_IF_ERROR(e.ReadString("xxh64", &f.xxh64));
+    if (!IsHex16(f.xxh64)) return e.Bad("xxh64", "is not 16 lowercase hex digits");
+    m.files.push_back(std::move(f));
   }
-  {
-    FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* arr, GetArray(d, "files"));
-    for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
-      const std::string path = "files[" + std::to_string(i) + "]";
-      FRESHET_ASSIGN_OR_RETURN(const rapidjson::Value* e, GetObject((*arr)[i], path));
-      ManifestFile f;
-      FRESHET_RETURN_IF_ERROR(GetString(*e, path, "name", &f.name));
-      if (f.name.empty()) return Bad(path + ".name", "empty");
-      FRESHET_RETURN_IF_ERROR(GetU64(*e, path, "size", &f.size));
-      FRESHET_RETURN_IF_ERROR(GetString(*e, path, "xxh64", &f.xxh64));
-      if (!IsHex16(f.xxh64)) return Bad(path + ".xxh64", "not 16 lowercase hex digits");
-      m.files.push_back(std::move(f));
-    }
-  }
-  FRESHET_RETURN_IF_ERROR(GetString(d, "", "quarantine", &m.quarantine));
-  FRESHET_RETURN_IF_ERROR(GetStringArray(d, "warnings", &m.warnings));
+  FRESHET_RETURN_IF_ERROR(root.ReadString("quarantine", &m.quarantine));
+  FRESHET_RETURN_IF_ERROR(root.ReadStringArray("warnings", &m.warnings));
   return m;
 }
 

@@ -14,6 +14,9 @@
 namespace freshet {
 
 inline constexpr int kManifestFormatVersion = 1;
+// Larger input is rejected by ParseManifest (a manifest lists a generation's
+// inputs: thousands of objects at most, well under this).
+inline constexpr size_t kMaxManifestBytes = 64ull << 20;
 
 // One input object the generation was built from.
 struct ManifestInput {

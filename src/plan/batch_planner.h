@@ -48,10 +48,10 @@
 #include <variant>
 #include <vector>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 #include "freshet/time.h"
-#include "plan/checkpoint.h"
+#include "sink/checkpoint.h"
 #include "storage/object_store.h"
 
 namespace freshet {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 #include "freshet/time.h"
 

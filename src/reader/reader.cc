@@ -9,7 +9,7 @@
 #include <thread>
 #include <utility>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "index/tokenizer.h"
 #include "reader/opened_generation.h"
 #include "reader/query_eval.h"

@@ -1,6 +1,5 @@
 #include "sink/sink_layout.h"
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -35,42 +34,17 @@ std::string EncodeCurrent(const CurrentPointer& c) {
 }
 
 Result<CurrentPointer> DecodeCurrent(std::string_view json) {
-  rapidjson::Document d;
-  d.Parse(json.data(), json.size());
-  if (d.HasParseError() || !d.IsObject()) return Status::DataLoss("CURRENT: not a JSON object");
-  auto str = [&](const char* key, std::string* out) -> Status {
-    auto it = d.FindMember(key);
-    if (it == d.MemberEnd() || !it->value.IsString()) return Status::DataLoss(std::string("CURRENT: \"") + key + "\" missing or not a string");
-    out->assign(it->value.GetString(), it->value.GetStringLength());
-    return Status::Ok();
-  };
-  auto fmt = d.FindMember("format");
-  if (fmt == d.MemberEnd() || !fmt->value.IsInt()) return Status::DataLoss("CURRENT: \"format\" missing or not an integer");
-  if (fmt->value.GetInt() != kCurrentFormat)
-    return Status::FailedPrecondition("CURRENT: format " + std::to_string(fmt->value.GetInt()) + " is not supported (want " +
-                                      std::to_string(kCurrentFormat) + ")");
+  FRESHET_ASSIGN_OR_RETURN(JsonDocument doc, JsonDocument::Parse(json, "CURRENT", kMaxCurrentBytes));
+  const JsonObject root = doc.root();
+  FRESHET_RETURN_IF_ERROR(root.CheckFormat("format", kCurrentFormat));
+  FRESHET_RETURN_IF_ERROR(root.CheckKeys({"format", "full", "delta", "watermark", "checkpoint"}));
   CurrentPointer c;
-  FRESHET_RETURN_IF_ERROR(str("full", &c.full));
-  FRESHET_RETURN_IF_ERROR(str("delta", &c.delta));
-  auto wm = d.FindMember("watermark");
-  if (wm == d.MemberEnd()) return Status::DataLoss("CURRENT: \"watermark\" missing");
-  if (wm->value.IsString()) {
-    auto t = ParseRfc3339(wm->value.GetString());
-    if (!t.ok()) return Status::DataLoss("CURRENT: \"watermark\": " + t.status().message());
-    c.watermark = *t;
-  } else if (!wm->value.IsNull()) {
-    return Status::DataLoss("CURRENT: \"watermark\" must be a string or null");
-  }
-  auto cp = d.FindMember("checkpoint");
-  if (cp == d.MemberEnd() || !cp->value.IsObject()) return Status::DataLoss("CURRENT: \"checkpoint\" missing or not an object");
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  cp->value.Accept(w);
-  auto decoded = DecodeCheckpoint(std::string_view(buf.GetString(), buf.GetSize()));
-  if (!decoded.ok()) return decoded.status().WithContext("CURRENT: \"checkpoint\"");
-  c.checkpoint = std::move(decoded).value();
+  FRESHET_RETURN_IF_ERROR(root.ReadString("full", &c.full));
+  FRESHET_RETURN_IF_ERROR(root.ReadString("delta", &c.delta));
+  FRESHET_RETURN_IF_ERROR(root.ReadOptionalTime("watermark", &c.watermark));
+  FRESHET_ASSIGN_OR_RETURN(JsonObject cp, root.ReadObject("checkpoint"));
+  FRESHET_ASSIGN_OR_RETURN(c.checkpoint, DecodeCheckpoint(cp));
   return c;
 }
-
 
 }  // namespace freshet

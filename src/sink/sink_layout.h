@@ -18,7 +18,7 @@
 
 #include "freshet/status.h"
 #include "freshet/time.h"
-#include "plan/checkpoint.h"
+#include "sink/checkpoint.h"
 
 namespace freshet {
 
@@ -29,6 +29,8 @@ inline constexpr std::string_view kLegacyCheckpointKey = "_freshet/checkpoint.js
 inline constexpr std::string_view kManifestName = "manifest.json";
 inline constexpr std::string_view kQuarantineName = "quarantine.ndjson";
 inline constexpr int kCurrentFormat = 1;
+// Larger input is rejected by DecodeCurrent: a real one is ~2 KB.
+inline constexpr size_t kMaxCurrentBytes = 64 * 1024;
 
 // "<generation>/<file>", e.g. "delta/20261122T140500Z-0123456789abcdef/terms".
 std::string GenerationFileKey(std::string_view generation, std::string_view file);
@@ -44,8 +46,9 @@ struct CurrentPointer {
 
 // Deterministic JSON (fixed key order, trailing newline).
 std::string EncodeCurrent(const CurrentPointer& current);
-// kDataLoss naming the key for malformed content; kFailedPrecondition for a
-// format written by another freshet version.
+// Strict, as every document freshet writes whole (base/json_reader.h):
+// kDataLoss naming the key for malformed content or an unknown key;
+// kFailedPrecondition for a format written by another freshet version.
 Result<CurrentPointer> DecodeCurrent(std::string_view json);
 
 }  // namespace freshet

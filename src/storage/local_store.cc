@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/md5.h"
+#include "base/atomic_file.h"
 #include "base/posix_error.h"
 #include "storage/list_emulation.h"
 #include "storage/object_key.h"
@@ -21,51 +22,9 @@
 namespace freshet {
 namespace {
 
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
 // O_NONBLOCK only matters for what is not a regular file: opening a FIFO
 // that sits where a key is expected must not hang an I/O thread.
-int OpenForRead(const char* path, int extra_flags = 0) {
-  int fd;
-  do {
-    fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | extra_flags);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-int OpenRetry(const char* path, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = ::open(path, flags | O_CLOEXEC, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("write '" + path + "'", errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
+int OpenForRead(const char* path, int extra_flags = 0) { return OpenFile(path, O_RDONLY | O_NONBLOCK | extra_flags); }
 
 // Reads up to `len` bytes at `offset`; stops early at end of file.
 Result<std::string> ReadAt(int fd, uint64_t offset, uint64_t len, const std::string& path) {
@@ -318,14 +277,6 @@ Result<ObjectInfo> LocalStore::DoHead(const std::string& key) {
 // ---------------------------------------------------------------------------
 // Put
 
-Status LocalStore::SyncDir(const std::string& dir_path) {
-  const std::string& path = dir_path.empty() ? std::string("/") : dir_path;
-  Fd fd(OpenForRead(path.c_str(), O_DIRECTORY));
-  if (!fd.valid()) return PosixError("open directory '" + path + "' for fsync", errno);
-  if (::fsync(fd.get()) != 0) return PosixError("fsync directory '" + path + "'", errno);
-  return Status::Ok();
-}
-
 Status LocalStore::EnsureDirs(std::string_view key, std::string_view dir_key) {
   size_t pos = 0;
   while (pos < dir_key.size()) {
@@ -335,7 +286,8 @@ Status LocalStore::EnsureDirs(std::string_view key, std::string_view dir_key) {
     if (::mkdir(dir.c_str(), 0777) == 0) {
       // The new directory entry is durable only once its parent is synced.
       if (options_.sync) {
-        FRESHET_RETURN_IF_ERROR(SyncDir(end == 0 ? root_ : root_ + "/" + std::string(dir_key.substr(0, pos - 1))));
+        // (The parent of the first level is the root: pos == 0.)
+        FRESHET_RETURN_IF_ERROR(SyncDirectory(pos == 0 ? root_ : PathOf(dir_key.substr(0, pos - 1))));
       }
     } else if (errno == EEXIST) {
       struct stat st;
@@ -360,74 +312,51 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
   const std::string final_path = PathOf(req.key);
   const std::string dir_key = Parent(req.key);
   const std::string dir_path = dir_key.empty() ? root_ : PathOf(dir_key);
-  std::string temp_path;
-  int raw_fd = -1;
+  TempFile temp;
   // A concurrent Delete may remove an empty parent between our mkdir and
   // our create; a few retries settle it.
-  for (int attempt = 0; attempt < 8 && raw_fd < 0; ++attempt) {
-    temp_path = dir_path + "/" + std::string(kReservedSegmentPrefix) + std::to_string(temp_nonce_) + "-" +
-                std::to_string(temp_counter_.fetch_add(1));
-    raw_fd = OpenRetry(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (raw_fd >= 0) break;
-    int err = errno;
-    if (err == ENOENT) {
+  bool created = false;
+  for (int attempt = 0; attempt < 8 && !created; ++attempt) {
+    const std::string name = std::string(kReservedSegmentPrefix) + std::to_string(temp_nonce_) + "-" +
+                             std::to_string(temp_counter_.fetch_add(1));
+    int err = TempFile::Create(dir_path, name, 0666, &temp);
+    if (err == 0) {
+      created = true;
+    } else if (err == ENOENT) {
       Status st = EnsureDirs(req.key, dir_key);
       if (!st.ok() && st.code() != StatusCode::kNotFound) return st.WithContext("put '" + req.key + "'");
-      continue;
-    }
-    if (err == EEXIST) continue;  // another process's temp file; new name
-    if (err == ENOTDIR) {
+    } else if (err == EEXIST) {
+      continue;  // another process's temp file; new name
+    } else if (err == ENOTDIR) {
       return Status::FailedPrecondition(ConflictMessage(req.key, "an object exists where a directory is needed"));
+    } else {
+      return PosixError("put '" + req.key + "': create temp file in '" + dir_path + "'", err);
     }
-    return PosixError("put '" + req.key + "': create temp file in '" + dir_path + "'", err);
   }
-  if (raw_fd < 0) return Status::Unavailable("put '" + req.key + "': directory kept vanishing under '" + dir_path + "'");
-  Fd fd(raw_fd);
-  bool temp_exists = true;
-  auto fail = [&](Status st) -> Result<ObjectInfo> {
-    if (temp_exists) ::unlink(temp_path.c_str());
-    return st;
-  };
+  if (!created) return Status::Unavailable("put '" + req.key + "': directory kept vanishing under '" + dir_path + "'");
 
-  if (Status st = WriteAll(fd.get(), req.body, temp_path); !st.ok()) return fail(st);
-  if (options_.sync && ::fsync(fd.get()) != 0) return fail(PosixError("fsync '" + temp_path + "'", errno));
+  FRESHET_RETURN_IF_ERROR(temp.Write(req.body));
+  if (options_.sync) FRESHET_RETURN_IF_ERROR(temp.Sync());
 
   if (req.if_none_match) {
-    // Atomic create-if-absent. renameat2 is not supported everywhere
-    // (e.g. NFS); link() is the portable fallback, equally atomic.
-    int rc = ::renameat2(AT_FDCWD, temp_path.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE);
-    if (rc == 0) {
-      temp_exists = false;
-    } else if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) {
-      rc = ::link(temp_path.c_str(), final_path.c_str());
-      if (rc == 0) {
-        ::unlink(temp_path.c_str());
-        temp_exists = false;
-      }
-    }
-    if (rc != 0) {
-      int err = errno;
+    if (int err = temp.RenameNoReplace(final_path); err != 0) {
       if (err == EEXIST) {
         struct stat st;
         if (::stat(final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-          return fail(Status::FailedPrecondition(ConflictMessage(req.key, "keys exist under it")));
+          return Status::FailedPrecondition(ConflictMessage(req.key, "keys exist under it"));
         }
-        return fail(Status::AlreadyExists("object '" + req.key + "' already exists in " + Describe()));
+        return Status::AlreadyExists("object '" + req.key + "' already exists in " + Describe());
       }
-      return fail(PosixError("put '" + req.key + "': create '" + final_path + "'", err));
+      return PosixError("put '" + req.key + "': create '" + final_path + "'", err);
     }
-  } else {
-    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-      int err = errno;
-      if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
-        return fail(Status::FailedPrecondition(ConflictMessage(req.key, "keys exist under it")));
-      }
-      return fail(PosixError("put '" + req.key + "': rename over '" + final_path + "'", err));
+  } else if (int err = temp.RenameOver(final_path); err != 0) {
+    if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
+      return Status::FailedPrecondition(ConflictMessage(req.key, "keys exist under it"));
     }
-    temp_exists = false;
+    return PosixError("put '" + req.key + "': rename over '" + final_path + "'", err);
   }
   if (options_.sync) {
-    Status st = SyncDir(dir_path);
+    Status st = SyncDirectory(dir_path);
     // kNotFound: a concurrent Delete already removed the new object and its
     // then-empty directory. The Put took effect and a later Delete won; that
     // is success, not an error.
@@ -439,7 +368,7 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
   // same key cannot be confused with ours.
   std::string etag = Md5Hex(req.body);
   struct stat st;
-  if (::fstat(fd.get(), &st) == 0) RememberEtag(final_path, IdOf<FileId>(st), etag);
+  if (::fstat(temp.fd(), &st) == 0) RememberEtag(final_path, IdOf<FileId>(st), etag);
   return ObjectInfo{req.key, req.body.size(), std::move(etag)};
 }
 
@@ -466,7 +395,7 @@ Status LocalStore::DoDelete(const std::string& key) {
   }
   if (options_.sync) {
     // The nearest surviving directory records the last removal.
-    Status st = SyncDir(dir_key.empty() ? root_ : PathOf(dir_key));
+    Status st = SyncDirectory(dir_key.empty() ? root_ : PathOf(dir_key));
     if (!st.ok() && st.code() != StatusCode::kNotFound) return st.WithContext("delete '" + key + "'");
   }
   return Status::Ok();

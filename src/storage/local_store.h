@@ -120,7 +120,6 @@ class LocalStore final : public ObjectStore {
   // Creates the missing directories between the root and `dir_key` (a
   // key's parent, "" for the root), fsync'ing the parent of each one made.
   Status EnsureDirs(std::string_view key, std::string_view dir_key);
-  Status SyncDir(const std::string& dir_path);
   // The ETag of the open regular file `fd` at `path` with status `st`:
   // from the cache, or by hashing the file (`body` if it holds the whole
   // content already).

@@ -17,7 +17,7 @@
 #include <memory>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "storage/local_store.h"
 #include "storage/object_store.h"
 

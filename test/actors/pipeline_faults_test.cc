@@ -20,7 +20,7 @@
 #include "actors/pipeline.h"
 #include "freshet/reader.h"
 #include "gen/generator.h"
-#include "plan/checkpoint.h"
+#include "sink/checkpoint.h"
 #include "sink/sink_layout.h"
 #include "storage/blocking_store.h"
 #include "storage/fault_store.h"

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "gen/generator.h"
-#include "plan/checkpoint.h"
+#include "sink/checkpoint.h"
 #include "sink/sink_layout.h"
 #include "storage/blocking_store.h"
 #include "storage/memory_store.h"

@@ -121,8 +121,7 @@ TEST(RunStateTest, DecodeRejectsDamageNamingTheKey) {
       {"[1,2]", "not a JSON object"},
       {"{\"starts\":1}", "\"format\""},
       {"{\"format\":\"1\"}", "\"format\" is not an integer"},
-      {"{\"format\":2,\"starts\":1}", "\"format\" is 2"},
-      {"{\"format\":1,\"starts\":1}", "\"planned_restarts\" is missing"},
+      {"{\"format\":1,\"starts\":1}", "missing key \"planned_restarts\""},
       {"{\"format\":1,\"starts\":\"12\",\"planned_restarts\":0,\"unplanned_restarts\":0,"
        "\"last_end\":\"running\",\"last_start\":\"2026-11-22T14:05:00Z\"}",
        "\"starts\" is not a non-negative integer"},
@@ -147,7 +146,7 @@ TEST(RunStateTest, DecodeRejectsDamageNamingTheKey) {
        "\"last_start\""},
       {"{\"format\":1,\"starts\":1,\"planned_restarts\":0,\"unplanned_restarts\":0,"
        "\"last_end\":\"running\",\"last_start\":\"2026-11-22T14:05:00Z\",\"extra\":true}",
-       "\"extra\" is not a run-state key"},
+       "unknown key \"extra\""},
       {"{\"format\":1,\"starts\":1,\"starts\":1,\"planned_restarts\":0,\"unplanned_restarts\":0,"
        "\"last_end\":\"running\",\"last_start\":\"2026-11-22T14:05:00Z\"}",
        "a key repeats"},
@@ -159,6 +158,10 @@ TEST(RunStateTest, DecodeRejectsDamageNamingTheKey) {
     EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
     EXPECT_THAT(r.status().message(), HasSubstr(c.expect)) << c.json.substr(0, 200);
   }
+  // Another freshet's format is not damage.
+  auto other = DecodeRunState("{\"format\":2,\"starts\":1}");
+  EXPECT_EQ(other.status().code(), StatusCode::kFailedPrecondition) << other.status().ToString();
+  EXPECT_THAT(other.status().message(), HasSubstr("\"format\" is 2"));
 }
 
 TEST(RunStateTest, MissingFileIsAFirstStart) {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/time.h"
 #include "testing/background_process.h"
 #include "testing/temp_dir.h"

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "config/validate_options.h"
-#include "freshet/options.h"
+#include "config/options.h"
 
 namespace freshet {
 namespace {

@@ -111,10 +111,11 @@ std::string Edit(const std::function<void(rapidjson::Document&)>& fn) {
   return sb.GetString();
 }
 
-void ExpectError(const std::string& json, const std::string& mention) {
+void ExpectError(const std::string& json, const std::string& mention,
+                 StatusCode code = StatusCode::kDataLoss) {
   auto r = ParseManifest(json);
   ASSERT_FALSE(r.ok()) << json;
-  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(r.status().code(), code) << r.status().ToString();
   EXPECT_THAT(r.status().message(), HasSubstr(mention));
 }
 
@@ -123,12 +124,12 @@ TEST(ManifestTest, EveryTopLevelKeyIsRequired) {
                           "window_start", "window_end", "target", "watermark", "skipped", "inputs",
                           "base_inputs", "text_fields", "keyword_fields", "counts", "files",
                           "quarantine", "warnings"}) {
-    ExpectError(Edit([&](rapidjson::Document& d) { d.RemoveMember(key); }), std::string(key) + ": missing");
+    ExpectError(Edit([&](rapidjson::Document& d) { d.RemoveMember(key); }), "missing key \"" + std::string(key) + "\"");
   }
 }
 
 TEST(ManifestTest, NestedErrorsNameThePath) {
-  ExpectError(Edit([](rapidjson::Document& d) { d["counts"].RemoveMember("docs"); }), "counts.docs: missing");
+  ExpectError(Edit([](rapidjson::Document& d) { d["counts"].RemoveMember("docs"); }), "missing key \"counts.docs\"");
   ExpectError(Edit([](rapidjson::Document& d) { d["counts"]["terms"].SetInt(-1); }), "counts.terms");
   ExpectError(Edit([](rapidjson::Document& d) { d["inputs"][1].RemoveMember("etag"); }), "inputs[1].etag");
   ExpectError(Edit([](rapidjson::Document& d) { d["files"][0]["size"].SetString("1"); }), "files[0].size");
@@ -138,7 +139,8 @@ TEST(ManifestTest, NestedErrorsNameThePath) {
               "watermark");
   ExpectError(Edit([](rapidjson::Document& d) { d["kind"].SetString("partial"); }), "kind");
   ExpectError(Edit([](rapidjson::Document& d) { d["kind"].SetString("full"); }), "base");  // a full with a base
-  ExpectError(Edit([](rapidjson::Document& d) { d["format_version"].SetInt(2); }), "format_version");
+  ExpectError(Edit([](rapidjson::Document& d) { d["format_version"].SetInt(2); }), "format_version",
+              StatusCode::kFailedPrecondition);  // another freshet's format, not damage
   ExpectError(Edit([](rapidjson::Document& d) { d["warnings"].SetObject(); }), "warnings");
   ExpectError(Edit([](rapidjson::Document& d) { d["inputs"][0].SetInt(3); }), "inputs[0]");
   ExpectError(Edit([](rapidjson::Document& d) { d["base_inputs"][0]["size"].SetDouble(1.5); }),
@@ -155,8 +157,8 @@ TEST(ManifestTest, UnknownKeysAreIgnored) {
 }
 
 TEST(ManifestTest, InvalidJson) {
-  ExpectError("", "invalid JSON");
-  ExpectError("{\"kind\": ", "invalid JSON");
+  ExpectError("", "not valid JSON");
+  ExpectError("{\"kind\": ", "not valid JSON");
   ExpectError("[]", "not a JSON object");
 }
 

@@ -25,7 +25,7 @@
 
 #include "base/clock.h"
 #include "plan/batch_planner.h"
-#include "plan/checkpoint.h"
+#include "sink/checkpoint.h"
 
 namespace freshet {
 namespace {

@@ -32,7 +32,7 @@
 #include <string>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 #include "storage/s3/sigv4.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "freshet/status.h"
 #include "storage/http/http_client.h"
 #include "storage/s3/credentials.h"

@@ -52,7 +52,7 @@
 #include <string>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "storage/http/http_client.h"
 #include "storage/object_store.h"
 #include "storage/s3/credentials.h"

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "freshet/options.h"
+#include "config/options.h"
 #include "storage/s3/credentials.h"
 #include "storage/s3/s3_endpoint.h"
 #include "storage/s3/s3_store.h"

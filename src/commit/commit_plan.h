@@ -1,0 +1,58 @@
+// The Committer's decisions as plain synchronous code: which objects a
+// batch writes, in which order, what CURRENT then holds, and which
+// generations retention may delete. The Committer actor only carries the
+// steps out; tests replay them against a store and stop at every crash
+// point.
+//
+// The order that keeps every crash harmless (SPEC §3):
+//   1. segment files (and quarantine) of the new generations, any order
+//   2. manifests, the full's before the delta's: a generation is complete
+//      once its manifest exists
+//   3. CURRENT: readers and restarts switch here, atomically; it embeds the
+//      checkpoint (the durable watermark), so there is no second write
+//   4. retention: delete generations no retained CURRENT can name
+// A crash before 3 leaves the previous CURRENT valid and the batch is
+// re-planned with the same ids, rewriting the same bytes under the same
+// keys; a crash after 3 leaves the batch committed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plan/batch_planner.h"
+#include "commit/built_batch.h"
+#include "sink/sink_layout.h"
+#include "storage/object_store.h"
+
+namespace freshet {
+
+// One step: its puts may run in parallel; the next step starts only when
+// every put of this one is durable.
+struct CommitStep {
+  // The crash point reached just before the step runs (crash_points.h).
+  std::string_view crash_point;
+  std::vector<PutRequest> puts;
+};
+
+struct CommitPlan {
+  std::vector<CommitStep> steps;  // files, manifest(s), CURRENT; in order
+  CurrentPointer current;          // what CURRENT holds after the last step
+  uint64_t bytes = 0;              // every body in every step
+};
+
+// REQUIRES: `built` was built from `plan`, and `before` is the checkpoint
+// `plan` was made against (plan.batch_id == before.next_batch_id).
+// The bodies move out of `built` (tens of MB: no copies).
+CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before);
+
+// The generation ids (e.g. "delta/2026…-…") retention may delete, oldest
+// first, given the ids listed under full/ and delta/, the CURRENT just
+// committed and `retain` (the newest `retain` of each kind stay; at least 2).
+// Never a generation CURRENT names or one a batch in CURRENT's recent
+// list named: a reader that opened an older CURRENT may still read those.
+std::vector<std::string> RetentionVictims(const CurrentPointer& current, std::vector<std::string> full_ids,
+                                          std::vector<std::string> delta_ids, uint32_t retain);
+
+}  // namespace freshet

@@ -1,0 +1,160 @@
+#include "commit/generation_builder.h"
+
+#include <algorithm>
+
+#include "ingest/doc_assembler.h"
+#include "index/checksum.h"
+#include "index/manifest.h"
+#include "index/segment_format.h"
+#include "sink/sink_layout.h"
+
+namespace freshet {
+namespace {
+
+std::string TimeOrEmpty(const std::optional<TimePoint>& t) { return t ? FormatRfc3339(*t) : ""; }
+
+std::vector<ManifestInput> Inputs(const std::vector<ObjectInfo>& objects) {
+  std::vector<ManifestInput> out;
+  out.reserve(objects.size());
+  for (const auto& o : objects) out.push_back({o.key, o.size, o.etag});
+  return out;
+}
+
+SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
+  SegmentWriterOptions o;
+  o.threads = ctx.threads;
+  o.ids_ascending = true;  // the assembler streams documents in id order
+  return o;
+}
+
+// Finishes the segment `writer` holds, adds quarantine, and writes the
+// manifest last.
+Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, Manifest manifest,
+                                 SegmentWriter& writer, const std::vector<QuarantineEntry>& bad) {
+  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
+  // The files grew by doubling and live until committed (and are copied on
+  // the way): drop the slack, up to half of each.
+  for (SegmentFile& f : files) f.bytes.shrink_to_fit();
+  if (!bad.empty()) files.push_back({std::string(kQuarantineName), QuarantineNdjson(bad)});
+  std::sort(files.begin(), files.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
+
+  BuiltGeneration g;
+  g.id = std::move(id);
+  const SegmentStats& st = writer.stats();
+  g.docs = st.docs;
+  g.tombstones = st.tombstones;
+  g.terms = st.terms;
+  manifest.format_version = kSegmentFormatVersion;
+  manifest.text_fields = ctx.schema->text_fields;
+  manifest.keyword_fields = ctx.schema->keyword_fields;
+  manifest.generation = g.id;
+  manifest.schema_hash = ctx.schema_hash;
+  manifest.counts.docs = st.docs;
+  manifest.counts.tombstones = st.tombstones;
+  manifest.counts.terms = st.terms;
+  manifest.counts.postings = st.postings;
+  manifest.quarantine = bad.empty() ? "" : std::string(kQuarantineName);
+  uint64_t out_bytes = 0;
+  for (const auto& f : files) {
+    manifest.files.push_back({f.name, f.bytes.size(), Xxh64Hex(f.bytes)});
+    out_bytes += f.bytes.size();
+  }
+  manifest.counts.output_bytes = out_bytes;
+  g.manifest_json = ManifestToJson(manifest);
+  g.output_bytes = out_bytes + g.manifest_json.size();
+  g.files = std::move(files);
+  return g;
+}
+
+}  // namespace
+
+ParsedSnapshot MakeParsedSnapshot(std::string identity, DecodedInput input) {
+  ParsedSnapshot s;
+  s.identity = std::move(identity);
+  s.bad = std::move(input.bad);
+  s.objects = input.objects;
+  s.bytes = input.bytes;
+  s.records_total = input.records_total;
+  s.table = EntityTable::Build(std::move(input.records));
+  return s;
+}
+
+namespace {
+
+// BuildGenerations with the window's table built: `window` supplies the
+// counts and quarantine (its records are not read).
+Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
+                         const DecodedInput& window, EntityTable window_table) {
+  static const EntityTable kEmpty;
+  const EntityTable& base = snapshot ? snapshot->table : kEmpty;
+  BuiltBatch out;
+  out.objects = window.objects;
+  out.bytes = window.bytes;
+  out.records = window.records_total;
+  out.bad_records = window.bad.size();
+  out.warnings = plan.warnings;
+
+  if (plan.kind == BatchKind::kFullAndDelta) {
+    if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
+    FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
+                                .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
+    // Documents go straight into the writer as they are made: only the
+    // writer's compact form of the whole set is ever in memory.
+    SegmentWriter writer(WriterOptions(ctx));
+    StreamFullDocs(*ctx.schema, base, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
+    Manifest m;
+    m.kind = "full";
+    m.snapshot = TimeOrEmpty(plan.snapshot_time);
+    m.inputs = Inputs(plan.snapshot_objects);
+    m.counts.records = snapshot->records_total;
+    m.counts.bad_records = snapshot->bad.size();
+    m.counts.input_bytes = snapshot->bytes;
+    FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full,
+                             Assemble(ctx, plan.full_generation, std::move(m), writer, snapshot->bad));
+    out.full = std::move(full);
+    out.records += snapshot->records_total;
+    out.bad_records += snapshot->bad.size();
+  }
+
+  FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.bad.size(), window.records_total, ctx.max_bad_ratio)
+                              .WithContext("window ending " + TimeOrEmpty(plan.target)));
+  SegmentWriter writer(WriterOptions(ctx));
+  StreamDeltaDocs(*ctx.schema, base, window_table, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
+  Manifest m;
+  m.kind = "delta";
+  m.base = plan.full_generation;
+  m.snapshot = TimeOrEmpty(plan.snapshot_time);
+  m.window_start = FormatRfc3339(plan.window_start);
+  m.window_end = FormatRfc3339(plan.window_end);
+  m.target = TimeOrEmpty(plan.target);
+  // The watermark this delta establishes: the newer of target and the
+  // previous watermark (a full batch with nothing new keeps the old one).
+  std::optional<TimePoint> wm = plan.target;
+  if (plan.previous_watermark && (!wm || *plan.previous_watermark > *wm)) wm = plan.previous_watermark;
+  m.watermark = TimeOrEmpty(wm);
+  for (TimePoint t : plan.skipped) m.skipped.push_back(FormatRfc3339(t));
+  m.inputs = Inputs(plan.window_objects);
+  m.base_inputs = Inputs(plan.snapshot_objects);
+  m.counts.records = window.records_total;
+  m.counts.bad_records = window.bad.size();
+  m.counts.input_bytes = window.bytes;
+  m.warnings = plan.warnings;
+  FRESHET_ASSIGN_OR_RETURN(out.delta,
+                           Assemble(ctx, plan.delta_generation, std::move(m), writer, window.bad));
+  return out;
+}
+
+}  // namespace
+
+Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
+                                    const ParsedSnapshot* snapshot, const DecodedInput& window) {
+  return Build(ctx, plan, snapshot, window, EntityTable::Build(window.records));  // copies the records
+}
+
+Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
+                                    const ParsedSnapshot* snapshot, DecodedInput&& window) {
+  EntityTable window_table = EntityTable::Build(std::move(window.records));
+  return Build(ctx, plan, snapshot, window, std::move(window_table));
+}
+
+}  // namespace freshet

@@ -1,0 +1,84 @@
+#include "ingest/batch_input.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+#include <tuple>
+
+#include "ingest/json_text.h"
+
+namespace freshet {
+
+void DecodeAndParseObject(RecordParser* parser, const ObjectInfo& info, std::string_view body,
+                          const DecodeOptions& decode, DecodedInput* out) {
+  if (IsIgnoredObject(info.key, body.size())) {
+    ++out->ignored_objects;
+    return;
+  }
+  ++out->objects;
+  out->bytes += body.size();
+  std::string storage;
+  Result<std::string_view> text = DecodeObjectView(info.key, body, &storage, decode);
+  if (!text.ok()) {
+    ++out->corrupt_objects;
+    ++out->records_total;
+    QuarantineEntry entry;
+    entry.source = info.key;
+    entry.line = 0;
+    entry.reason = std::string(kReasonCorruptObject) + ": " + Utf8Excerpt(text.status().message(), 1000);
+    entry.excerpt = Utf8Excerpt(body, kExcerptBytes);
+    out->bad.push_back(std::move(entry));
+    return;
+  }
+  out->decoded_bytes += text->size();
+  out->records_total += parser->ParseObject(info.key, *text, &out->records, &out->bad);
+}
+
+DecodedInput DecodeAndParse(const SchemaOptions& schema,
+                            const std::vector<std::pair<ObjectInfo, std::string>>& objects,
+                            const DecodeOptions& decode) {
+  std::vector<size_t> order(objects.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&objects](size_t a, size_t b) { return objects[a].first.key < objects[b].first.key; });
+  RecordParser parser(schema);
+  DecodedInput out;
+  for (size_t i : order) DecodeAndParseObject(&parser, objects[i].first, objects[i].second, decode, &out);
+  return out;
+}
+
+std::string QuarantineNdjson(const std::vector<QuarantineEntry>& bad) {
+  std::vector<const QuarantineEntry*> sorted;
+  sorted.reserve(bad.size());
+  for (const auto& e : bad) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const QuarantineEntry* a, const QuarantineEntry* b) {
+    return std::tie(a->source, a->line, a->reason, a->excerpt) < std::tie(b->source, b->line, b->reason, b->excerpt);
+  });
+  std::string out;
+  for (const QuarantineEntry* e : sorted) {
+    // Keys and the reason come from object keys and record bytes: make them
+    // valid UTF-8 so the quarantine object is itself valid NDJSON.
+    out.append("{\"source\":");
+    AppendJsonString(&out, Utf8Excerpt(e->source, e->source.size()));
+    out.append(",\"line\":");
+    out.append(std::to_string(e->line));
+    out.append(",\"reason\":");
+    AppendJsonString(&out, Utf8Excerpt(e->reason, e->reason.size()));
+    out.append(",\"excerpt\":");
+    AppendJsonString(&out, Utf8Excerpt(e->excerpt, e->excerpt.size()));
+    out.append("}\n");
+  }
+  return out;
+}
+
+Status CheckBadRatio(uint64_t bad, uint64_t total, double max_ratio) {
+  if (total == 0 || static_cast<double>(bad) <= max_ratio * static_cast<double>(total)) return Status::Ok();
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.6g", static_cast<double>(bad) / static_cast<double>(total));
+  char limit[32];
+  std::snprintf(limit, sizeof limit, "%.6g", max_ratio);
+  return Status::FailedPrecondition("bad-record ratio " + std::string(ratio) + " (" + std::to_string(bad) + " of " +
+                                    std::to_string(total) + " records) exceeds max_bad_ratio " + limit);
+}
+
+}  // namespace freshet

@@ -1,0 +1,54 @@
+// One batch's objects -> records and quarantine: the Builder's decode and
+// parse step, plus the quarantine object's bytes and the bad-ratio gate.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ingest/entity_record.h"
+#include "ingest/object_decoder.h"
+#include "ingest/record_parser.h"
+#include "config/options.h"
+#include "freshet/status.h"
+#include "storage/object_store.h"
+
+namespace freshet {
+
+struct DecodedInput {
+  std::vector<EntityRecord> records;  // good records, in object-key then line order
+  std::vector<QuarantineEntry> bad;   // bad records and corrupt objects
+  uint64_t objects = 0;          // objects decoded (ignored ones excluded)
+  uint64_t bytes = 0;            // their stored (possibly compressed) bytes
+  uint64_t records_total = 0;    // good + bad; a corrupt object counts as one
+  uint64_t ignored_objects = 0;  // skipped by IsIgnoredObject
+  uint64_t decoded_bytes = 0;    // NDJSON bytes after decompression
+  uint64_t corrupt_objects = 0;  // objects quarantined whole
+};
+
+// Decodes and parses `objects` (info + fetched body) in ascending key order,
+// skipping ignored objects. A corrupt object (DecodeObject's kDataLoss)
+// becomes one QuarantineEntry with line 0, reason "corrupt object: <msg>"
+// and an excerpt of its first bytes; none of its records are used.
+// Never fails: bad input is data, not an error.
+DecodedInput DecodeAndParse(const SchemaOptions& schema,
+                            const std::vector<std::pair<ObjectInfo, std::string>>& objects,
+                            const DecodeOptions& decode = {});
+
+// Same, with a caller-owned parser (one per thread, reused across batches)
+// appending into *out. Objects are processed in the order given.
+// REQUIRES: out != nullptr.
+void DecodeAndParseObject(RecordParser* parser, const ObjectInfo& info, std::string_view body,
+                          const DecodeOptions& decode, DecodedInput* out);
+
+// The quarantine object: one JSON object per line,
+// {"source":...,"line":...,"reason":...,"excerpt":...}, sorted by source,
+// line, reason (then excerpt), so the same bad input gives the same bytes.
+std::string QuarantineNdjson(const std::vector<QuarantineEntry>& bad);
+
+// kFailedPrecondition naming the numbers when bad / total > max_ratio
+// (nothing is bad when total is 0).
+Status CheckBadRatio(uint64_t bad, uint64_t total, double max_ratio);
+
+}  // namespace freshet

@@ -1,0 +1,411 @@
+#include "ingest/doc_assembler.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "ingest/build_schema.h"
+#include "ingest/json_text.h"
+#include "index/tokenizer.h"
+
+namespace freshet {
+namespace {
+
+bool IsAsciiSeparator(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x80 && !((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z'));
+}
+
+// Adds MakeTerm(field, token) for every token of Tokenize(text), in order,
+// and returns true; or adds nothing and returns false when Tokenize fails.
+// `lower` is scratch space.
+//
+// Tokenize runs Unicode normalization (utf8proc) over the whole text as soon
+// as it holds one non-ASCII byte, and that was a fifth of a full build's
+// CPU: most ad texts are ASCII but for a word or two ("café", "東京"). So
+// the text is cut at ASCII separators (ASCII bytes other than [0-9A-Za-z])
+// into words; a word of ASCII bytes only is one token, lowercased (what
+// Tokenize makes of it: NFKC + case folding only lowercase A-Z on ASCII,
+// and [0-9A-Za-z] are its only ASCII letters and numbers), and a word
+// holding non-ASCII bytes goes through Tokenize alone. This gives exactly
+// the tokens of Tokenize(text), because an ASCII separator c splits both
+// steps of Tokenize:
+// - NFKC + case folding maps c to itself, c has combining class 0 (no mark
+//   is reordered across it), and c composes with no preceding character;
+//   c composes with a following mark only into U+2260, U+226E, U+226F
+//   (from '=', '<', '>' + U+0338), all symbols, and a lone mark is no
+//   letter or number either: no token changes. (Checked against every code
+//   point's canonical decomposition in utf8proc's tables.)
+// - c is neither letter nor number, so no token spans it.
+// And the text is valid UTF-8 iff every word is (cuts fall on ASCII bytes).
+// DocAssemblerTest.TextTermsAreThoseOfTokenizingTheWholeText checks all of
+// this against Tokenize itself.
+bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms, std::string* lower) {
+  const size_t before = terms->size();
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && IsAsciiSeparator(text[i])) ++i;
+    const size_t word = i;
+    bool ascii = true;
+    for (; i < text.size() && !IsAsciiSeparator(text[i]); ++i) {
+      ascii = ascii && static_cast<unsigned char>(text[i]) < 0x80;
+    }
+    if (word == i) break;  // trailing separators
+    if (ascii) {
+      lower->assign(text.substr(word, i - word));
+      for (char& c : *lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      terms->Add(field, *lower);
+      continue;
+    }
+    Result<std::vector<std::string>> tokens = Tokenize(text.substr(word, i - word));
+    if (!tokens.ok()) {
+      terms->Truncate(before);
+      return false;
+    }
+    for (const std::string& token : *tokens) terms->Add(field, token);
+  }
+  return true;
+}
+
+class Assembler {
+ public:
+  explicit Assembler(const SchemaOptions& options) : s_(CompileBuildSchema(options)) {}
+
+  // Fills chain_ with the leaf and its ancestors (nearest first) as `lookup`
+  // resolves them; returns whether the leaf is servable. Stops at the first
+  // missing, deleted or inactive link.
+  template <typename Lookup>
+  bool ResolveChain(const EntityRecord& leaf, const Lookup& lookup) {
+    chain_.clear();
+    chain_.push_back(&leaf);
+    if (leaf.deleted || !leaf.active) return false;
+    const EntityRecord* child = &leaf;
+    for (int level = static_cast<int>(leaf.level) - 1; level >= 0; --level) {
+      if (child->parent_id.empty()) return false;
+      const EntityRecord* parent = lookup(static_cast<uint16_t>(level), child->parent_id);
+      if (parent == nullptr || parent->deleted || !parent->active) return false;
+      chain_.push_back(parent);
+      child = parent;
+    }
+    return true;
+  }
+
+  // Fills `doc` (cleared) with the document for the chain ResolveChain just
+  // filled (and found servable).
+  void MakeDoc(IndexDoc* doc, DocBuildStats* stats) {
+    const EntityRecord& leaf = *chain_.front();
+    doc->id.assign(leaf.id);
+    for (uint32_t f : s_.text) {
+      const std::string_view v = Resolve(f);
+      if (v.empty()) continue;
+      if (!AddTextTerms(s_.fields[f], JsonStringValue(v, &scratch_), &doc->terms, &lower_)) {
+        // Unreachable for parsed records (their text is checked UTF-8);
+        // counted rather than failing the whole build.
+        ++stats->token_errors;
+      }
+    }
+    for (uint32_t f : s_.keyword) {
+      const std::string_view v = Resolve(f);
+      if (v.empty()) continue;
+      parts_.clear();
+      SplitCanonicalScalars(v, &parts_);
+      for (std::string_view p : parts_) {
+        doc->terms.Add(s_.fields[f], p.front() == '"' ? JsonStringValue(p, &scratch_) : p);
+      }
+    }
+    std::string& stored = doc->stored;
+    stored.reserve(leaf.fields_json.size() + 16);
+    stored.append("{\"id\":");
+    AppendJsonString(&stored, leaf.id);
+    for (uint32_t f : s_.stored) {
+      const std::string_view v = Resolve(f);
+      if (v.empty()) continue;
+      stored.push_back(',');
+      AppendJsonString(&stored, s_.fields[f]);
+      stored.push_back(':');
+      stored.append(v);
+    }
+    stored.push_back('}');
+    stats->terms += doc->terms.size();
+    ++stats->docs;
+  }
+
+  static void Tombstone(const std::string& id, IndexDoc* doc, DocBuildStats* stats) {
+    doc->id.assign(id);
+    doc->tombstone = true;
+    ++stats->tombstones;
+  }
+
+ private:
+  // Catalog field f of the joined document: the leaf's own value, else the
+  // nearest ancestor that inherits it down; "" when none has it.
+  std::string_view Resolve(uint32_t f) const {
+    const std::string_view own = chain_.front()->field(f);
+    if (!own.empty()) return own;
+    for (size_t k = 1; k < chain_.size(); ++k) {
+      const EntityRecord* r = chain_[k];
+      if (r->level < s_.inherit.size() && s_.inherit[r->level][f]) {
+        const std::string_view v = r->field(f);
+        if (!v.empty()) return v;
+      }
+    }
+    return {};
+  }
+
+  BuildSchema s_;
+  std::vector<const EntityRecord*> chain_;
+  std::string scratch_;
+  std::string lower_;
+  std::vector<std::string_view> parts_;
+};
+
+void Add(DocBuildStats* to, const DocBuildStats& from) {
+  to->entities += from.entities;
+  to->leaves += from.leaves;
+  to->stale_updates += from.stale_updates;
+  to->leaves_updated += from.leaves_updated;
+  to->fanout += from.fanout;
+  to->docs += from.docs;
+  to->tombstones += from.tombstones;
+  to->unservable += from.unservable;
+  to->terms += from.terms;
+  to->token_errors += from.token_errors;
+}
+
+// Leaves per unit of work handed to a thread: large enough that the
+// hand-over costs nothing, small enough that the blocks in flight stay a few
+// megabytes.
+constexpr size_t kBlockLeaves = 512;
+
+// A block of documents kept as IndexDocs (for the collecting functions).
+struct DocList {
+  std::vector<IndexDoc> docs;
+  void Add(const IndexDoc& doc) { docs.push_back(doc); }
+  void Seal() {}
+  void Clear() { docs.clear(); }
+};
+
+void MoveInto(std::vector<IndexDoc>* out, DocList* block) {
+  for (IndexDoc& d : block->docs) out->push_back(std::move(d));
+}
+
+// Calls make(assembler, i, doc, stats) for every i in [0, n) -- it fills the
+// (cleared) doc and returns whether it is one to emit -- adds the emitted
+// docs to Blocks of up to kBlockLeaves leaves, and hands the blocks to `sink`
+// on the calling thread in ascending order of i.
+//
+// With threads > 1 and more than one block of work, `threads` threads of
+// our own make the blocks (each with its own Assembler, doc buffers and
+// stats) while the calling thread feeds the sink; at most kSlotsPerThread
+// blocks per thread are made ahead of the sink, so memory stays bounded
+// however large n is. Own threads, not the compute pool: a pool task that
+// waited for tasks queued behind it could deadlock.
+template <typename Block, typename Make, typename Sink>
+void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Make& make, const Sink& sink,
+                 DocBuildStats* stats) {
+  const size_t blocks = (n + kBlockLeaves - 1) / kBlockLeaves;
+  auto fill = [n, &make](size_t b, Assembler& a, IndexDoc& doc, Block& block, DocBuildStats* st) {
+    block.Clear();
+    const size_t end = std::min(n, (b + 1) * kBlockLeaves);
+    for (size_t i = b * kBlockLeaves; i < end; ++i) {
+      doc.Clear();
+      if (make(a, i, &doc, st)) block.Add(doc);
+    }
+    block.Seal();  // on the thread that made the block, not the sink's
+  };
+  if (threads <= 1 || blocks <= 1) {
+    Assembler a(schema);
+    IndexDoc doc;
+    Block block;
+    for (size_t b = 0; b < blocks; ++b) {
+      fill(b, a, doc, block, stats);
+      sink(block);
+    }
+    return;
+  }
+  threads = std::min(threads, blocks);
+  constexpr size_t kSlotsPerThread = 2;
+  struct Slot {
+    Block block;
+    bool ready = false;  // guarded by mu
+  };
+  std::vector<Slot> slots(threads * kSlotsPerThread);
+  std::vector<DocBuildStats> worker_stats(threads);
+  std::mutex mu;
+  std::condition_variable made;      // a slot became ready
+  std::condition_variable consumed;  // the sink finished a block
+  size_t next_block = 0;             // guarded by mu: the next block to claim
+  size_t blocks_done = 0;            // guarded by mu: blocks the sink has finished
+
+  auto work = [&](size_t w) {
+    Assembler a(schema);
+    IndexDoc doc;
+    for (;;) {
+      size_t b;
+      {
+        std::unique_lock lock(mu);
+        b = next_block++;
+        if (b >= blocks) return;
+        // Slot b % size was last used by block b - size: wait until the sink is done with it.
+        consumed.wait(lock, [&] { return b < blocks_done + slots.size(); });
+      }
+      Slot& slot = slots[b % slots.size()];
+      fill(b, a, doc, slot.block, &worker_stats[w]);
+      {
+        std::lock_guard lock(mu);
+        slot.ready = true;
+      }
+      made.notify_one();  // only the sink waits on it
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(threads);
+  for (size_t w = 0; w < threads; ++w) workers.emplace_back(work, w);
+  for (size_t b = 0; b < blocks; ++b) {
+    Slot& slot = slots[b % slots.size()];
+    {
+      std::unique_lock lock(mu);
+      made.wait(lock, [&] { return slot.ready; });
+    }
+    sink(slot.block);
+    {
+      std::lock_guard lock(mu);
+      slot.ready = false;
+      blocks_done = b + 1;
+    }
+    consumed.notify_all();
+  }
+  for (std::thread& t : workers) t.join();
+  for (const DocBuildStats& ws : worker_stats) Add(stats, ws);
+}
+
+// The documents of one leaf run, in id order.
+template <typename Block, typename Sink>
+void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const Sink& sink,
+              DocBuildStats* stats) {
+  DocBuildStats local;
+  if (stats == nullptr) stats = &local;
+  stats->entities += snapshot.size();
+  const uint16_t leaf = CompileBuildSchema(schema).leaf;
+  const auto [begin, end] = snapshot.Level(leaf);
+  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
+  auto make = [begin = begin, &lookup](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
+    ++st->leaves;
+    if (!a.ResolveChain(begin[i], lookup)) {
+      ++st->unservable;
+      return false;
+    }
+    a.MakeDoc(doc, st);
+    return true;
+  };
+  // The leaf run of the table is in id order.
+  EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), threads, make, sink, stats);
+}
+
+template <typename Block, typename Sink>
+void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, size_t threads,
+               const Sink& sink, DocBuildStats* stats) {
+  DocBuildStats local;
+  if (stats == nullptr) stats = &local;
+  const uint16_t leaf = CompileBuildSchema(schema).leaf;
+  auto effective = [&base, &window](uint16_t level, std::string_view id) -> const EntityRecord* {
+    const EntityRecord* b = base.Find(level, id);
+    const EntityRecord* w = window.Find(level, id);
+    if (w == nullptr) return b;
+    if (b == nullptr) return w;
+    return CompareVersions(*b, *w) > 0 ? b : w;
+  };
+
+  // Affected leaves: updated ones, then the descendants of updated
+  // ancestors. Views point into the (immutable) tables.
+  std::vector<std::string_view> updated;
+  std::vector<std::string_view> affected;
+  std::vector<std::pair<uint16_t, std::string_view>> pending;
+  stats->entities += window.size();
+  for (const EntityRecord& w : window.records()) {
+    if (w.level > leaf) continue;  // not this schema's record; nothing to join it to
+    const EntityRecord* b = base.Find(w.level, w.id);
+    if (b != nullptr && CompareVersions(*b, w) > 0) {
+      ++stats->stale_updates;
+      continue;
+    }
+    if (w.level == leaf) {
+      updated.push_back(w.id);
+    } else {
+      pending.emplace_back(w.level, w.id);
+    }
+  }
+  std::set<std::pair<uint16_t, std::string_view>> expanded;
+  std::vector<const EntityRecord*> kids;
+  while (!pending.empty()) {
+    const auto [level, id] = pending.back();
+    pending.pop_back();
+    if (!expanded.emplace(level, id).second) continue;
+    const auto child_level = static_cast<uint16_t>(level + 1);
+    kids.clear();
+    base.ChildrenOf(child_level, id, &kids);
+    window.ChildrenOf(child_level, id, &kids);
+    for (const EntityRecord* kid : kids) {
+      // A child may have moved away in the window (or in the base, when the
+      // window's record is stale): only current children count.
+      const EntityRecord* current = effective(child_level, kid->id);
+      if (current != kid) continue;  // the other table's copy decides (and is listed too, if it is a child)
+      if (child_level == leaf) {
+        affected.push_back(kid->id);
+      } else {
+        pending.emplace_back(child_level, kid->id);
+      }
+    }
+  }
+  // `updated` is already in id order (window records are sorted).
+  stats->leaves_updated += updated.size();
+  affected.insert(affected.end(), updated.begin(), updated.end());
+  std::sort(affected.begin(), affected.end());
+  affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
+  stats->leaves += affected.size();
+  stats->fanout += affected.size() - updated.size();
+
+  auto make = [&affected, &effective, leaf](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
+    const EntityRecord* r = effective(leaf, affected[i]);
+    if (a.ResolveChain(*r, effective)) {
+      a.MakeDoc(doc, st);
+    } else {
+      Assembler::Tombstone(r->id, doc, st);
+    }
+    return true;
+  };
+  EmitInOrder<Block>(schema, affected.size(), threads, make, sink, stats);
+}
+
+}  // namespace
+
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const BatchSink& sink,
+                    DocBuildStats* stats) {
+  EmitFull<DocBatch>(schema, snapshot, threads, sink, stats);
+}
+
+std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
+                                    DocBuildStats* stats) {
+  std::vector<IndexDoc> docs;
+  EmitFull<DocList>(schema, snapshot, 1, [&docs](DocList& block) { MoveInto(&docs, &block); }, stats);
+  return docs;
+}
+
+void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
+                     size_t threads, const BatchSink& sink, DocBuildStats* stats) {
+  EmitDelta<DocBatch>(schema, base, window, threads, sink, stats);
+}
+
+std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
+                                     const EntityTable& window, DocBuildStats* stats) {
+  std::vector<IndexDoc> docs;
+  EmitDelta<DocList>(schema, base, window, 1, [&docs](DocList& block) { MoveInto(&docs, &block); }, stats);
+  return docs;
+}
+
+}  // namespace freshet

@@ -1,0 +1,92 @@
+// Entities -> IndexDocs: the hierarchy join and the delta fan-out.
+//
+// A document is one leaf entity (an ad) joined with its ancestors (ad group,
+// campaign):
+// - Servable: the leaf and every ancestor exist, are not deleted and are
+//   active. (Flat schema: the record is not deleted and, when its level has
+//   a status field, active.)
+// - Fields: the leaf's own fields, plus from each ancestor the fields in
+//   that ancestor level's `inherit` list. On a name clash the nearest wins:
+//   the leaf, then its parent, then the grandparent.
+// - Terms: for each text field, MakeTerm(field, token) per Tokenize(value)
+//   token; for each keyword field, MakeTerm(field, value) with strings as
+//   is, numbers as their canonical JSON text, arrays element by element.
+//   Order: text fields then keyword fields, each in config order.
+// - Stored: {"id":<leaf id>, then each stored field present, in config
+//   order, as its canonical JSON value}: deterministic bytes.
+//
+// Full index: every servable leaf of the snapshot. Delta: every affected
+// leaf, re-emitted from the effective state (see BuildDeltaDocs), as a
+// document when servable or a tombstone (id only) when not.
+//
+// REQUIRES (every function): the tables were parsed with the same schema
+// (RecordParser over these SchemaOptions): EntityRecord::fields is read by
+// catalog index.
+// Pure functions; safe on any thread. The Stream* forms may start threads
+// of their own; they join them before returning.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "ingest/entity_table.h"
+#include "config/options.h"
+#include "index/index_doc.h"
+#include "index/segment_writer.h"
+
+namespace freshet {
+
+struct DocBuildStats {
+  uint64_t entities = 0;        // full: snapshot entities; delta: window entities
+  uint64_t leaves = 0;          // full: leaf entities examined; delta: affected leaves
+  uint64_t stale_updates = 0;   // delta: window records older than the base's version
+  uint64_t leaves_updated = 0;  // delta: leaves changed in the window themselves
+  uint64_t fanout = 0;          // delta: leaves re-emitted only because an ancestor changed
+  uint64_t docs = 0;            // live documents emitted
+  uint64_t tombstones = 0;      // delta: tombstones emitted
+  uint64_t unservable = 0;      // full: leaves left out (deleted, inactive, orphaned)
+  uint64_t terms = 0;           // terms emitted (before per-doc dedupe)
+  uint64_t token_errors = 0;    // text values Tokenize rejected (indexed without tokens)
+};
+
+// Receives the documents a batch at a time, in id order, on the thread that
+// called Stream*. The batch is valid only during the call (typically:
+// SegmentWriter::Add(batch)).
+using BatchSink = std::function<void(const DocBatch&)>;
+
+// The full (base) index documents: every servable leaf of `snapshot`, in id
+// order, made on up to `threads` threads (1: on the calling thread only).
+// Memory: a few blocks of documents in flight, not the whole set.
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const BatchSink& sink,
+                    DocBuildStats* stats = nullptr);
+
+// StreamFullDocs, collected: every servable leaf of `snapshot`, sorted by id.
+std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
+                                    DocBuildStats* stats = nullptr);
+
+// The delta documents for `window` (the deduplicated updates of the window)
+// over `base` (the snapshot the live full index was built from), sorted by
+// id.
+//
+// The effective version of an entity is the newer (CompareVersions) of its
+// base and window records; a window record that is older than the base's is
+// stale and changes nothing. The affected leaves are
+//   the leaves with a non-stale window record
+//   + every current child (by effective parent) of an entity with a
+//     non-stale window record, transitively down to the leaves.
+// Each affected leaf is emitted from the effective state of itself and its
+// ancestors (the base supplies whatever did not change), as a document when
+// servable, else as a tombstone that shadows the base.
+//
+// Streamed to `sink` in id order, made on up to `threads` threads (as
+// StreamFullDocs).
+void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
+                     size_t threads, const BatchSink& sink, DocBuildStats* stats = nullptr);
+
+// StreamDeltaDocs, collected.
+std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
+                                     const EntityTable& window, DocBuildStats* stats = nullptr);
+
+}  // namespace freshet

@@ -1,0 +1,431 @@
+#include "ingest/record_parser.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/internal/dtoa.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "ingest/json_text.h"
+#include "freshet/time.h"
+#include "index/tokenizer.h"
+
+namespace freshet {
+namespace {
+
+using Pool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+using Value = rapidjson::GenericValue<rapidjson::UTF8<>, Pool>;
+using Member = Value::Member;
+
+// Iterative: a megabyte of '[' must not overflow the stack. Full precision:
+// canonical doubles must print back as the shortest text of the exact
+// value, not of a value one ulp off.
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+
+// Per-line DOM memory comes from these buffers; larger lines spill to malloc.
+constexpr size_t kValuePoolBytes = 64 * 1024;
+constexpr size_t kStackPoolBytes = 16 * 1024;
+
+std::string_view Str(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+bool MemberLess(const Member* a, const Member* b) {
+  const int c = Str(a->name).compare(Str(b->name));
+  return c != 0 ? c < 0 : a < b;  // equal keys keep input order
+}
+
+std::string_view TypeName(const Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "a boolean";
+    case rapidjson::kObjectType: return "an object";
+    case rapidjson::kArrayType: return "an array";
+    case rapidjson::kStringType: return "a string";
+    case rapidjson::kNumberType: return "a number";
+  }
+  return "unknown";
+}
+
+bool IsBlank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+bool IsKeywordScalar(const Value& v) { return v.IsString() || v.IsNumber(); }
+
+// ASCII is well-formed UTF-8; checking it a word at a time lets the common
+// line skip the byte-by-byte validator.
+bool IsAscii(std::string_view s) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    acc |= w;
+  }
+  for (; i < s.size(); ++i) acc |= static_cast<unsigned char>(s[i]);
+  return (acc & 0x8080808080808080ull) == 0;
+}
+
+}  // namespace
+
+struct RecordParser::Impl {
+  explicit Impl(const SchemaOptions& options)
+      : schema(CompileBuildSchema(options)),
+        value_buffer(kValuePoolBytes),
+        stack_buffer(kStackPoolBytes),
+        value_pool(value_buffer.data(), value_buffer.size()),
+        stack_pool(stack_buffer.data(), stack_buffer.size()) {
+    // Every top-level name the parser reads, sorted, so one merge pass over
+    // a record's sorted members finds them all.
+    const SchemaOptions& o = schema.options;
+    names = schema.fields;
+    for (const std::string* n : {&o.id_field, &o.version_field, &o.deleted_field, &o.type_field}) names.push_back(*n);
+    for (const LevelOptions& l : schema.levels) {
+      names.push_back(l.parent_field);
+      names.push_back(l.status_field);
+    }
+    std::erase(names, std::string());
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    id_slot = Slot(o.id_field);
+    version_slot = Slot(o.version_field);
+    deleted_slot = Slot(o.deleted_field);
+    type_slot = Slot(o.type_field);
+    for (const LevelOptions& l : schema.levels) {
+      parent_slot.push_back(Slot(l.parent_field));
+      status_slot.push_back(Slot(l.status_field));
+    }
+    for (const std::string& f : schema.fields) field_slot.push_back(Slot(f));
+  }
+
+  int Slot(std::string_view name) const {
+    auto it = std::lower_bound(names.begin(), names.end(), name);
+    return (it == names.end() || *it != name || name.empty()) ? -1 : static_cast<int>(it - names.begin());
+  }
+
+  BuildSchema schema;
+  std::vector<std::string> names;  // sorted top-level names of interest
+  int id_slot, version_slot, deleted_slot, type_slot;
+  std::vector<int> parent_slot, status_slot;  // per level
+  std::vector<int> field_slot;                // per catalog field
+
+  std::vector<char> value_buffer;
+  std::vector<char> stack_buffer;
+  Pool value_pool;
+  Pool stack_pool;
+  std::string insitu;  // the line copied for in-situ parsing (rapidjson writes into it)
+  std::string canon;   // canonical JSON of the current line
+  bool verbatim_strings = false;  // the line has no '\\': strings need no escaping
+  std::vector<std::vector<const Member*>> members_by_depth;  // sort scratch, reused
+  std::vector<ValueSpan> top_spans;                          // parallel to members_by_depth[0]
+  std::vector<int> slot_member;                              // names[k] -> index in members_by_depth[0], or -1
+  std::string reason;
+
+  // Fills *record from `line` (all but source/line), or sets `reason`.
+  bool Parse(std::string_view line, EntityRecord* record);
+  bool WriteCanonical(const Value& v, int depth);
+  void WriteString(std::string_view s) {
+    if (verbatim_strings) {
+      canon.push_back('"');
+      canon.append(s);
+      canon.push_back('"');
+    } else {
+      AppendJsonString(&canon, s);
+    }
+  }
+  std::vector<const Member*>& SortedMembers(const Value& object, int depth);
+  // The top-level value for a slot; nullptr when absent or null.
+  const Value* TopValue(int slot) const {
+    if (slot < 0 || slot_member[static_cast<size_t>(slot)] < 0) return nullptr;
+    const Value* v = &members_by_depth[0][static_cast<size_t>(slot_member[static_cast<size_t>(slot)])]->value;
+    return v->IsNull() ? nullptr : v;
+  }
+  bool Fail(std::string_view kind, std::string_view detail = {}) {
+    reason.assign(kind);
+    if (!detail.empty()) {
+      reason.append(": ");
+      reason.append(detail);
+    }
+    return false;
+  }
+};
+
+std::vector<const Member*>& RecordParser::Impl::SortedMembers(const Value& object, int depth) {
+  if (members_by_depth.size() <= static_cast<size_t>(depth)) members_by_depth.resize(depth + 1);
+  auto& sorted = members_by_depth[static_cast<size_t>(depth)];
+  sorted.clear();
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) sorted.push_back(&*it);
+  std::sort(sorted.begin(), sorted.end(), MemberLess);
+  return sorted;
+}
+
+bool RecordParser::Impl::WriteCanonical(const Value& v, int depth) {
+  if (depth > kMaxJsonDepth) return false;
+  switch (v.GetType()) {
+    case rapidjson::kNullType: canon.append("null"); return true;
+    case rapidjson::kFalseType: canon.append("false"); return true;
+    case rapidjson::kTrueType: canon.append("true"); return true;
+    case rapidjson::kStringType: WriteString(Str(v)); return true;
+    case rapidjson::kNumberType: {
+      char buf[32];
+      char* end;
+      if (v.IsDouble()) {
+        // The same shortest round-trip text rapidjson's Writer produces
+        // (the parser never yields NaN or infinities).
+        end = rapidjson::internal::dtoa(v.GetDouble(), buf, 324);
+      } else if (v.IsInt64()) {
+        end = std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr;
+      } else {
+        end = std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr;
+      }
+      canon.append(buf, end);
+      return true;
+    }
+    case rapidjson::kArrayType: {
+      canon.push_back('[');
+      bool first = true;
+      for (const auto& e : v.GetArray()) {
+        if (!first) canon.push_back(',');
+        first = false;
+        if (!WriteCanonical(e, depth + 1)) return false;
+      }
+      canon.push_back(']');
+      return true;
+    }
+    case rapidjson::kObjectType: {
+      canon.push_back('{');
+      // Recursion below may reuse deeper slots; this depth's vector stays put
+      // only while members_by_depth does not reallocate, so index, not hold.
+      SortedMembers(v, depth);
+      const size_t n = members_by_depth[static_cast<size_t>(depth)].size();
+      for (size_t i = 0; i < n; ++i) {
+        const Member* m = members_by_depth[static_cast<size_t>(depth)][i];
+        if (i > 0) canon.push_back(',');
+        WriteString(Str(m->name));
+        canon.push_back(':');
+        if (!WriteCanonical(m->value, depth + 1)) return false;
+      }
+      canon.push_back('}');
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
+  const SchemaOptions& opt = schema.options;
+  if (line.size() > opt.max_record_bytes) {
+    return Fail(kReasonLineTooLong,
+                std::to_string(line.size()) + " bytes > " + std::to_string(opt.max_record_bytes));
+  }
+  if (!IsAscii(line) && !IsValidUtf8(line)) return Fail(kReasonInvalidUtf8);
+  // rapidjson stops at a NUL byte as if the text ended there; JSON text
+  // never contains a raw NUL, so it is a syntax error at that column.
+  if (const void* nul = std::memchr(line.data(), '\0', line.size())) {
+    const size_t col = static_cast<const char*>(nul) - line.data() + 1;
+    return Fail(kReasonInvalidJson, "NUL byte (column " + std::to_string(col) + ")");
+  }
+
+  insitu.assign(line);
+  value_pool.Clear();
+  stack_pool.Clear();
+  Document doc(&value_pool, 1024, &stack_pool);
+  doc.ParseInsitu<kParseFlags>(insitu.data());
+  if (doc.HasParseError()) {
+    return Fail(kReasonInvalidJson, std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (column " +
+                                        std::to_string(doc.GetErrorOffset() + 1) + ")");
+  }
+  if (!doc.IsObject()) return Fail(kReasonNotObject, TypeName(doc));
+
+  // Canonical form of the whole object, remembering where each top-level
+  // value lands and which member each name of interest is. A line without a
+  // backslash has no escapes, so no string in it needs any either (raw JSON
+  // strings cannot hold quotes or control characters).
+  verbatim_strings = std::memchr(line.data(), '\\', line.size()) == nullptr;
+  canon.clear();
+  canon.reserve(line.size() + 16);
+  canon.push_back('{');
+  SortedMembers(doc, 0);
+  top_spans.resize(members_by_depth[0].size());
+  slot_member.assign(names.size(), -1);
+  size_t k = 0;  // merge cursor into `names`
+  for (size_t i = 0; i < members_by_depth[0].size(); ++i) {
+    const Member* m = members_by_depth[0][i];
+    const std::string_view name = Str(m->name);
+    while (k < names.size() && std::string_view(names[k]) < name) ++k;
+    if (k < names.size() && names[k] == name && slot_member[k] < 0) slot_member[k] = static_cast<int>(i);
+    if (i > 0) canon.push_back(',');
+    WriteString(name);
+    canon.push_back(':');
+    const size_t offset = canon.size();
+    if (!WriteCanonical(m->value, 1)) {
+      return Fail(kReasonInvalidJson, "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    const size_t length = canon.size() - offset;
+    const uint64_t measured = m->value.IsString() ? m->value.GetStringLength() : length;
+    if (measured > opt.max_field_bytes) {
+      return Fail(kReasonFieldTooLong, Utf8Excerpt(Str(m->name), 100) + " (" + std::to_string(measured) +
+                                           " bytes > " + std::to_string(opt.max_field_bytes) + ")");
+    }
+    top_spans[i] = {static_cast<uint32_t>(offset), static_cast<uint32_t>(length)};
+  }
+  canon.push_back('}');
+  if (canon.size() > std::numeric_limits<uint32_t>::max()) {
+    return Fail(kReasonLineTooLong, "canonical form exceeds 4 GiB");
+  }
+  // The raw line was valid UTF-8, but rapidjson decodes a lone low
+  // surrogate escape (\udc00) into ill-formed bytes. Only lines with a \u
+  // escape can have that, so only they pay for a second check.
+  if (!verbatim_strings && line.find("\\u") != std::string_view::npos && !IsValidUtf8(canon)) {
+    return Fail(kReasonInvalidUtf8, "a \\u escape encodes a lone surrogate");
+  }
+
+  const Value* id = TopValue(id_slot);
+  if (id == nullptr) return Fail(kReasonMissingId);
+  if (!id->IsString() || id->GetStringLength() == 0) return Fail(kReasonBadId);
+
+  const Value* version = TopValue(version_slot);
+  if (version == nullptr) return Fail(kReasonMissingVersion);
+  int64_t version_value = 0;
+  if (version->IsInt64()) {
+    version_value = version->GetInt64();
+  } else if (version->IsString()) {
+    Result<TimePoint> t = ParseRfc3339(Str(*version), &version_value);
+    if (!t.ok()) return Fail(kReasonInvalidVersion, Utf8Excerpt(t.status().message(), 200));
+  } else {
+    return Fail(kReasonInvalidVersion,
+                std::string("must be an integer or an RFC 3339 string, not ") + std::string(TypeName(*version)));
+  }
+
+  uint16_t level = 0;
+  if (!schema.placeable) return Fail(kReasonUnknownType, "the schema has several levels but no type_field");
+  if (schema.typed) {
+    const Value* type = TopValue(type_slot);
+    if (type == nullptr) return Fail(kReasonUnknownType, "no \"" + opt.type_field + "\" field");
+    if (!type->IsString()) return Fail(kReasonUnknownType, std::string(TypeName(*type)));
+    const int l = schema.LevelIndex(Str(*type));
+    if (l < 0) {
+      std::string shown;
+      AppendJsonString(&shown, Str(*type));
+      return Fail(kReasonUnknownType, Utf8Excerpt(shown, 100));
+    }
+    level = static_cast<uint16_t>(l);
+  }
+  const LevelOptions& lv = schema.levels[level];
+
+  bool deleted = false;
+  if (!opt.deleted_field.empty()) {
+    if (const Value* d = TopValue(deleted_slot)) {
+      if (!d->IsBool()) {
+        return Fail(kReasonBadDeleted, opt.deleted_field + " must be a boolean, not " + std::string(TypeName(*d)));
+      }
+      deleted = d->GetBool();
+    }
+  }
+
+  std::string_view parent_id;
+  if (level > 0) {
+    const Value* p = TopValue(parent_slot[level]);
+    if (p != nullptr && p->IsString() && p->GetStringLength() > 0) {
+      parent_id = Str(*p);
+    } else if (!deleted) {
+      if (lv.parent_field.empty()) return Fail(kReasonMissingParent, "level " + lv.name + " has no parent_field");
+      if (p == nullptr) return Fail(kReasonMissingParent, lv.parent_field);
+      return Fail(kReasonMissingParent, lv.parent_field + " is not a non-empty string");
+    }
+  }
+
+  bool active = true;
+  if (!lv.status_field.empty()) {
+    const Value* s = TopValue(status_slot[level]);
+    active = s != nullptr && s->IsString() &&
+             std::find(lv.active_values.begin(), lv.active_values.end(), Str(*s)) != lv.active_values.end();
+  }
+
+  for (uint32_t f : schema.text_checked[level]) {
+    const Value* v = TopValue(field_slot[f]);
+    if (v != nullptr && !v->IsString()) return Fail(kReasonTextNotString, schema.fields[f]);
+  }
+  for (uint32_t f : schema.keyword_checked[level]) {
+    const Value* v = TopValue(field_slot[f]);
+    if (v == nullptr || IsKeywordScalar(*v)) continue;
+    bool ok = v->IsArray();
+    if (ok) {
+      for (const auto& e : v->GetArray()) ok = ok && IsKeywordScalar(e);
+    }
+    if (!ok) return Fail(kReasonBadKeyword, schema.fields[f]);
+  }
+
+  record->level = level;
+  record->id.assign(Str(*id));
+  record->parent_id.assign(parent_id);
+  record->version = version_value;
+  record->deleted = deleted;
+  record->active = active;
+  record->fields.assign(schema.fields.size(), ValueSpan{});
+  const auto& kept = schema.kept[level];
+  for (size_t f = 0; f < schema.fields.size(); ++f) {
+    if (!kept[f] || TopValue(field_slot[f]) == nullptr) continue;
+    record->fields[f] = top_spans[static_cast<size_t>(slot_member[static_cast<size_t>(field_slot[f])])];
+  }
+  // Hand the buffer over instead of copying it; canon regrows next line.
+  record->fields_json.swap(canon);
+  record->tiebreak = XXH3_64bits(line.data(), line.size());
+  return true;
+}
+
+RecordParser::RecordParser(const SchemaOptions& schema) : impl_(std::make_unique<Impl>(schema)) {}
+RecordParser::~RecordParser() = default;
+RecordParser::RecordParser(RecordParser&&) noexcept = default;
+RecordParser& RecordParser::operator=(RecordParser&&) noexcept = default;
+
+const BuildSchema& RecordParser::schema() const { return impl_->schema; }
+
+bool RecordParser::ParseLine(std::string_view source, uint32_t line_no, std::string_view line,
+                             EntityRecord* record, QuarantineEntry* bad) {
+  if (impl_->Parse(line, record)) {
+    record->source.assign(source);
+    record->line = line_no;
+    return true;
+  }
+  bad->source.assign(source);
+  bad->line = line_no;
+  bad->reason = impl_->reason;
+  bad->excerpt = Utf8Excerpt(line, kExcerptBytes);
+  return false;
+}
+
+uint64_t RecordParser::ParseObject(std::string_view source, std::string_view body,
+                                   std::vector<EntityRecord>* records, std::vector<QuarantineEntry>* bad) {
+  static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (body.substr(0, kBom.size()) == kBom) body.remove_prefix(kBom.size());
+  uint64_t seen = 0;
+  uint64_t line_no = 0;
+  size_t pos = 0;
+  QuarantineEntry entry;
+  while (pos < body.size()) {
+    const void* nl = std::memchr(body.data() + pos, '\n', body.size() - pos);
+    const size_t end = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - body.data()) : body.size();
+    std::string_view line = body.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || ((line.front() == ' ' || line.front() == '\t' || line.front() == '\r') && IsBlank(line))) {
+      continue;
+    }
+    ++seen;
+    const auto n = static_cast<uint32_t>(std::min<uint64_t>(line_no, std::numeric_limits<uint32_t>::max()));
+    records->emplace_back();
+    if (!ParseLine(source, n, line, &records->back(), &entry)) {
+      records->pop_back();
+      bad->push_back(std::move(entry));
+    }
+  }
+  return seen;
+}
+
+}  // namespace freshet

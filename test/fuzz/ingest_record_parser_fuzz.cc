@@ -1,0 +1,96 @@
+// The record parser must take any bytes as an NDJSON object without
+// crashing, and every outcome must be well-formed:
+// - every non-blank line is either a record or a quarantine entry;
+// - a record's fields_json is valid UTF-8 and canonical (parsing it again
+//   gives the same bytes);
+// - an excerpt is valid UTF-8 and a reason starts with a known prefix;
+// - tables, documents and the quarantine object build from whatever parsed.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/batch_input.h"
+#include "ingest/doc_assembler.h"
+#include "ingest/entity_table.h"
+#include "ingest/record_parser.h"
+#include "index/tokenizer.h"
+
+namespace {
+
+using namespace freshet;
+
+bool KnownReason(std::string_view reason) {
+  const std::string_view kind = ReasonKind(reason);
+  for (std::string_view k : {kReasonInvalidJson, kReasonNotObject, kReasonMissingId, kReasonBadId,
+                             kReasonMissingVersion, kReasonInvalidVersion, kReasonUnknownType, kReasonMissingParent,
+                             kReasonInvalidUtf8, kReasonLineTooLong, kReasonFieldTooLong, kReasonBadDeleted,
+                             kReasonTextNotString, kReasonBadKeyword}) {
+    if (kind == k) return true;
+  }
+  return false;
+}
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+void RunSchema(const SchemaOptions& schema, std::string_view body) {
+  RecordParser parser(schema);
+  std::vector<EntityRecord> records;
+  std::vector<QuarantineEntry> bad;
+  const uint64_t seen = parser.ParseObject("fuzz/obj", body, &records, &bad);
+  Check(seen == records.size() + bad.size());
+  for (const EntityRecord& r : records) {
+    Check(!r.id.empty() && r.level < parser.schema().levels.size());
+    Check(IsValidUtf8(r.fields_json));
+    EntityRecord again;
+    QuarantineEntry why;
+    Check(parser.ParseLine("again", 1, r.fields_json, &again, &why));
+    Check(again.fields_json == r.fields_json && again.id == r.id && again.version == r.version);
+  }
+  for (const QuarantineEntry& q : bad) {
+    Check(KnownReason(q.reason));
+    Check(IsValidUtf8(q.excerpt) && IsValidUtf8(q.reason));
+  }
+  Check(IsValidUtf8(QuarantineNdjson(bad)));
+
+  // Half the records as a base, all of them as a window.
+  std::vector<EntityRecord> half(records.begin(), records.begin() + static_cast<long>(records.size() / 2));
+  const EntityTable base = EntityTable::Build(std::move(half));
+  const EntityTable window = EntityTable::Build(records);
+  for (const IndexDoc& d : BuildFullDocs(schema, base)) Check(!d.tombstone && IsValidUtf8(d.stored));
+  std::string last;
+  for (const IndexDoc& d : BuildDeltaDocs(schema, base, window)) {
+    Check(d.id > last || last.empty());
+    last = d.id;
+    Check(d.tombstone ? d.stored.empty() : IsValidUtf8(d.stored));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  RunSchema(DefaultAdsSchema(), body);
+  SchemaOptions small = DefaultFlatSchema();
+  small.max_record_bytes = 256;
+  small.max_field_bytes = 32;
+  RunSchema(small, body);
+  return 0;
+}
+
+std::vector<std::string> FreshetFuzzSeeds() {
+  return {
+      R"({"type":"campaign","id":"c1","version":1,"status":"ACTIVE","campaign_name":"Summer Sale","country":"DE"})"
+      "\n"
+      R"({"type":"ad_group","id":"g1","version":2,"campaign_id":"c1","status":"ACTIVE","ad_group_name":"Shoes"})"
+      "\n"
+      R"({"type":"ad","id":"a1","version":3,"ad_group_id":"g1","status":"ACTIVE","title":"Red shoes","keywords":["x",1]})"
+      "\n",
+      "{\"type\":\"ad\",\"id\":\"a2\",\"version\":\"2026-11-22T14:05:00.5Z\",\"deleted\":true}\r\n\r\n"
+      "{\"id\":\"x\",\"version\":1,\"title\":\"caf\\u00e9 \\ud83d\\ude00\",\"n\":[1.5e3,-0,{\"b\":null,\"a\":[]}]}",
+      "{\"id\":\"\xC3\xA9\",\"version\":-9,\"description\":\"\\\"q\\\" \\/ \\t\"}\n[1]\n\"s\"\n{}\n{\"id\":7}",
+  };
+}

@@ -1,0 +1,291 @@
+#include "ingest/record_parser.h"
+
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <string>
+
+#include "ingest/ingest_test_helpers.h"
+
+namespace freshet {
+namespace {
+
+using testing_build::ParseAll;
+
+constexpr std::string_view kAd =
+    R"({"type":"ad","id":"a1","version":7,"ad_group_id":"g1","campaign_id":"c1","status":"ACTIVE",)"
+    R"("title":"Red running shoes","url":"https://x.test/a1","keywords":["shoes",42],"extra":{"b":1,"a":2}})";
+
+struct Parsed {
+  bool ok = false;
+  EntityRecord record;
+  QuarantineEntry bad;
+};
+
+Parsed ParseOne(const SchemaOptions& schema, std::string_view line) {
+  RecordParser parser(schema);
+  Parsed p;
+  p.ok = parser.ParseLine("src/obj.ndjson", 3, line, &p.record, &p.bad);
+  return p;
+}
+
+// The reason's stable prefix for a line that must be rejected.
+std::string Reject(const SchemaOptions& schema, std::string_view line) {
+  Parsed p = ParseOne(schema, line);
+  EXPECT_FALSE(p.ok) << line;
+  EXPECT_EQ(p.bad.source, "src/obj.ndjson");
+  EXPECT_EQ(p.bad.line, 3u);
+  return p.ok ? "" : std::string(ReasonKind(p.bad.reason));
+}
+
+TEST(RecordParserTest, ParsesAGoodLeafRecord) {
+  const SchemaOptions schema = DefaultAdsSchema();
+  Parsed p = ParseOne(schema, kAd);
+  ASSERT_TRUE(p.ok) << p.bad.reason;
+  const EntityRecord& r = p.record;
+  EXPECT_EQ(r.level, 2);
+  EXPECT_EQ(r.id, "a1");
+  EXPECT_EQ(r.parent_id, "g1");
+  EXPECT_EQ(r.version, 7);
+  EXPECT_FALSE(r.deleted);
+  EXPECT_TRUE(r.active);
+  EXPECT_EQ(r.source, "src/obj.ndjson");
+  EXPECT_EQ(r.line, 3u);
+  EXPECT_EQ(r.tiebreak, XXH3_64bits(kAd.data(), kAd.size()));
+  EXPECT_EQ(r.fields_json,
+            R"({"ad_group_id":"g1","campaign_id":"c1","extra":{"a":2,"b":1},"id":"a1","keywords":["shoes",42],)"
+            R"("status":"ACTIVE","title":"Red running shoes","type":"ad","url":"https://x.test/a1","version":7})");
+  RecordParser parser(schema);
+  const BuildSchema& s = parser.schema();
+  EXPECT_EQ(r.fields.size(), s.fields.size());
+  EXPECT_EQ(r.field(s.FieldIndex("title")), R"("Red running shoes")");
+  EXPECT_EQ(r.field(s.FieldIndex("keywords")), R"(["shoes",42])");
+  EXPECT_EQ(r.field(s.FieldIndex("version")), "7");
+  EXPECT_EQ(r.field(s.FieldIndex("description")), "");  // absent
+  // Not a text/keyword/stored field of an ad: not kept as a span.
+  EXPECT_EQ(s.FieldIndex("extra"), -1);
+}
+
+TEST(RecordParserTest, CanonicalFormIgnoresKeyOrderWhitespaceAndEscapes) {
+  const SchemaOptions schema = DefaultFlatSchema();
+  Parsed a = ParseOne(schema, R"({"id":"x","version":1,"n":{"z":[1, 2.50, 1e2, -0],"y":null},"s":"caf\u00e9\/\t"})");
+  Parsed b = ParseOne(schema, "  {\"s\" : \"caf\xC3\xA9/\\t\", \"n\":{\"y\":null , \"z\":[1,2.5,100.0,-0]},\"version\":1,\"id\":\"x\"}\t");
+  ASSERT_TRUE(a.ok) << a.bad.reason;
+  ASSERT_TRUE(b.ok) << b.bad.reason;
+  EXPECT_EQ(a.record.fields_json, "{\"id\":\"x\",\"n\":{\"y\":null,\"z\":[1,2.5,100.0,0]},\"s\":\"caf\xC3\xA9/\\t\",\"version\":1}");
+  EXPECT_EQ(a.record.fields_json, b.record.fields_json);
+  EXPECT_NE(a.record.tiebreak, b.record.tiebreak);  // different raw lines
+}
+
+TEST(RecordParserTest, DuplicateKeysUseTheFirstOccurrence) {
+  Parsed p = ParseOne(DefaultFlatSchema(), R"({"id":"first","version":1,"id":"second"})");
+  ASSERT_TRUE(p.ok) << p.bad.reason;
+  EXPECT_EQ(p.record.id, "first");
+  EXPECT_EQ(p.record.fields_json, R"({"id":"first","id":"second","version":1})");
+}
+
+TEST(RecordParserTest, VersionsAreIntegersOrRfc3339Micros) {
+  const SchemaOptions schema = DefaultFlatSchema();
+  EXPECT_EQ(ParseOne(schema, R"({"id":"x","version":-5})").record.version, -5);
+  EXPECT_EQ(ParseOne(schema, R"({"id":"x","version":9223372036854775807})").record.version, INT64_MAX);
+  EXPECT_EQ(ParseOne(schema, R"({"id":"x","version":"2026-11-22T14:05:00Z"})").record.version, 1795356300000000);
+  EXPECT_EQ(ParseOne(schema, R"({"id":"x","version":"2026-11-22T14:05:00.123456+01:00"})").record.version,
+            1795352700123456);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":9223372036854775808})"), kReasonInvalidVersion);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":1.5})"), kReasonInvalidVersion);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":"yesterday"})"), kReasonInvalidVersion);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":"17"})"), kReasonInvalidVersion);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":true})"), kReasonInvalidVersion);
+  EXPECT_EQ(Reject(schema, R"({"id":"x"})"), kReasonMissingVersion);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":null})"), kReasonMissingVersion);
+}
+
+TEST(RecordParserTest, EveryQuarantineReason) {
+  const SchemaOptions ads = DefaultAdsSchema();
+  const std::string ok_tail = R"("version":1,"ad_group_id":"g","status":"ACTIVE"})";
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad",)"), kReasonInvalidJson);
+  EXPECT_EQ(Reject(ads, R"({"id":"a"} trailing)"), kReasonInvalidJson);
+  EXPECT_EQ(Reject(ads, std::string("{\"id\":\"a\"}\0", 11)), kReasonInvalidJson);
+  EXPECT_EQ(Reject(ads, "[1,2]"), kReasonNotObject);
+  EXPECT_EQ(Reject(ads, "\"just a string\""), kReasonNotObject);
+  EXPECT_EQ(Reject(ads, R"({"type":"ad",)" + ok_tail), kReasonMissingId);
+  EXPECT_EQ(Reject(ads, R"({"id":null,"type":"ad",)" + ok_tail), kReasonMissingId);
+  EXPECT_EQ(Reject(ads, R"({"id":17,"type":"ad",)" + ok_tail), kReasonBadId);
+  EXPECT_EQ(Reject(ads, R"({"id":"","type":"ad",)" + ok_tail), kReasonBadId);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","version":"x","ad_group_id":"g"})"), kReasonInvalidVersion);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"banner",)" + ok_tail), kReasonUnknownType);
+  EXPECT_EQ(Reject(ads, R"({"id":"a",)" + ok_tail), kReasonUnknownType);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":3,)" + ok_tail), kReasonUnknownType);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","version":1})"), kReasonMissingParent);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","version":1,"ad_group_id":""})"), kReasonMissingParent);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad_group","version":1,"campaign_id":5})"), kReasonMissingParent);
+  EXPECT_EQ(Reject(ads, "{\"id\":\"a\xff\",\"type\":\"ad\"}"), kReasonInvalidUtf8);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","title":"\udc00",)" + ok_tail), kReasonInvalidUtf8);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","deleted":"yes",)" + ok_tail), kReasonBadDeleted);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","deleted":0,)" + ok_tail), kReasonBadDeleted);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","title":5,)" + ok_tail), kReasonTextNotString);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","title":["x"],)" + ok_tail), kReasonTextNotString);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","country":true,)" + ok_tail), kReasonBadKeyword);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","keywords":["x",null],)" + ok_tail), kReasonBadKeyword);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","keywords":{"x":1},)" + ok_tail), kReasonBadKeyword);
+  EXPECT_EQ(Reject(ads, R"({"id":"a","type":"ad","keywords":[["x"]],)" + ok_tail), kReasonBadKeyword);
+
+  SchemaOptions small = ads;
+  small.max_record_bytes = 64;
+  small.max_field_bytes = 10;
+  EXPECT_EQ(Reject(small, std::string(R"({"id":"a","title":")") + std::string(100, 'x') + "\"}"),
+            kReasonLineTooLong);
+  EXPECT_EQ(Reject(small, R"({"id":"a","title":"abcdefghijk"})"), kReasonFieldTooLong);
+  EXPECT_EQ(Reject(small, R"({"id":"a","n":[1,2,3,4,5,6]})"), kReasonFieldTooLong);
+  // Exactly at the limits is fine.
+  Parsed at_limit = ParseOne(small, R"({"id":"a","type":"campaign","version":1,"title":"abcdefghij"})");
+  EXPECT_TRUE(at_limit.ok) << at_limit.bad.reason;
+}
+
+TEST(RecordParserTest, ReasonsCarryDetails) {
+  const SchemaOptions ads = DefaultAdsSchema();
+  EXPECT_EQ(ParseOne(ads, R"({"id":"a","type":"ad",)").bad.reason,
+            "invalid JSON: Missing a name for object member. (column 23)");
+  EXPECT_EQ(ParseOne(ads, std::string("{\"id\":\"a\"}\0", 11)).bad.reason, "invalid JSON: NUL byte (column 11)");
+  EXPECT_EQ(ParseOne(ads, R"({"id":"a","type":"banner","version":1})").bad.reason, "unknown type: \"banner\"");
+  EXPECT_EQ(ParseOne(ads, R"({"id":"a","type":"ad","version":1})").bad.reason, "missing parent: ad_group_id");
+  EXPECT_EQ(ParseOne(ads, R"({"id":"a","type":"ad","version":1,"ad_group_id":"g","title":5})").bad.reason,
+            "text field not a string: title");
+  SchemaOptions small = ads;
+  small.max_field_bytes = 3;
+  EXPECT_EQ(ParseOne(small, R"({"id":"a","name":"abcd"})").bad.reason, "field too long: name (4 bytes > 3)");
+}
+
+TEST(RecordParserTest, DeepNestingIsRejectedNotACrash) {
+  std::string deep = R"({"id":"a","version":1,"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(Reject(DefaultFlatSchema(), deep), kReasonInvalidJson);
+  std::string ok = R"({"id":"a","version":1,"x":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_TRUE(ParseOne(DefaultFlatSchema(), ok).ok);
+}
+
+TEST(RecordParserTest, ExcerptIsTheFirst200BytesAsValidUtf8) {
+  std::string line = "{\"id\":\xff" + std::string(300, 'z');
+  Parsed p = ParseOne(DefaultFlatSchema(), line);
+  ASSERT_FALSE(p.ok);
+  EXPECT_EQ(p.bad.reason, "invalid UTF-8");
+  EXPECT_EQ(p.bad.excerpt, "{\"id\":\\xff" + std::string(193, 'z'));
+}
+
+TEST(RecordParserTest, TombstonesNeedNoParentAndNullMeansAbsent) {
+  const SchemaOptions ads = DefaultAdsSchema();
+  Parsed t = ParseOne(ads, R"({"id":"a","type":"ad","version":9,"deleted":true})");
+  ASSERT_TRUE(t.ok) << t.bad.reason;
+  EXPECT_TRUE(t.record.deleted);
+  EXPECT_EQ(t.record.parent_id, "");
+  EXPECT_FALSE(t.record.active);  // no status value
+
+  Parsed n = ParseOne(ads, R"({"id":"a","type":"ad","version":9,"deleted":null,"ad_group_id":"g","title":null,)"
+                           R"("status":"ACTIVE"})");
+  ASSERT_TRUE(n.ok) << n.bad.reason;
+  EXPECT_FALSE(n.record.deleted);
+  EXPECT_TRUE(n.record.active);
+  RecordParser parser(ads);
+  EXPECT_EQ(n.record.field(parser.schema().FieldIndex("title")), "");
+}
+
+TEST(RecordParserTest, StatusDecidesActive) {
+  const SchemaOptions ads = DefaultAdsSchema();
+  auto active = [&](std::string_view status) {
+    Parsed p = ParseOne(ads, std::string(R"({"id":"c","type":"campaign","version":1)") + std::string(status) + "}");
+    EXPECT_TRUE(p.ok) << p.bad.reason;
+    return p.record.active;
+  };
+  EXPECT_TRUE(active(R"(,"status":"ACTIVE")"));
+  EXPECT_FALSE(active(R"(,"status":"PAUSED")"));
+  EXPECT_FALSE(active(R"(,"status":"active")"));
+  EXPECT_FALSE(active(R"(,"status":1)"));
+  EXPECT_FALSE(active(""));
+  // No status field configured (flat): always active.
+  EXPECT_TRUE(ParseOne(DefaultFlatSchema(), R"({"id":"x","version":1,"status":"PAUSED"})").record.active);
+}
+
+TEST(RecordParserTest, SplitsLinesCrlfBlankAndUnterminated) {
+  const SchemaOptions flat = DefaultFlatSchema();
+  RecordParser parser(flat);
+  std::vector<EntityRecord> records;
+  std::vector<QuarantineEntry> bad;
+  const std::string body =
+      "\xEF\xBB\xBF{\"id\":\"a\",\"version\":1}\r\n"
+      "\r\n"
+      "   \t\n"
+      "{\"id\":\"b\",\"version\":2}\n"
+      "not json\r\n"
+      "\n"
+      "{\"id\":\"c\",\"version\":3}";
+  EXPECT_EQ(parser.ParseObject("k", body, &records, &bad), 4u);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].id, "a");
+  EXPECT_EQ(records[0].line, 1u);
+  EXPECT_EQ(records[1].id, "b");
+  EXPECT_EQ(records[1].line, 4u);
+  EXPECT_EQ(records[2].id, "c");
+  EXPECT_EQ(records[2].line, 7u);
+  // CR stripped before hashing: CRLF and LF files give the same records.
+  const std::string_view a_line = "{\"id\":\"a\",\"version\":1}";
+  EXPECT_EQ(records[0].tiebreak, XXH3_64bits(a_line.data(), a_line.size()));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].line, 5u);
+  EXPECT_EQ(bad[0].excerpt, "not json");
+  EXPECT_EQ(ReasonKind(bad[0].reason), kReasonInvalidJson);
+}
+
+TEST(RecordParserTest, NothingIsHardCodedToTheAdsSchema) {
+  SchemaOptions s;
+  s.id_field = "key";
+  s.version_field = "rev";
+  s.deleted_field = "removed";
+  s.type_field = "kind";
+  s.levels = {LevelOptions{.name = "brand", .status_field = "state", .active_values = {"on", "live"},
+                           .inherit = {"brand_name"}},
+              LevelOptions{.name = "product", .parent_field = "brand_key", .status_field = "", .active_values = {},
+                           .inherit = {}}};
+  s.text_fields = {"label"};
+  s.keyword_fields = {"sku"};
+  s.stored_fields = {"label"};
+
+  Parsed brand = ParseOne(s, R"({"key":"b1","kind":"brand","rev":"2026-01-01T00:00:00Z","state":"live",)"
+                             R"("brand_name":"Acme","id":"ignored"})");
+  ASSERT_TRUE(brand.ok) << brand.bad.reason;
+  EXPECT_EQ(brand.record.level, 0);
+  EXPECT_EQ(brand.record.id, "b1");
+  EXPECT_TRUE(brand.record.active);
+
+  Parsed product = ParseOne(s, R"({"key":"p1","kind":"product","rev":4,"brand_key":"b1","removed":true,"sku":7})");
+  ASSERT_TRUE(product.ok) << product.bad.reason;
+  EXPECT_EQ(product.record.level, 1);
+  EXPECT_EQ(product.record.parent_id, "b1");
+  EXPECT_TRUE(product.record.deleted);
+  EXPECT_TRUE(product.record.active);
+
+  EXPECT_EQ(Reject(s, R"({"id":"p1","kind":"product","rev":4,"brand_key":"b1"})"), kReasonMissingId);
+  EXPECT_EQ(Reject(s, R"({"key":"p1","kind":"product","version":4,"brand_key":"b1"})"), kReasonMissingVersion);
+  EXPECT_EQ(Reject(s, R"({"key":"p1","type":"product","rev":4,"brand_key":"b1"})"), kReasonUnknownType);
+  EXPECT_EQ(Reject(s, R"({"key":"p1","kind":"product","rev":4,"ad_group_id":"b1"})"), kReasonMissingParent);
+  EXPECT_EQ(Reject(s, R"({"key":"p1","kind":"product","rev":4,"brand_key":"b1","removed":1})"),
+            kReasonBadDeleted);
+  EXPECT_EQ(Reject(s, R"({"key":"p1","kind":"product","rev":4,"brand_key":"b1","label":1})"),
+            kReasonTextNotString);
+  EXPECT_EQ(Reject(s, R"({"key":"p1","kind":"product","rev":4,"brand_key":"b1","sku":{}})"), kReasonBadKeyword);
+  // "title" means nothing to this schema.
+  EXPECT_TRUE(ParseOne(s, R"({"key":"p1","kind":"product","rev":4,"brand_key":"b1","title":1})").ok);
+  // Type checks apply to the fields a level contributes: a brand's label is
+  // never indexed (brands inherit only brand_name), so any type is fine.
+  EXPECT_TRUE(ParseOne(s, R"({"key":"b","kind":"brand","rev":4,"label":1})").ok);
+}
+
+TEST(RecordParserTest, SeveralLevelsWithoutTypeFieldPlaceNothing) {
+  SchemaOptions s = DefaultAdsSchema();
+  s.type_field = "";
+  EXPECT_EQ(Reject(s, R"({"id":"a","type":"ad","version":1,"ad_group_id":"g"})"), kReasonUnknownType);
+  // One level without a type field: every record is that level.
+  s.levels.resize(1);
+  EXPECT_TRUE(ParseOne(s, R"({"id":"a","version":1,"status":"ACTIVE"})").ok);
+}
+
+}  // namespace
+}  // namespace freshet
