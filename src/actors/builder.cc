@@ -213,8 +213,9 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   auto t = std::chrono::steady_clock::now();
   GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
   // The build is one pool task, the only one a batch runs at this point; it
-  // uses as many threads of its own as the pool has.
+  // spreads its parts over the same pool (itself one worker).
   ctx.threads = compute_->thread_count();
+  ctx.pool = compute_;
   auto shared_window = std::make_shared<DecodedInput>(std::move(window).value());
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;
   std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, shared_window, snap] {

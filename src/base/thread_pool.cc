@@ -1,5 +1,8 @@
 #include "base/thread_pool.h"
 
+#include <algorithm>
+#include <memory>
+
 #include <pthread.h>
 
 #include <cassert>
@@ -91,6 +94,59 @@ void ThreadPool::WorkerLoop() {
     // (and callbacks' captured state) are released promptly.
     task = nullptr;
   }
+}
+
+namespace {
+
+// Shared with helper tasks, which may start after ParallelFor returned:
+// they only touch `fn` once they claimed an index, and no index is left
+// to claim by then.
+struct ParallelState {
+  std::mutex mu;
+  std::condition_variable all_done;
+  size_t next = 0;      // guarded by mu: the next index to claim
+  size_t finished = 0;  // guarded by mu
+  size_t n = 0;
+  const std::function<void(size_t)>* fn = nullptr;
+};
+
+void ClaimAndRun(const std::shared_ptr<ParallelState>& st) {
+  for (;;) {
+    size_t i;
+    {
+      std::lock_guard lock(st->mu);
+      if (st->next >= st->n) return;
+      i = st->next++;
+    }
+    (*st->fn)(i);
+    std::lock_guard lock(st->mu);
+    if (++st->finished == st->n) st->all_done.notify_all();
+  }
+}
+
+}  // namespace
+
+void ParallelFor(ThreadPool* pool, size_t n, size_t max_parallel, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  if (pool == nullptr || max_parallel <= 1 || n == 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  auto st = std::make_shared<ParallelState>();
+  st->n = n;
+  st->fn = &fn;
+  const size_t helpers = std::min({max_parallel, n, pool->thread_count() + 1}) - 1;
+  for (size_t h = 0; h < helpers; ++h) {
+    if (!pool->TrySubmit([st] { ClaimAndRun(st); })) break;  // the caller does the rest
+  }
+  ClaimAndRun(st);
+  std::unique_lock lock(st->mu);
+  st->all_done.wait(lock, [&] { return st->finished == st->n; });
+}
+
+void RunConcurrently(ThreadPool* pool, const std::vector<std::function<void()>>& tasks) {
+  std::function<void(size_t)> run = [&tasks](size_t i) { tasks[i](); };
+  ParallelFor(pool, tasks.size(), tasks.size(), run);
 }
 
 }  // namespace freshet

@@ -92,4 +92,20 @@ class ThreadPool {
   std::vector<std::thread> workers_;
 };
 
+// Runs fn(i) for every i in [0, n), on up to `max_parallel` threads: the
+// calling thread and pool workers, each claiming the next index until none
+// is left; returns once every fn(i) has returned. The caller always takes
+// part and never waits for a task still queued, so it is safe from inside a
+// pool task (a build that parallelises its own steps) and with a full
+// queue: refused helpers just leave more indices to the caller. With
+// `pool` == nullptr or max_parallel <= 1 everything runs on the caller.
+// Helpers that start after the last index was claimed return at once.
+// REQUIRES: fn(i) and fn(j) may run concurrently for i != j; fn does not
+// throw.
+void ParallelFor(ThreadPool* pool, size_t n, size_t max_parallel, const std::function<void(size_t)>& fn);
+
+// Runs every task, concurrently where the pool has room (ParallelFor over
+// the list), each on the caller or a pool worker.
+void RunConcurrently(ThreadPool* pool, const std::vector<std::function<void()>>& tasks);
+
 }  // namespace freshet

@@ -23,6 +23,7 @@ std::vector<ManifestInput> Inputs(const std::vector<ObjectInfo>& objects) {
 SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
   SegmentWriterOptions o;
   o.threads = ctx.threads;
+  o.pool = ctx.pool;
   o.ids_ascending = true;  // the assembler streams documents in id order
   return o;
 }
@@ -101,7 +102,7 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
     // Documents go straight into the writer as they are made: only the
     // writer's compact form of the whole set is ever in memory.
     SegmentWriter writer(WriterOptions(ctx));
-    StreamFullDocs(*ctx.schema, base, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
+    StreamFullDocs(*ctx.schema, base, DocParallelism{ctx.pool, ctx.threads}, [&writer](const DocBatch& b) { writer.Add(b); });
     Manifest m;
     m.kind = "full";
     m.snapshot = TimeOrEmpty(plan.snapshot_time);
@@ -119,7 +120,7 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.bad.size(), window.records_total, ctx.max_bad_ratio)
                               .WithContext("window ending " + TimeOrEmpty(plan.target)));
   SegmentWriter writer(WriterOptions(ctx));
-  StreamDeltaDocs(*ctx.schema, base, window_table, ctx.threads, [&writer](const DocBatch& b) { writer.Add(b); });
+  StreamDeltaDocs(*ctx.schema, base, window_table, DocParallelism{ctx.pool, ctx.threads}, [&writer](const DocBatch& b) { writer.Add(b); });
   Manifest m;
   m.kind = "delta";
   m.base = plan.full_generation;
@@ -144,17 +145,28 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
   return out;
 }
 
+
+// Without a pool but with threads to use, a pool for this call only.
+Result<BuiltBatch> BuildWithPool(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
+                                 const DecodedInput& window, EntityTable window_table) {
+  if (ctx.pool != nullptr || ctx.threads <= 1) return Build(ctx, plan, snapshot, window, std::move(window_table));
+  ThreadPool own("build", ctx.threads - 1, 4 * ctx.threads);
+  GenerationContext with_pool = ctx;
+  with_pool.pool = &own;
+  return Build(with_pool, plan, snapshot, window, std::move(window_table));
+}
+
 }  // namespace
 
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
                                     const ParsedSnapshot* snapshot, const DecodedInput& window) {
-  return Build(ctx, plan, snapshot, window, EntityTable::Build(window.records));  // copies the records
+  return BuildWithPool(ctx, plan, snapshot, window, EntityTable::Build(window.records));  // copies the records
 }
 
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
                                     const ParsedSnapshot* snapshot, DecodedInput&& window) {
   EntityTable window_table = EntityTable::Build(std::move(window.records));
-  return Build(ctx, plan, snapshot, window, std::move(window_table));
+  return BuildWithPool(ctx, plan, snapshot, window, std::move(window_table));
 }
 
 }  // namespace freshet

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "base/thread_pool.h"
 #include "ingest/batch_input.h"
 #include "ingest/entity_table.h"
 #include "config/options.h"
@@ -30,9 +31,13 @@ struct GenerationContext {
   const SchemaOptions* schema;
   std::string schema_hash;
   double max_bad_ratio = 0.01;
-  // Threads one build may use (document assembly, file encoding); threads
-  // of its own, so it may run on a pool worker. Does not change the bytes.
+  // Threads one build may use (document assembly, file encoding): the
+  // calling thread and up to threads - 1 tasks on `pool` (the daemon's
+  // compute pool; the build itself may run on one of its workers). With no
+  // pool and threads > 1, the build brings a pool of its own for the call
+  // (tools, tests). Does not change the bytes.
   size_t threads = 1;
+  ThreadPool* pool = nullptr;
 };
 
 // REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has

@@ -71,7 +71,10 @@ struct PipelineOptions {
   Duration full_rebuild_every = std::chrono::hours(0);  // 0 = only on a new snapshot
   double max_bad_ratio = 0.01;       // bad / all records above this fails the batch
   uint32_t fetch_parallelism = 8;    // concurrent GETs per batch
-  uint32_t compute_threads = 0;      // 0 = hardware concurrency
+  // Workers of the one compute pool: parsing, document assembly and file
+  // encoding all run there (a build spreads its parts over it), so no more
+  // CPU-bound threads than this. 0 = hardware concurrency.
+  uint32_t compute_threads = 0;
 };
 
 struct WatchdogOptions {

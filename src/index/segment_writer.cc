@@ -514,21 +514,22 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   // The three encoders only read the documents; each builds its own files.
   // "stored" (LZ4) and "terms"+"postings" are the big ones.
   Result<std::string> ids = std::string(), stored = std::string();
-  std::thread stored_thread, ids_thread;
   const bool streamed = stored_ != nullptr;
   if (streamed) {
     stored = stored_->Finish(stats_.docs, order.size());  // written as the docs came
     stored_.reset();
-  } else if (options_.threads > 1) {
-    stored_thread = std::thread([&] { stored = WriteStored(order); });
   }
-  if (options_.threads > (streamed ? 1 : 2)) ids_thread = std::thread([&] { ids = WriteIds(order); });
-  if (!ids_thread.joinable()) ids = WriteIds(order);
   uint64_t postings = 0;
-  const Status st = WriteTermsAndPostings(&files[1].bytes, &files[2].bytes, &postings);
-  if (!streamed && !stored_thread.joinable()) stored = WriteStored(order);
-  if (stored_thread.joinable()) stored_thread.join();
-  if (ids_thread.joinable()) ids_thread.join();
+  Status st;
+  std::vector<std::function<void()>> parts = {
+      [&] { st = WriteTermsAndPostings(&files[1].bytes, &files[2].bytes, &postings); },
+      [&] { ids = WriteIds(order); }};
+  if (!streamed) parts.push_back([&] { stored = WriteStored(order); });
+  if (options_.threads > 1) {
+    RunConcurrently(options_.pool, parts);
+  } else {
+    for (const auto& part : parts) part();
+  }
   FRESHET_RETURN_IF_ERROR(st);
   FRESHET_RETURN_IF_ERROR(ids.status());
   FRESHET_RETURN_IF_ERROR(stored.status());
@@ -612,12 +613,11 @@ Status SegmentWriter::WriteTermsAndPostings(std::string* terms_out, std::string*
   std::iota(sorted.begin(), sorted.end(), 0u);
   auto less = [this](uint32_t a, uint32_t b) { return terms_->term(a) < terms_->term(b); };
   if (options_.threads > 1 && num_terms >= 4096) {
-    // Half each on two threads, then merge: terms are distinct, so the
+    // Half each, concurrently where the pool has room, then merge: terms are distinct, so the
     // order is the same as one sort's.
     const auto mid = sorted.begin() + static_cast<ptrdiff_t>(num_terms / 2);
-    std::thread upper([&] { std::sort(mid, sorted.end(), less); });
-    std::sort(sorted.begin(), mid, less);
-    upper.join();
+    RunConcurrently(options_.pool, {[&] { std::sort(sorted.begin(), mid, less); },
+                                    [&] { std::sort(mid, sorted.end(), less); }});
     std::inplace_merge(sorted.begin(), mid, sorted.end(), less);
   } else {
     std::sort(sorted.begin(), sorted.end(), less);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "freshet/status.h"
 #include "index/index_doc.h"
 
@@ -40,9 +41,11 @@ struct SegmentWriterOptions {
   // A "stored" block is closed once its uncompressed payload reaches this
   // size, then LZ4-compressed if that saves >= 1/8. Default: 32 KiB.
   size_t stored_block_bytes = 32 * 1024;
-  // Threads Finish() may use: the files are encoded concurrently. Does not
-  // change the bytes. Default: 1 (the calling thread only).
+  // Threads Finish() may use: the files are encoded concurrently, on the
+  // calling thread and `pool`'s workers (base/thread_pool.h ParallelFor).
+  // Does not change the bytes. Default: 1 (the calling thread only).
   size_t threads = 1;
+  ThreadPool* pool = nullptr;  // nullptr: the calling thread only
   // A promise that documents are added in strictly ascending id order (as
   // the build adds them). The writer then encodes and compresses "stored"
   // blocks as documents arrive instead of holding every document's JSON
@@ -139,8 +142,8 @@ class SegmentWriter {
   // Sorts the documents and returns the files "ids", "terms", "postings",
   // "stored", in that order. Two docs with the same id → kInvalidArgument
   // naming it. May be called once; later calls → kFailedPrecondition.
-  // With options.threads > 1 it starts threads of its own and joins them
-  // before returning.
+  // With options.threads > 1 and a pool, parts run on the pool's workers
+  // (and the calling thread, which may itself be one of them).
   Result<std::vector<SegmentFile>> Finish();
 
   // docs/tombstones count what was added; terms/postings are set by Finish().

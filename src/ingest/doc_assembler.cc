@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -199,14 +200,16 @@ void MoveInto(std::vector<IndexDoc>* out, DocList* block) {
 // docs to Blocks of up to kBlockLeaves leaves, and hands the blocks to `sink`
 // on the calling thread in ascending order of i.
 //
-// With threads > 1 and more than one block of work, `threads` threads of
-// our own make the blocks (each with its own Assembler, doc buffers and
-// stats) while the calling thread feeds the sink; at most kSlotsPerThread
-// blocks per thread are made ahead of the sink, so memory stays bounded
-// however large n is. Own threads, not the compute pool: a pool task that
-// waited for tasks queued behind it could deadlock.
+// With a pool, threads > 1 and more than one block of work, up to
+// `threads` pool tasks make blocks (each with its own Assembler, doc buffers
+// and stats) while the calling thread feeds the sink; at most
+// kSlotsPerThread blocks per thread are made ahead of the sink, so memory
+// stays bounded however large n is. The caller makes a block itself when
+// nobody has claimed the one the sink needs next, so it never waits for a
+// task still queued behind it: safe when the caller is itself a pool task
+// (the build is) and when the pool refuses helpers.
 template <typename Block, typename Make, typename Sink>
-void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Make& make, const Sink& sink,
+void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, const Make& make, const Sink& sink,
                  DocBuildStats* stats) {
   const size_t blocks = (n + kBlockLeaves - 1) / kBlockLeaves;
   auto fill = [n, &make](size_t b, Assembler& a, IndexDoc& doc, Block& block, DocBuildStats* st) {
@@ -218,7 +221,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
     }
     block.Seal();  // on the thread that made the block, not the sink's
   };
-  if (threads <= 1 || blocks <= 1) {
+  if (par.pool == nullptr || par.threads <= 1 || blocks <= 1) {
     Assembler a(schema);
     IndexDoc doc;
     Block block;
@@ -228,65 +231,90 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, size_t threads, const Ma
     }
     return;
   }
-  threads = std::min(threads, blocks);
+  const size_t threads = std::min(par.threads, blocks);
   constexpr size_t kSlotsPerThread = 2;
   struct Slot {
     Block block;
     bool ready = false;  // guarded by mu
   };
-  std::vector<Slot> slots(threads * kSlotsPerThread);
-  std::vector<DocBuildStats> worker_stats(threads);
-  std::mutex mu;
-  std::condition_variable made;      // a slot became ready
-  std::condition_variable consumed;  // the sink finished a block
-  size_t next_block = 0;             // guarded by mu: the next block to claim
-  size_t blocks_done = 0;            // guarded by mu: blocks the sink has finished
+  // Shared with the helper tasks: one that starts after the last block was
+  // claimed (even after this call returned) only reads next_block and leaves.
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable made;      // a slot became ready
+    std::condition_variable consumed;  // the sink finished a block
+    size_t next_block = 0;             // guarded by mu: the next block to claim
+    size_t blocks_done = 0;            // guarded by mu: blocks the sink has finished
+    size_t helpers_started = 0;        // guarded by mu
+    std::vector<Slot> slots;
+    std::vector<DocBuildStats> stats;  // one per helper, and the caller's last
+  };
+  auto sh = std::make_shared<Shared>();
+  sh->slots.resize(threads * kSlotsPerThread);
+  sh->stats.resize(threads + 1);
+  Shared& m = *sh;
 
-  auto work = [&](size_t w) {
-    Assembler a(schema);
+  auto work = [sh, blocks, &schema, &fill] {
+    Shared& m = *sh;
+    // Built once this task has claimed a block: only then is the call (and
+    // with it `schema` and `fill`) sure to be waiting for us.
+    std::optional<Assembler> a;
     IndexDoc doc;
+    size_t w = 0;
     for (;;) {
       size_t b;
       {
-        std::unique_lock lock(mu);
-        b = next_block++;
-        if (b >= blocks) return;
+        std::unique_lock lock(m.mu);
+        if (m.next_block >= blocks) return;  // nothing left (the call may be over)
+        b = m.next_block++;
+        if (!a) w = m.helpers_started++;
         // Slot b % size was last used by block b - size: wait until the sink is done with it.
-        consumed.wait(lock, [&] { return b < blocks_done + slots.size(); });
+        m.consumed.wait(lock, [&] { return b < m.blocks_done + m.slots.size(); });
       }
-      Slot& slot = slots[b % slots.size()];
-      fill(b, a, doc, slot.block, &worker_stats[w]);
+      if (!a) a.emplace(schema);
+      Slot& slot = m.slots[b % m.slots.size()];
+      fill(b, *a, doc, slot.block, &m.stats[w]);
       {
-        std::lock_guard lock(mu);
+        std::lock_guard lock(m.mu);
         slot.ready = true;
       }
-      made.notify_one();  // only the sink waits on it
+      m.made.notify_one();  // only the sink waits on it
     }
   };
-  std::vector<std::thread> workers;
-  workers.reserve(threads);
-  for (size_t w = 0; w < threads; ++w) workers.emplace_back(work, w);
-  for (size_t b = 0; b < blocks; ++b) {
-    Slot& slot = slots[b % slots.size()];
-    {
-      std::unique_lock lock(mu);
-      made.wait(lock, [&] { return slot.ready; });
-    }
-    sink(slot.block);
-    {
-      std::lock_guard lock(mu);
-      slot.ready = false;
-      blocks_done = b + 1;
-    }
-    consumed.notify_all();
+  for (size_t h = 0; h < threads; ++h) {
+    if (!par.pool->TrySubmit(work)) break;  // refused: the caller makes more blocks itself
   }
-  for (std::thread& t : workers) t.join();
-  for (const DocBuildStats& ws : worker_stats) Add(stats, ws);
+  Assembler caller_assembler(schema);
+  IndexDoc caller_doc;
+  for (size_t b = 0; b < blocks; ++b) {
+    Slot& slot = m.slots[b % m.slots.size()];
+    std::unique_lock lock(m.mu);
+    if (!slot.ready && m.next_block == b) {
+      // Nobody has claimed the block the sink needs: make it here.
+      ++m.next_block;
+      lock.unlock();
+      fill(b, caller_assembler, caller_doc, slot.block, &m.stats[threads]);
+      lock.lock();
+      slot.ready = true;
+    }
+    m.made.wait(lock, [&] { return slot.ready; });
+    lock.unlock();
+    sink(slot.block);
+    lock.lock();
+    slot.ready = false;
+    m.blocks_done = b + 1;
+    lock.unlock();
+    m.consumed.notify_all();
+  }
+  // Every block was consumed, so every helper that claimed one is done
+  // with it; a helper still running only finds nothing left to claim.
+  std::lock_guard lock(m.mu);
+  for (const DocBuildStats& ws : m.stats) Add(stats, ws);
 }
 
 // The documents of one leaf run, in id order.
 template <typename Block, typename Sink>
-void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const Sink& sink,
+void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par, const Sink& sink,
               DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
@@ -304,11 +332,11 @@ void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, size_t t
     return true;
   };
   // The leaf run of the table is in id order.
-  EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), threads, make, sink, stats);
+  EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), par, make, sink, stats);
 }
 
 template <typename Block, typename Sink>
-void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, size_t threads,
+void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, DocParallelism par,
                const Sink& sink, DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
@@ -379,32 +407,34 @@ void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const Entit
     }
     return true;
   };
-  EmitInOrder<Block>(schema, affected.size(), threads, make, sink, stats);
+  EmitInOrder<Block>(schema, affected.size(), par, make, sink, stats);
 }
 
 }  // namespace
 
-void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const BatchSink& sink,
-                    DocBuildStats* stats) {
-  EmitFull<DocBatch>(schema, snapshot, threads, sink, stats);
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par,
+                    const BatchSink& sink, DocBuildStats* stats) {
+  EmitFull<DocBatch>(schema, snapshot, par, sink, stats);
 }
 
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
                                     DocBuildStats* stats) {
   std::vector<IndexDoc> docs;
-  EmitFull<DocList>(schema, snapshot, 1, [&docs](DocList& block) { MoveInto(&docs, &block); }, stats);
+  EmitFull<DocList>(schema, snapshot, DocParallelism{}, [&docs](DocList& block) { MoveInto(&docs, &block); },
+                    stats);
   return docs;
 }
 
 void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
-                     size_t threads, const BatchSink& sink, DocBuildStats* stats) {
-  EmitDelta<DocBatch>(schema, base, window, threads, sink, stats);
+                     DocParallelism par, const BatchSink& sink, DocBuildStats* stats) {
+  EmitDelta<DocBatch>(schema, base, window, par, sink, stats);
 }
 
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
                                      const EntityTable& window, DocBuildStats* stats) {
   std::vector<IndexDoc> docs;
-  EmitDelta<DocList>(schema, base, window, 1, [&docs](DocList& block) { MoveInto(&docs, &block); }, stats);
+  EmitDelta<DocList>(schema, base, window, DocParallelism{}, [&docs](DocList& block) { MoveInto(&docs, &block); },
+                     stats);
   return docs;
 }
 

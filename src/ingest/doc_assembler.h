@@ -22,8 +22,9 @@
 // REQUIRES (every function): the tables were parsed with the same schema
 // (RecordParser over these SchemaOptions): EntityRecord::fields is read by
 // catalog index.
-// Pure functions; safe on any thread. The Stream* forms may start threads
-// of their own; they join them before returning.
+// Pure functions; safe on any thread. The Stream* forms may run parts on a
+// thread pool's workers (DocParallelism); every part has finished when they
+// return.
 #pragma once
 
 #include <cstddef>
@@ -31,8 +32,9 @@
 #include <functional>
 #include <vector>
 
-#include "ingest/entity_table.h"
+#include "base/thread_pool.h"
 #include "config/options.h"
+#include "ingest/entity_table.h"
 #include "index/index_doc.h"
 #include "index/segment_writer.h"
 
@@ -56,11 +58,19 @@ struct DocBuildStats {
 // SegmentWriter::Add(batch)).
 using BatchSink = std::function<void(const DocBatch&)>;
 
+// Where Stream* make documents: up to `threads` tasks on `pool` beside the
+// calling thread (which feeds the sink and makes blocks nobody took).
+// Default: the calling thread only. Does not change the output.
+struct DocParallelism {
+  ThreadPool* pool = nullptr;
+  size_t threads = 1;
+};
+
 // The full (base) index documents: every servable leaf of `snapshot`, in id
-// order, made on up to `threads` threads (1: on the calling thread only).
+// order, made as `par` allows.
 // Memory: a few blocks of documents in flight, not the whole set.
-void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, size_t threads, const BatchSink& sink,
-                    DocBuildStats* stats = nullptr);
+void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par,
+                    const BatchSink& sink, DocBuildStats* stats = nullptr);
 
 // StreamFullDocs, collected: every servable leaf of `snapshot`, sorted by id.
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
@@ -80,10 +90,9 @@ std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTab
 // ancestors (the base supplies whatever did not change), as a document when
 // servable, else as a tombstone that shadows the base.
 //
-// Streamed to `sink` in id order, made on up to `threads` threads (as
-// StreamFullDocs).
+// Streamed to `sink` in id order, made as `par` allows (as StreamFullDocs).
 void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
-                     size_t threads, const BatchSink& sink, DocBuildStats* stats = nullptr);
+                     DocParallelism par, const BatchSink& sink, DocBuildStats* stats = nullptr);
 
 // StreamDeltaDocs, collected.
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,

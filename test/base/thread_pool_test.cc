@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -190,6 +191,63 @@ TEST(ThreadPoolTest, DestructorDrainsAndJoins) {
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(pool.TrySubmit([&ran] { ran++; }));
   }
   EXPECT_EQ(ran.load(), 100);
+}
+
+}  // namespace
+}  // namespace freshet
+
+namespace freshet {
+namespace {
+
+TEST(ParallelForTest, RunsEveryIndexOnceOnTheCallerAndTheWorkers) {
+  ThreadPool pool("pf", 3, 16);
+  std::vector<std::atomic<int>> hits(1000);
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  ParallelFor(&pool, hits.size(), 4, [&](size_t i) {
+    hits[i].fetch_add(1);
+    std::lock_guard lock(mu);
+    threads.insert(std::this_thread::get_id());
+  });
+  for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
+  EXPECT_GE(threads.size(), 1u);
+  EXPECT_LE(threads.size(), 4u);
+}
+
+// The build runs as a pool task and parallelises its own steps on the same
+// pool: with every worker busy (here: the only one), the caller must do the
+// work itself instead of waiting for a task queued behind it.
+TEST(ParallelForTest, FromInsideTheOnlyWorkerItCompletesAlone) {
+  ThreadPool pool("pf", 1, 4);
+  std::promise<int> sum;
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    std::atomic<int> total{0};
+    ParallelFor(&pool, 100, 8, [&](size_t i) { total.fetch_add(static_cast<int>(i)); });
+    sum.set_value(total.load());
+  }));
+  auto f = sum.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready) << "deadlocked";
+  EXPECT_EQ(f.get(), 4950);
+}
+
+TEST(ParallelForTest, AFullQueueLeavesTheWorkToTheCaller) {
+  ThreadPool pool("pf", 1, 1);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  ASSERT_TRUE(pool.TrySubmit([gate, &started] {
+    started.set_value();
+    gate.wait();
+  }));
+  started.get_future().wait();         // the worker is busy
+  ASSERT_TRUE(pool.TrySubmit([] {}));  // and the queue is full
+  std::atomic<int> n{0};
+  ParallelFor(&pool, 50, 4, [&](size_t) { n.fetch_add(1); });
+  EXPECT_EQ(n.load(), 50);
+  release.set_value();
+  std::vector<int> order;
+  RunConcurrently(nullptr, {[&] { order.push_back(1); }, [&] { order.push_back(2); }});
+  EXPECT_EQ(order, (std::vector<int>{1, 2})) << "no pool: in order on the caller";
 }
 
 }  // namespace

@@ -334,9 +334,11 @@ TEST(SegmentTest, DeterministicAcrossAddOrder) {
     // In id order (the writer's no-sort path), and encoded on more threads.
     std::vector<IndexDoc> sorted;
     for (const auto& [id, d] : m.docs) sorted.push_back(d);
+    ThreadPool pool("segment", 2, 8);
     for (size_t threads : {1, 2, 3}) {
       SegmentWriterOptions o = opt;
       o.threads = threads;
+      o.pool = &pool;
       auto c = Build(sorted, o);
       ASSERT_TRUE(c.ok());
       EXPECT_TRUE(*a == *c) << threads << " threads";

@@ -362,17 +362,19 @@ TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
   ASSERT_GT(full.size(), 1500u);
   ASSERT_GT(delta.size(), 600u);
   const std::string full_segment = from_docs(full), delta_segment = from_docs(delta);
+  ThreadPool pool("docs", 3, 16);
   for (size_t threads : {1, 2, 3, 8}) {
+    const DocParallelism par{&pool, threads};
     DocBuildStats st;
     EXPECT_EQ(segment([&](SegmentWriter& w) {
-                StreamFullDocs(s, base, threads, [&w](const DocBatch& b) { w.Add(b); }, &st);
+                StreamFullDocs(s, base, par, [&w](const DocBatch& b) { w.Add(b); }, &st);
               }),
               full_segment)
         << threads << " threads";
     EXPECT_EQ(show(st), show(full_stats)) << threads << " threads";
     st = {};
     EXPECT_EQ(segment([&](SegmentWriter& w) {
-                StreamDeltaDocs(s, base, window, threads, [&w](const DocBatch& b) { w.Add(b); }, &st);
+                StreamDeltaDocs(s, base, window, par, [&w](const DocBatch& b) { w.Add(b); }, &st);
               }),
               delta_segment)
         << threads << " threads";
