@@ -1,6 +1,6 @@
 // Builder actor: fetches a plan's objects with bounded parallelism, decodes
 // and parses them on the compute pool (in parallel chunks), builds the
-// generations there too (sink/generation_builder.h), and hands the bytes to
+// generations there too (commit/generation_builder.h), and hands the bytes to
 // the Committer. The io_context only ever waits; it never computes.
 //
 // Receives BuildRequest and Ping. A build runs on its own coroutine on the
