@@ -85,6 +85,4 @@ void ClockTimer::Cancel() {
   s.timer.cancel();
 }
 
-bool ClockTimer::armed() const { return state_->deadline.has_value(); }
-
 }  // namespace freshet

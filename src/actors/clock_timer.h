@@ -30,7 +30,6 @@ class ClockTimer {
   // Replaces any earlier deadline: only the last Arm() fires.
   void Arm(TimePoint deadline, std::function<void()> fire);
   void Cancel();
-  bool armed() const;
 
  private:
   struct State;
