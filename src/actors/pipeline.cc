@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <algorithm>
+#include <future>
 #include <thread>
 #include <tuple>
 
@@ -38,25 +39,23 @@ struct SignalForwarder {
 };
 
 // RunControl's exit: on its strand, once the run is over. Closing the
-// mailboxes ends every receive loop; the admin server closes its listener
-// and connections on the io_context, which runs that before the posted
-// stop (one thread runs handlers in the order they were queued), so no
-// client connects to a socket nobody serves any more.
+// mailboxes ends every receive loop; the run is over for Run() once the
+// admin server has closed its listener and connections, so no client
+// connects to a socket nobody serves any more.
 struct StopEverything {
   AdminEndpoint* endpoint;
   asio::signal_set* signals;
-  asio::io_context* io;
+  std::promise<void>* over;
   std::vector<std::function<void()>> close;
   template <typename... Boxes>
-  StopEverything(AdminEndpoint* e, asio::signal_set* s, asio::io_context* i, std::tuple<Boxes*...> boxes)
-      : endpoint(e), signals(s), io(i) {
+  StopEverything(AdminEndpoint* e, asio::signal_set* s, std::promise<void>* o, std::tuple<Boxes*...> boxes)
+      : endpoint(e), signals(s), over(o) {
     std::apply([this](auto*... b) { (close.push_back([b] { b->Close(); }), ...); }, boxes);
   }
   void operator()() const {
-    endpoint->Stop();
     signals->cancel();
     for (const auto& c : close) c();
-    asio::post(*io, [loop = io] { loop->stop(); });
+    endpoint->Stop([o = over] { o->set_value(); });
   }
 };
 
@@ -71,11 +70,14 @@ void WatchMailbox(StatusBoard& board, const std::shared_ptr<Actor>& actor) {
 
 }  // namespace
 
-// Destruction runs bottom-up, after io.run() returned (no handler runs
+// Destruction runs bottom-up, after the loop stopped (no handler runs
 // again): the endpoint, the pool, then the board with the actors it keeps
-// for its mailbox metrics, the stores and, last, the io_context.
+// for its mailbox metrics, the stores and, last, a loop of its own.
 struct Pipeline::Impl {
-  asio::io_context io{1};
+  std::unique_ptr<IoLoop> own_loop;
+  IoLoop* loop = nullptr;
+  asio::io_context& io() { return loop->context(); }
+  std::promise<void> run_over;  // set once, by StopEverything
   Options options;
   std::unique_ptr<ObjectStore> source, sink;
   const Clock* clock;
@@ -109,9 +111,14 @@ struct Pipeline::Impl {
 };
 
 Pipeline::Pipeline(Options options, std::unique_ptr<ObjectStore> source, std::unique_ptr<ObjectStore> sink,
-                   const Clock* clock, MetricsRegistry* metrics)
+                   const Clock* clock, MetricsRegistry* metrics, IoLoop* loop)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
+  if (!loop) {
+    m.own_loop = std::make_unique<IoLoop>(std::max(1u, options.pipeline.io_threads));
+    loop = m.own_loop.get();
+  }
+  m.loop = loop;
   m.options = std::move(options);
   m.source = std::move(source);
   m.sink = std::move(sink);
@@ -132,7 +139,8 @@ Pipeline::Pipeline(Options options, std::unique_ptr<ObjectStore> source, std::un
   m.board = std::make_unique<StatusBoard>(bc, clock, metrics, &m.systemd);
 }
 
-Pipeline::~Pipeline() = default;
+// The loop stops first: nothing below may run a handler while it goes.
+Pipeline::~Pipeline() { impl_->loop->Stop(); }
 
 const StatusBoard& Pipeline::board() const { return *impl_->board; }
 uint16_t Pipeline::admin_port() const { return impl_->admin_port.load(); }
@@ -148,14 +156,19 @@ void Pipeline::Stop() {
 
 int Pipeline::Run() {
   Impl& m = *impl_;
-  if (int code = m.Start(); code != kExitOk) return code;
-  m.io.run();
+  if (int code = m.Start(); code != kExitOk) {
+    m.loop->Stop();
+    return code;
+  }
+  m.run_over.get_future().wait();
+  m.loop->Stop();
   m.compute->Shutdown();
   spdlog::default_logger()->flush();
   return m.control->exit_code();
 }
 
-// Everything up to the io_context's first handler; an exit code on failure.
+// Everything up to the first trigger; an exit code on failure. The loop
+// already runs (an S3 sink's recovery reads go through it).
 int Pipeline::Impl::Start() {
   if (Status st = InitCrashPointsFromEnv(); !st.ok()) {
     spdlog::error("{}", st.ToString());
@@ -191,14 +204,14 @@ int Pipeline::Impl::Start() {
                c.base_generation.empty() ? "none" : c.base_generation, c.next_batch_id);
 
   AdminEndpointOptions eo{options.admin.listen, options.admin.token};
-  auto ep = AdminEndpoint::Start(io, eo, board.get(), registry, &systemd);
+  auto ep = AdminEndpoint::Start(io(), eo, board.get(), registry, &systemd);
   if (!ep.ok()) {
     spdlog::error("{}", ep.status().ToString());
     return kExitFatal;
   }
   endpoint = std::move(ep).value();
   admin_port = endpoint->port();
-  signals = std::make_unique<asio::signal_set>(io, SIGINT, SIGTERM);
+  signals = std::make_unique<asio::signal_set>(io(), SIGINT, SIGTERM);
   Wire(*layout, pc, schema_hash, c);
   signals->async_wait(SignalForwarder{signals.get(), &control->mailbox()});
   board->Publish(RunStarted{c});
@@ -227,13 +240,13 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
                     std::clamp<Duration>(o.pipeline.trigger_interval / 6, std::chrono::seconds(1),
                                          std::chrono::seconds(10))};
   Committer::Config cc{o.sink.retain_generations, 8, o.source.partition_interval};
-  control = std::make_shared<RunControl>(io, o.watchdog.drain_timeout, clock);
-  ticker = std::make_shared<Ticker>(io, tc, clock);
-  lister = std::make_shared<Lister>(io, source.get(), o, layout, pc, checkpoint, clock);
-  planner = std::make_shared<Planner>(io, pc, checkpoint);
-  builder = std::make_shared<Builder>(io, source.get(), compute.get(), o, schema_hash);
-  committer = std::make_shared<Committer>(io, sink.get(), cc, checkpoint, clock);
-  watchdog = std::make_shared<Watchdog>(io, o.watchdog, clock);
+  control = std::make_shared<RunControl>(io(), o.watchdog.drain_timeout, clock);
+  ticker = std::make_shared<Ticker>(io(), tc, clock);
+  lister = std::make_shared<Lister>(io(), source.get(), o, layout, pc, checkpoint, clock);
+  planner = std::make_shared<Planner>(io(), pc, checkpoint);
+  builder = std::make_shared<Builder>(io(), source.get(), compute.get(), o, schema_hash);
+  committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, clock);
+  watchdog = std::make_shared<Watchdog>(io(), o.watchdog, clock);
 
   auto* wd = &watchdog->mailbox();
   BatchRoute route{board.get(), wd, &ticker->mailbox()};
@@ -244,7 +257,7 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   committer->Connect({&lister->mailbox(), &planner->mailbox(), wd, route});
   AdminEndpoint* ep = endpoint.get();
   control->Connect({&ticker->mailbox(), board.get(), [ep](const std::string& why) { ep->Stopping(why); },
-                    StopEverything(ep, signals.get(), &io,
+                    StopEverything(ep, signals.get(), &run_over,
                                    std::tuple(&ticker->mailbox(), &lister->mailbox(), &planner->mailbox(),
                                               &builder->mailbox(), &committer->mailbox(), &watchdog->mailbox(),
                                               &control->mailbox()))});

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_routes.h"
@@ -24,11 +25,13 @@ constexpr double kLagWarning = 0.25;  // seconds: log a lag this long (normal: u
 }  // namespace
 
 struct AdminEndpoint::Impl : std::enable_shared_from_this<AdminEndpoint::Impl> {
+  // The timers share a strand: with several loop threads, Stop()'s cancel
+  // must not run beside a timer's handler.
   Impl(asio::io_context& io, StatusBoard* b, SystemdNotifier* s)
-      : board(b), systemd(s), lag_timer(io), sd_timer(io) {}
+      : board(b), systemd(s), strand(asio::make_strand(io)), lag_timer(strand), sd_timer(strand) {}
 
   // A timer that should fire every kLagProbePeriod; how late it fires is how
-  // long handlers (or the machine) kept the io_context thread busy.
+  // long handlers (or the machine) kept every io_context thread busy.
   void ArmLagProbe() {
     lag_deadline = std::chrono::steady_clock::now() + kLagProbePeriod;
     lag_timer.expires_at(lag_deadline);
@@ -59,6 +62,7 @@ struct AdminEndpoint::Impl : std::enable_shared_from_this<AdminEndpoint::Impl> {
   SystemdNotifier* systemd;
   Histogram* loop_lag = nullptr;
   std::unique_ptr<AdminServer> server;
+  asio::strand<asio::io_context::executor_type> strand;
   asio::steady_timer lag_timer, sd_timer;
   std::chrono::steady_clock::time_point lag_deadline;
   std::atomic<bool> stopped{false};
@@ -118,13 +122,18 @@ void AdminEndpoint::Ready() {
 
 void AdminEndpoint::Stopping(const std::string& why) { impl_->systemd->Stopping(why); }
 
-void AdminEndpoint::Stop() {
-  if (impl_->stopped.exchange(true)) return;
-  if (impl_->server) impl_->server->Stop();
-  asio::post(impl_->lag_timer.get_executor(), [self = impl_] {
-    self->lag_timer.cancel();
-    self->sd_timer.cancel();
-  });
+void AdminEndpoint::Stop(std::function<void()> closed) {
+  if (!impl_->stopped.exchange(true)) {
+    asio::post(impl_->strand, [self = impl_] {
+      self->lag_timer.cancel();
+      self->sd_timer.cancel();
+    });
+  }
+  if (impl_->server) {
+    impl_->server->Stop(std::move(closed));
+  } else if (closed) {
+    asio::post(impl_->strand, std::move(closed));
+  }
 }
 
 uint16_t AdminEndpoint::port() const { return impl_->server ? impl_->server->port() : 0; }

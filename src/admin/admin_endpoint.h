@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,7 +47,9 @@ class AdminEndpoint {
   // STOPPING=1 (a drain began); the endpoint keeps answering.
   void Stopping(const std::string& why);
   // The admin server closes its listener and connections; timers stop.
-  void Stop();
+  // `closed`, if given, runs on the io_context once the listener and the
+  // connections are closed (also when Stop() was called before).
+  void Stop(std::function<void()> closed = {});
   uint16_t port() const;  // 0 without an HTTP server
 
  private:

@@ -562,13 +562,17 @@ AdminServer::Stats AdminServer::stats() const {
   return s;
 }
 
-// On the strand: done when Stop() returns if called there (the handler, or
-// code already on the io_context's thread); from another thread it is
-// posted, and done once the io_context runs it. New connections and
-// requests are refused from the moment Stop() is called either way.
-void AdminServer::Stop() {
-  if (impl_->stopped.exchange(true)) return;
-  asio::dispatch(impl_->strand, [impl = impl_] { impl->CloseAll(); });
+// On the strand: done when Stop() returns if called there (the handler);
+// from elsewhere it is posted, and done once the io_context runs it. New
+// connections and requests are refused from the moment Stop() is called
+// either way. `closed` runs on the strand after the closing.
+void AdminServer::Stop(std::function<void()> closed) {
+  const bool first = !impl_->stopped.exchange(true);
+  if (!first && !closed) return;
+  asio::dispatch(impl_->strand, [impl = impl_, first, closed = std::move(closed)] {
+    if (first) impl->CloseAll();
+    if (closed) closed();
+  });
 }
 
 }  // namespace freshet

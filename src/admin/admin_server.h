@@ -24,10 +24,11 @@
 //   and keep-alive as the client asked (HTTP/1.1 default on).
 // - Stop() closes the listener and every open connection; the server must
 //   be stopped (or the io_context stopped) before it is destroyed. Thread:
-//   Start/Stop from any thread; the handler runs on the io_context's thread.
-//   Called on that thread, Stop() has closed everything when it returns;
-//   from another thread it refuses new requests at once and the closing
-//   runs on the io_context (which then runs out of server work).
+//   Start/Stop from any thread; the handler runs on the server's strand of
+//   the io_context (which may have several threads). Called on that
+//   strand, Stop() has closed everything when it returns; from elsewhere it
+//   refuses new requests at once and the closing runs on the strand (the
+//   io_context then runs out of server work).
 // - A handler that throws gets its client a 500 (and an error log line).
 #pragma once
 
@@ -95,7 +96,9 @@ class AdminServer {
   uint16_t port() const;
   std::string url() const;  // "http://127.0.0.1:9464"
   Stats stats() const;      // thread-safe
-  void Stop();
+  // `closed`, if given, runs on the strand once everything is closed (also
+  // when the server was stopped before).
+  void Stop(std::function<void()> closed = {});
 
  private:
   struct Impl;

@@ -82,13 +82,17 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       return;
     }
     MetricsRegistry metrics;
-    auto source = OpenStore(options->source.uri, options->s3);
+    // The one event loop: the actors, the admin server and the S3 stores'
+    // connections all run on it. Declared before the stores, so it outlives
+    // them.
+    IoLoop loop(options->pipeline.io_threads);
+    auto source = OpenStore(options->source.uri, options->s3, &loop);
     if (!source.ok()) {
       spdlog::error("source.uri: {}", source.status().ToString());
       *exit_code = kExitFatal;
       return;
     }
-    auto sink = OpenStore(options->sink.uri, options->s3);
+    auto sink = OpenStore(options->sink.uri, options->s3, &loop);
     if (!sink.ok()) {
       spdlog::error("sink.uri: {}", sink.status().ToString());
       *exit_code = kExitFatal;
@@ -108,7 +112,7 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
     {
       Pipeline pipeline(std::move(options).value(), MakeMeteredStore(std::move(source).value(), "source", &metrics),
                         MakeMeteredStore(std::move(sink).value(), "sink", &metrics), SystemClock::Instance(),
-                        &metrics);
+                        &metrics, &loop);
       *exit_code = pipeline.Run();
       if (run_state) EndRunState(state_file, *run_state, pipeline.end());
       // The pipeline owns the stores: log their counters while it exists.

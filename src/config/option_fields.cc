@@ -54,6 +54,7 @@ constexpr F<Options> kPipelineFields[] = {
     {"max_bad_ratio",         [](Options& o) -> FieldRef { return &o.pipeline.max_bad_ratio; }},
     {"fetch_parallelism",     [](Options& o) -> FieldRef { return &o.pipeline.fetch_parallelism; }},
     {"compute_threads",       [](Options& o) -> FieldRef { return &o.pipeline.compute_threads; }},
+    {"io_threads",            [](Options& o) -> FieldRef { return &o.pipeline.io_threads; }},
 };
 constexpr F<Options> kWatchdogFields[] = {
     {"heartbeat_interval", [](Options& o) -> FieldRef { return &o.watchdog.heartbeat_interval; }},

@@ -75,6 +75,10 @@ struct PipelineOptions {
   // encoding all run there (a build spreads its parts over it), so no more
   // CPU-bound threads than this. 0 = hardware concurrency.
   uint32_t compute_threads = 0;
+  // Threads of the one event loop (base/io_loop.h): the actors, the admin
+  // server and the S3 connections each keep their own state serial on a
+  // strand of it, so this only sets how many run at once. 1..64.
+  uint32_t io_threads = 2;
 };
 
 struct WatchdogOptions {

@@ -279,6 +279,8 @@ Status ValidateOptions(const Options& o) {
   if (pl.compute_threads > 1024)
     p.Add("pipeline.compute_threads",
           "must be in 0..1024 (0 = one per core), got " + std::to_string(pl.compute_threads));
+  if (pl.io_threads < 1 || pl.io_threads > 64)
+    p.Add("pipeline.io_threads", "must be in 1..64, got " + std::to_string(pl.io_threads));
 
   const WatchdogOptions& w = o.watchdog;
   CheckPositive(&p, "watchdog.heartbeat_interval", w.heartbeat_interval);

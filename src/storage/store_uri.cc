@@ -30,12 +30,12 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri) {
   return OpenStore(uri, LocalStore::Options());
 }
 
-Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, const S3Options& s3) {
-  return OpenStore(uri, LocalStore::Options(), s3);
+Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, const S3Options& s3, IoLoop* loop) {
+  return OpenStore(uri, LocalStore::Options(), s3, loop);
 }
 
 Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore::Options local_options,
-                                               const S3Options& s3) {
+                                               const S3Options& s3, IoLoop* loop) {
   if (uri.empty()) return Status::InvalidArgument("store URI is empty");
   size_t sep = uri.find("://");
   if (sep == std::string_view::npos) return OpenLocal(uri, uri, local_options);  // bare path
@@ -50,7 +50,7 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore:
     return std::unique_ptr<ObjectStore>(MemoryStore::OpenNamed(std::string(rest)));
   }
   if (scheme == "s3") {
-    Result<std::unique_ptr<S3Store>> store = S3Store::Open(uri, s3, s3::ProcessEnvironment());
+    Result<std::unique_ptr<S3Store>> store = S3Store::Open(uri, s3, s3::ProcessEnvironment(), loop);
     if (!store.ok()) return store.status();
     return std::unique_ptr<ObjectStore>(std::move(store).value());
   }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string_view>
 
+#include "base/io_loop.h"
 #include "config/options.h"
 #include "storage/local_store.h"
 #include "storage/object_store.h"
@@ -25,12 +26,14 @@ namespace freshet {
 
 Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri);
 
-// Same, with the config's s3 section for s3:// URIs.
-Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, const S3Options& s3);
+// Same, with the config's s3 section for s3:// URIs. An S3 store's HTTP
+// connections run on `loop` (the daemon's; it must outlive the store), or
+// on a private one-thread loop when it is nullptr.
+Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, const S3Options& s3, IoLoop* loop = nullptr);
 
 // Same, with explicit options for a local store (create_if_missing is
 // forced on).
 Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, LocalStore::Options local_options,
-                                               const S3Options& s3 = {});
+                                               const S3Options& s3 = {}, IoLoop* loop = nullptr);
 
 }  // namespace freshet

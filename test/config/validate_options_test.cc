@@ -88,6 +88,8 @@ const BadCase kBadCases[] = {
     {"no fetches", [](Options& o) { o.pipeline.fetch_parallelism = 0; }, "pipeline.fetch_parallelism", "1..256"},
     {"too many fetches", [](Options& o) { o.pipeline.fetch_parallelism = 257; }, "pipeline.fetch_parallelism", "1..256"},
     {"too many threads", [](Options& o) { o.pipeline.compute_threads = 5000; }, "pipeline.compute_threads", "0..1024"},
+    {"no io threads", [](Options& o) { o.pipeline.io_threads = 0; }, "pipeline.io_threads", "1..64"},
+    {"too many io threads", [](Options& o) { o.pipeline.io_threads = 65; }, "pipeline.io_threads", "1..64"},
     // Watchdog
     {"heartbeat zero", [](Options& o) { o.watchdog.heartbeat_interval = 0s; }, "watchdog.heartbeat_interval", "must be positive"},
     {"stall under heartbeat", [](Options& o) { o.watchdog.actor_stall = 5s; }, "watchdog.actor_stall", "longer than watchdog.heartbeat_interval"},

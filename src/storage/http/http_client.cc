@@ -1,12 +1,20 @@
-// HttpClient on Boost.Beast: one io_context run by one I/O thread, C++20
-// coroutines (one per call), a keep-alive pool per endpoint.
+// HttpClient on Boost.Beast: C++20 coroutines (one per call) on a strand of
+// an IoLoop (the daemon's, or a private one-thread loop), a keep-alive pool
+// per endpoint.
 //
-// Threading: everything below Send()/RunAfter() runs on the single I/O
-// thread, so the pool, the calls and the connections need no locks; only
-// the counters (atomics) and `stopping` are touched from other threads.
-// Send() and RunAfter() only post. One thread is plenty for an object-store
-// client (network time dominates; TLS record crypto runs at GB/s), and it
-// keeps the pool logic free of cross-thread handoffs.
+// Threading: everything below Send()/RunAfter() runs on the client's
+// strand, so the pool, the calls and the connections need no locks: every
+// socket, timer and resolver is created on the strand, so callback-style
+// handlers run there too, and the coroutines are spawned there. Only the
+// counters (atomics), `stopping` and the set of outstanding calls (under
+// `calls_mu`) are touched from other threads. Send() and RunAfter() only
+// post. One strand is plenty for an object-store client (network time
+// dominates; TLS record crypto runs at GB/s), and it keeps the pool logic
+// free of cross-thread handoffs.
+//
+// Lifetime: coroutines and handlers hold the Impl by shared_ptr, so one
+// that outlives the HttpClient (left queued on a stopped shared loop, and
+// destroyed with it) never touches freed memory.
 //
 // Deadlines: each call has one watchdog timer, armed for the current phase
 // (queue, connect, write, read). When it fires, Abort() cancels whatever the
@@ -25,8 +33,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <deque>
-#include <thread>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,7 +44,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -43,6 +51,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -61,6 +70,7 @@ namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
 using SteadyClock = std::chrono::steady_clock;
+using Strand = asio::strand<asio::io_context::executor_type>;
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 // S3 response headers are small; 64 KiB leaves room for long x-amz-* sets.
@@ -104,7 +114,7 @@ bool IsPeerGone(const error_code& ec) {
 struct Connection {
   // The read buffer starts at 64 KiB: Beast sizes each socket read from the
   // buffer's capacity, and a small buffer meant ~8k recv calls per 4 MiB body.
-  Connection(asio::io_context& ioc, uint64_t id_in) : socket(ioc), idle_timer(ioc), id(id_in) {
+  Connection(const Strand& strand, uint64_t id_in) : socket(strand), idle_timer(strand), id(id_in) {
     buffer.reserve(64 * 1024);
   }
 
@@ -136,7 +146,7 @@ struct Pool {
 enum class AbortReason { kNone, kTimeout, kCancel };
 
 struct Call {
-  // Set by Send() before the call is handed to the I/O thread.
+  // Set by Send() before the call is handed to the strand.
   HttpEndpoint endpoint;
   std::string pool_key;
   std::string what;  // Describe()
@@ -146,7 +156,7 @@ struct Call {
   SteadyClock::time_point deadline;
   std::chrono::milliseconds timeout{0};
 
-  // I/O thread only from here on.
+  // The strand only from here on.
   bool finished = false;
   AbortReason abort = AbortReason::kNone;
   const char* phase = "queue";
@@ -178,9 +188,9 @@ void Invoke(HttpCallback& done, Result<HttpResponse> result) noexcept { done(std
 
 }  // namespace
 
-struct HttpClient::Impl {
-  explicit Impl(Options o)
-      : options(std::move(o)), ssl_ctx(ssl::context::tls_client), work(asio::make_work_guard(ioc)) {}
+struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
+  Impl(Options o, asio::io_context& io)
+      : options(std::move(o)), ssl_ctx(ssl::context::tls_client), strand(asio::make_strand(io)) {}
 
   // ---- any thread ----
   void Send(const HttpEndpoint& endpoint, HttpRequest request, HttpCallback done);
@@ -191,8 +201,9 @@ struct HttpClient::Impl {
     Invoke(done, std::move(status));
   }
 
-  // ---- I/O thread ----
-  asio::awaitable<void> RunCall(std::shared_ptr<Call> call);
+  // ---- the strand ----
+  // `self` keeps the Impl alive for as long as the coroutine frame exists.
+  asio::awaitable<void> RunCall(std::shared_ptr<Impl> self, std::shared_ptr<Call> call);
   asio::awaitable<Result<HttpResponse>> Perform(std::shared_ptr<Call> call);
   asio::awaitable<Status> Acquire(std::shared_ptr<Call> call);
   asio::awaitable<Status> Connect(std::shared_ptr<Call> call);
@@ -217,7 +228,13 @@ struct HttpClient::Impl {
   Status TlsError(const Call& call, Connection& conn, const error_code& ec) const;
   Status ReadError(const Call& call, const http::response_parser<http::string_body>& parser,
                    const error_code& ec) const;
+  // Aborts every call, closes pooled connections, drops RunAfter timers.
   void Shutdown();
+  // Completes every outstanding call that has not finished with kCancelled.
+  // REQUIRES: no loop thread runs the strand (the loop is stopped).
+  void CancelOutstanding();
+  // Blocks until every outstanding call has finished.
+  void WaitDrained();
 
   // Completion handlers as named structs (g++ 12 and capturing lambdas in
   // coroutine code do not mix well).
@@ -228,37 +245,39 @@ struct HttpClient::Impl {
   struct ShutdownOp;
 
   const Options options;
-  // Declared first so it is destroyed last: the sockets and timers below
-  // belong to it.
-  asio::io_context ioc;
   ssl::context ssl_ctx;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  std::thread thread;
+  Strand strand;
   std::atomic<bool> stopping{false};
+
+  // Every call from Send() until Finish(): what shutdown cancels or waits
+  // for, including calls whose coroutine has not started yet.
+  std::mutex calls_mu;
+  std::condition_variable drained;
+  std::unordered_set<std::shared_ptr<Call>> outstanding;
 
   struct Counters {
     std::atomic<uint64_t> requests{0}, responses{0}, failures{0}, connections_opened{0},
         connections_reused{0}, stale_reconnects{0}, timeouts{0}, bytes_sent{0}, bytes_received{0};
   } counters;
 
-  // I/O thread only.
+  // The strand only.
   std::unordered_map<std::string, std::unique_ptr<Pool>> pools;
   uint64_t queued_total = 0;
-  std::unordered_set<Call*> active;
+  std::unordered_set<Call*> active;  // coroutine started, not finished
   uint64_t next_conn_id = 0;
   std::unordered_map<uint64_t, std::unique_ptr<asio::steady_timer>> timers;  // RunAfter
   uint64_t next_timer_id = 0;
 };
 
 struct HttpClient::Impl::WatchdogFired {
-  Impl* impl;
+  std::shared_ptr<Impl> impl;
   std::shared_ptr<Call> call;
   uint64_t gen;
   void operator()(error_code ec);
 };
 
 struct HttpClient::Impl::IdleExpired {
-  Impl* impl;
+  std::shared_ptr<Impl> impl;
   Pool* pool;
   std::weak_ptr<Connection> conn;
   uint64_t seq;
@@ -269,7 +288,7 @@ struct HttpClient::Impl::IdleExpired {
 };
 
 struct HttpClient::Impl::TimerFired {
-  Impl* impl;
+  std::shared_ptr<Impl> impl;
   uint64_t id;
   std::function<void()> fn;
   void operator()(error_code ec) {
@@ -280,13 +299,13 @@ struct HttpClient::Impl::TimerFired {
 };
 
 struct HttpClient::Impl::StartTimer {
-  Impl* impl;
+  std::shared_ptr<Impl> impl;
   SteadyClock::time_point at;
   std::function<void()> fn;
   void operator()() {
     if (impl->stopping.load()) return;
     uint64_t id = ++impl->next_timer_id;
-    auto timer = std::make_unique<asio::steady_timer>(impl->ioc, at);
+    auto timer = std::make_unique<asio::steady_timer>(impl->strand, at);
     asio::steady_timer& t = *timer;
     impl->timers.emplace(id, std::move(timer));
     t.async_wait(TimerFired{impl, id, std::move(fn)});
@@ -294,7 +313,7 @@ struct HttpClient::Impl::StartTimer {
 };
 
 struct HttpClient::Impl::ShutdownOp {
-  Impl* impl;
+  std::shared_ptr<Impl> impl;
   void operator()() { impl->Shutdown(); }
 };
 
@@ -372,31 +391,37 @@ void HttpClient::Impl::Send(const HttpEndpoint& endpoint, HttpRequest request, H
   call->done = std::move(done);
   call->timeout = request.timeout.value_or(options.request_timeout);
   call->deadline = SteadyClock::now() + call->timeout;
-  asio::co_spawn(ioc, RunCall(std::move(call)), asio::detached);
+  {
+    std::lock_guard lock(calls_mu);
+    outstanding.insert(call);
+  }
+  asio::co_spawn(strand, RunCall(shared_from_this(), std::move(call)), asio::detached);
 }
 
 void HttpClient::Impl::RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
   if (stopping.load()) return;
-  asio::post(ioc, StartTimer{this, SteadyClock::now() + delay, std::move(fn)});
+  asio::post(strand, StartTimer{shared_from_this(), SteadyClock::now() + delay, std::move(fn)});
 }
 
 // ---------------------------------------------------------------------------
-// I/O thread: one call.
+// The strand: one call.
 
-asio::awaitable<void> HttpClient::Impl::RunCall(std::shared_ptr<Call> call) {
+asio::awaitable<void> HttpClient::Impl::RunCall(std::shared_ptr<Impl> self, std::shared_ptr<Call> call) {
+  (void)self;
   std::optional<Result<HttpResponse>> result;
   try {
     result.emplace(co_await Perform(call));
   } catch (const std::exception& e) {
     result.emplace(Status::Internal(call->what + ": " + e.what()));
   }
-  Finish(call, std::move(*result));
+  // Already finished when a stopped loop's client cancelled it directly.
+  if (!call->finished) Finish(call, std::move(*result));
 }
 
 asio::awaitable<Result<HttpResponse>> HttpClient::Impl::Perform(std::shared_ptr<Call> call) {
   if (stopping.load()) co_return Status::Cancelled(call->what + ": client shutting down");
   active.insert(call.get());
-  call->watchdog.emplace(ioc);
+  call->watchdog.emplace(strand);
   ArmWatchdog(call, call->deadline, "request timeout " + Millis(call->timeout));
 
   Status st = co_await Acquire(call);
@@ -458,7 +483,7 @@ asio::awaitable<Status> HttpClient::Impl::Acquire(std::shared_ptr<Call> call) {
   pool.waiters.push_back(call);
   call->queued = true;
   queued_total++;
-  call->wait_timer.emplace(ioc, SteadyClock::time_point::max());
+  call->wait_timer.emplace(strand, SteadyClock::time_point::max());
   // Woken (operation_aborted) by a grant or by Abort().
   auto [ec] = co_await call->wait_timer->async_wait(kAsTuple);
   (void)ec;
@@ -489,14 +514,14 @@ asio::awaitable<Status> HttpClient::Impl::Connect(std::shared_ptr<Call> call) {
   const HttpEndpoint& ep = call->endpoint;
   auto flags = tcp::resolver::numeric_service;
   if (IsIpLiteral(ep.host)) flags |= tcp::resolver::numeric_host;
-  call->resolver.emplace(ioc);
+  call->resolver.emplace(strand);
   auto [rec, results] = co_await call->resolver->async_resolve(ep.host, std::to_string(ep.EffectivePort()), flags,
                                                                kAsTuple);
   call->resolver.reset();
   if (call->abort != AbortReason::kNone) co_return AbortStatus(*call);
   if (rec) co_return Status::Unavailable(call->what + ": DNS lookup of " + ep.host + " failed: " + rec.message());
 
-  call->conn = std::make_shared<Connection>(ioc, ++next_conn_id);
+  call->conn = std::make_shared<Connection>(strand, ++next_conn_id);
   call->conn_reusable = false;
   std::shared_ptr<Connection> conn = call->conn;
   auto [cec, endpoint] = co_await asio::async_connect(conn->socket, results, kAsTuple);
@@ -602,10 +627,14 @@ void HttpClient::Impl::Finish(const std::shared_ptr<Call>& call, Result<HttpResp
   }
   HttpCallback done = std::move(call->done);
   Invoke(done, std::move(result));
+  // Only now: a destructor waiting for the drain must see the callback done.
+  std::lock_guard lock(calls_mu);
+  outstanding.erase(call);
+  if (outstanding.empty()) drained.notify_all();
 }
 
 // ---------------------------------------------------------------------------
-// I/O thread: the pool.
+// The strand: the pool.
 
 Pool& HttpClient::Impl::PoolFor(const std::string& key) {
   std::unique_ptr<Pool>& p = pools[key];
@@ -638,7 +667,7 @@ void HttpClient::Impl::ReturnToPool(Pool& pool, std::shared_ptr<Connection> conn
   conn->in_pool = true;
   uint64_t seq = ++conn->idle_seq;
   conn->idle_timer.expires_after(options.idle_timeout);
-  conn->idle_timer.async_wait(IdleExpired{this, &pool, conn, seq});
+  conn->idle_timer.async_wait(IdleExpired{shared_from_this(), &pool, conn, seq});
   pool.idle.push_back(std::move(conn));
 }
 
@@ -668,13 +697,13 @@ void HttpClient::Impl::OnIdleExpired(Pool* pool, const std::weak_ptr<Connection>
 }
 
 // ---------------------------------------------------------------------------
-// I/O thread: deadlines, cancellation, errors.
+// The strand: deadlines, cancellation, errors.
 
 void HttpClient::Impl::ArmWatchdog(const std::shared_ptr<Call>& call, SteadyClock::time_point at, std::string budget) {
   uint64_t gen = ++call->watchdog_gen;
   call->budget = std::move(budget);
   call->watchdog->expires_at(at);
-  call->watchdog->async_wait(WatchdogFired{this, call, gen});
+  call->watchdog->async_wait(WatchdogFired{shared_from_this(), call, gen});
 }
 
 void HttpClient::Impl::SetPhase(const std::shared_ptr<Call>& call, const char* phase) { call->phase = phase; }
@@ -774,18 +803,35 @@ void HttpClient::Impl::Shutdown() {
   for (auto& [id, timer] : timers) timer->cancel();
 }
 
+void HttpClient::Impl::CancelOutstanding() {
+  std::vector<std::shared_ptr<Call>> calls;
+  {
+    std::lock_guard lock(calls_mu);
+    calls.assign(outstanding.begin(), outstanding.end());
+  }
+  for (const auto& call : calls) {
+    if (!call->finished) Finish(call, Status::Cancelled(call->what + ": client shutting down"));
+  }
+}
+
+void HttpClient::Impl::WaitDrained() {
+  std::unique_lock lock(calls_mu);
+  drained.wait(lock, [this] { return outstanding.empty(); });
+}
+
 // ---------------------------------------------------------------------------
 // HttpClient.
 
-Result<std::unique_ptr<HttpClient>> HttpClient::Create(Options options) {
-  if (options.io_threads != 1) {
-    return Status::InvalidArgument("HttpClient: io_threads must be 1 (got " + std::to_string(options.io_threads) +
-                                   ")");
-  }
+Result<std::unique_ptr<HttpClient>> HttpClient::Create(Options options, IoLoop* loop) {
   if (options.max_connections_per_endpoint == 0) {
     return Status::InvalidArgument("HttpClient: max_connections_per_endpoint must be at least 1");
   }
-  auto impl = std::make_unique<Impl>(std::move(options));
+  std::unique_ptr<IoLoop> own_loop;
+  if (loop == nullptr) {
+    own_loop = std::make_unique<IoLoop>(1, "http");
+    loop = own_loop.get();
+  }
+  auto impl = std::make_shared<Impl>(std::move(options), loop->context());
   error_code ec;
   impl->ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
@@ -799,21 +845,27 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(Options options) {
                                         ec.message());
     }
   }
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->ioc.run(); });
-  return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+  return std::unique_ptr<HttpClient>(new HttpClient(std::move(own_loop), loop, std::move(impl)));
 }
 
-HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpClient::HttpClient(std::unique_ptr<IoLoop> own_loop, IoLoop* loop, std::shared_ptr<Impl> impl)
+    : own_loop_(std::move(own_loop)), loop_(loop), impl_(std::move(impl)) {}
 
+// With the loop running, Shutdown() on the strand aborts every call; each
+// completes with kCancelled on the loop, and the destructor waits for the
+// last callback. With the loop stopped nothing else runs the strand, so the
+// destructor does both itself. Handlers left queued on a stopped loop hold
+// the Impl and are destroyed with the loop; a private loop is stopped here,
+// after impl_ (declared after it) has let go.
 HttpClient::~HttpClient() {
-  // Shutdown() aborts every call (they complete with kCancelled on the I/O
-  // thread), closes pooled connections and drops timers; with the work
-  // guard gone, run() returns once the last of that has completed.
   impl_->stopping.store(true);
-  asio::post(impl_->ioc, Impl::ShutdownOp{impl_.get()});
-  impl_->work.reset();
-  impl_->thread.join();
+  if (loop_->running()) {
+    asio::post(impl_->strand, Impl::ShutdownOp{impl_});
+    impl_->WaitDrained();
+  } else {
+    impl_->Shutdown();
+    impl_->CancelOutstanding();
+  }
 }
 
 void HttpClient::Send(const HttpEndpoint& endpoint, HttpRequest request, HttpCallback done) {

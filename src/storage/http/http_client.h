@@ -6,8 +6,13 @@
 // - One request, one attempt: the client never retries (the S3 layer owns
 //   retry policy, because only it knows which failures are safe to repeat).
 // - Every call completes exactly once through its callback, on the client's
-//   own I/O thread (or inline when refused before starting). Callbacks must
-//   not block; they may call Send() again.
+//   strand of its IoLoop (or inline when refused before starting, or on the
+//   destroying thread when the loop is stopped). Callbacks must not block:
+//   they hold up every connection of the loop. They may call Send() again.
+// - The loop: the daemon passes its own (base/io_loop.h), so the client's
+//   connections share the io_context and threads of the actors; without
+//   one, the client runs a private one-thread loop (the reader library, the
+//   CLI tools).
 // - Deadlines: connect (DNS + TCP + TLS handshake) is bounded by
 //   Options::connect_timeout; the whole exchange (write request, read
 //   response) by HttpRequest::timeout or Options::request_timeout, which
@@ -45,7 +50,8 @@
 //   the query string: those carry credentials (Authorization, presigned
 //   URLs).
 //
-// Thread-safety: all methods may be called from any thread.
+// Thread-safety: all methods may be called from any thread, except as
+// noted under REQUIRES.
 #pragma once
 
 #include <chrono>
@@ -58,6 +64,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/io_loop.h"
 #include "freshet/status.h"
 
 namespace freshet {
@@ -125,10 +132,6 @@ class HttpClient {
     // tests only: it accepts any certificate.
     bool verify_tls = true;
     std::string ca_file;
-    // Threads running the client's io_context. Must be 1 (Create() refuses
-    // anything else): all pool and connection state lives on that one
-    // thread, which is ample for an object-store client (network-bound).
-    uint32_t io_threads = 1;
   };
 
   // Counters since creation, for metrics and tests.
@@ -144,18 +147,22 @@ class HttpClient {
     uint64_t bytes_received = 0;      // response bodies
   };
 
-  // Starts the I/O thread. Fails with kFailedPrecondition when the TLS
-  // context cannot be set up (e.g. ca_file unreadable), kInvalidArgument
-  // for unusable options (io_threads != 1, max_connections_per_endpoint 0).
-  static Result<std::unique_ptr<HttpClient>> Create(Options options);
+  // Runs on `loop` (which must outlive the client), or on a private
+  // one-thread loop when it is nullptr. Fails with kFailedPrecondition when
+  // the TLS context cannot be set up (e.g. ca_file unreadable),
+  // kInvalidArgument for unusable options (max_connections_per_endpoint 0).
+  static Result<std::unique_ptr<HttpClient>> Create(Options options, IoLoop* loop = nullptr);
 
-  // Completes in-flight calls with kCancelled and joins the I/O threads.
-  // REQUIRES: not called from one of the client's own callbacks.
+  // Completes every call in flight with kCancelled and returns after the
+  // last callback: on the loop when it is running (waiting for it), here
+  // when it is stopped. RunAfter() functions not yet run are dropped.
+  // REQUIRES: not called on a loop thread (a callback included), and not
+  // while another thread is stopping the loop.
   ~HttpClient();
 
   void Send(const HttpEndpoint& endpoint, HttpRequest request, HttpCallback done);
 
-  // Runs `fn` on the client's I/O thread after `delay` (for retry backoff
+  // Runs `fn` on the client's strand after `delay` (for retry backoff
   // without a thread of its own). Dropped, not run, if the client is
   // destroyed first.
   void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn);
@@ -165,8 +172,11 @@ class HttpClient {
 
  private:
   struct Impl;
-  explicit HttpClient(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  HttpClient(std::unique_ptr<IoLoop> own_loop, IoLoop* loop, std::shared_ptr<Impl> impl);
+  // Declared first, destroyed last: a private loop stops after impl_ is let go.
+  std::unique_ptr<IoLoop> own_loop_;
+  IoLoop* loop_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace freshet

@@ -147,7 +147,7 @@ Status MapHttpError(const std::string& what, int status, const s3::S3Error& err)
 }  // namespace
 
 Result<std::unique_ptr<S3Store>> S3Store::Open(std::string_view uri, const S3Options& config,
-                                               const s3::EnvLookup& env) {
+                                               const s3::EnvLookup& env, IoLoop* loop) {
   FRESHET_ASSIGN_OR_RETURN(s3::S3Location location, s3::ParseS3Uri(uri));
   Result<s3::ResolvedEndpoint> endpoint = s3::ResolveEndpoint(config, env, location.bucket);
   if (!endpoint.ok()) return endpoint.status().WithContext("store URI '" + std::string(uri) + "'");
@@ -166,7 +166,7 @@ Result<std::unique_ptr<S3Store>> S3Store::Open(std::string_view uri, const S3Opt
   o.multipart_threshold = config.multipart_threshold;
   o.multipart_part_size = config.multipart_part_size;
 
-  Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(o.http);
+  Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(o.http, loop);
   if (!http.ok()) return http.status().WithContext("store URI '" + std::string(uri) + "'");
   Result<std::shared_ptr<s3::CredentialsProvider>> creds = s3::MakeCredentialsChain(config, env, http->get());
   if (!creds.ok()) return creds.status().WithContext("store URI '" + std::string(uri) + "'");
@@ -176,11 +176,12 @@ Result<std::unique_ptr<S3Store>> S3Store::Open(std::string_view uri, const S3Opt
 }
 
 Result<std::unique_ptr<S3Store>> S3Store::Create(Options options,
-                                                 std::shared_ptr<s3::CredentialsProvider> credentials) {
+                                                 std::shared_ptr<s3::CredentialsProvider> credentials,
+                                                 IoLoop* loop) {
   if (credentials == nullptr) return Status::InvalidArgument("S3Store::Create needs a credentials provider");
   if (options.multipart_part_size == 0 || options.multipart_parallelism == 0)
     return Status::InvalidArgument("S3Store: multipart part size and parallelism must be positive");
-  FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(options.http));
+  FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(options.http, loop));
   std::unique_ptr<S3Store> store(new S3Store(std::move(options), std::move(http)));
   store->credentials_ = std::move(credentials);
   return store;
@@ -197,8 +198,8 @@ S3Store::S3Store(Options options, std::unique_ptr<HttpClient> http)
 S3Store::~S3Store() {
   closing_ = true;
   // Cancels in-flight requests (their calls finish with kCancelled), drops
-  // backoff timers and joins the I/O thread, so nothing below races with a
-  // callback. A callback already past its closing_ check meanwhile uses
+  // backoff timers and returns after the last callback, so nothing below
+  // races with one. A callback already past its closing_ check meanwhile uses
   // client_ (still valid; reset() has cleared http_), which refuses it.
   http_.reset();
   std::set<std::shared_ptr<Call>> waiting;

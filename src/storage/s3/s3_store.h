@@ -35,8 +35,9 @@
 //   other 4xx -> kInvalidArgument or kFailedPrecondition. Messages name the
 //   operation, the s3:// key, the HTTP status and S3's error code and
 //   message, never credentials.
-// - Callbacks run on the HTTP client's I/O thread. Destroying the store
-//   completes every pending operation with kCancelled.
+// - Callbacks run on the HTTP client's strand of its IoLoop (the daemon's
+//   or a private one). Destroying the store completes every pending
+//   operation with kCancelled (REQUIRES: not on a loop thread).
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -102,13 +103,16 @@ class S3Store final : public ObjectStore {
   // Opens s3://bucket/prefix with config `options` and the AWS environment
   // `env` (credentials chain, region, endpoint). Does no network I/O except
   // what the credentials chain needs later, on first use.
+  // `loop`: the event loop the HTTP client runs on (must outlive the
+  // store); nullptr = a private one-thread loop.
   static Result<std::unique_ptr<S3Store>> Open(std::string_view uri, const S3Options& options,
-                                               const s3::EnvLookup& env);
+                                               const s3::EnvLookup& env, IoLoop* loop = nullptr);
   // With a resolved configuration and a ready credentials provider (which
   // may use `http`'s client: pass nullptr provider to build the default
   // chain from `config`/`env`).
   static Result<std::unique_ptr<S3Store>> Create(Options options,
-                                                 std::shared_ptr<s3::CredentialsProvider> credentials);
+                                                 std::shared_ptr<s3::CredentialsProvider> credentials,
+                                                 IoLoop* loop = nullptr);
 
   ~S3Store() override;
 
@@ -148,7 +152,7 @@ class S3Store final : public ObjectStore {
   std::shared_ptr<s3::CredentialsProvider> credentials_;
   std::unique_ptr<HttpClient> http_;
   // http_.get(), never changed: the callbacks use this, because the
-  // destructor's http_.reset() clears http_ while the I/O thread may still
+  // destructor's http_.reset() clears http_ while the loop may still
   // be inside a callback (a stopping client refuses or drops new work).
   HttpClient* const client_;
   s3::RetryBudget budget_;

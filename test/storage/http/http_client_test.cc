@@ -574,9 +574,6 @@ TEST(HttpClientTest, MalformedRequestsAreRefusedInline) {
 }
 
 TEST(HttpClientTest, CreateRejectsBadOptions) {
-  HttpClient::Options threads;
-  threads.io_threads = 2;
-  EXPECT_EQ(HttpClient::Create(threads).status().code(), StatusCode::kInvalidArgument);
   HttpClient::Options pool;
   pool.max_connections_per_endpoint = 0;
   EXPECT_EQ(HttpClient::Create(pool).status().code(), StatusCode::kInvalidArgument);
@@ -613,7 +610,7 @@ TEST(HttpClientTest, ConcurrentSendsFromSeveralThreads) {
     ASSERT_TRUE(results.result(n).ok()) << results.result(n).status().ToString();
     EXPECT_EQ(results.result(n)->body, "got:" + std::to_string(n));
   }
-  // Every callback ran on the client's one I/O thread.
+  // Every callback ran on the client's private loop's one thread.
   std::vector<std::thread::id> ids = results.threads();
   for (auto id : ids) EXPECT_EQ(id, ids.front());
   EXPECT_LE(server.max_open_connections(), 3);
@@ -666,6 +663,112 @@ TEST(HttpClientTest, DestructorWithIdlePooledConnections) {
   ASSERT_TRUE(SendSync(*client, server.endpoint(), Request("GET", "/")).ok());
   client.reset();
   EXPECT_TRUE(server.WaitForOpenConnections(0));
+}
+
+// The daemon's way: clients on a shared loop of several threads (the
+// actors' loop). Every callback runs on a loop thread; each client's calls
+// stay serial on its strand while the loop's threads serve both.
+TEST(HttpClientTest, ClientsShareTheDaemonsLoop) {
+  TestHttpServer server(Echo);
+  IoLoop loop(2);
+  HttpClient::Options options;
+  options.max_connections_per_endpoint = 2;
+  auto a = HttpClient::Create(options, &loop);
+  auto b = HttpClient::Create(options, &loop);
+  ASSERT_TRUE(a.ok() && b.ok());
+  constexpr size_t kPerClient = 40;
+  Collector results(2 * kPerClient);
+  std::atomic<int> off_loop{0};
+  for (size_t i = 0; i < kPerClient; ++i) {
+    for (size_t c = 0; c < 2; ++c) {
+      size_t n = c * kPerClient + i;
+      HttpCallback record = results.Callback(n);
+      (c == 0 ? *a : *b)->Send(server.endpoint(), Request("PUT", "/s/" + std::to_string(n), std::to_string(n)),
+                               [&, record](Result<HttpResponse> r) {
+                                 if (!loop.InLoopThread()) off_loop++;
+                                 record(std::move(r));
+                               });
+    }
+  }
+  ASSERT_TRUE(results.WaitAll());
+  for (size_t n = 0; n < 2 * kPerClient; ++n) {
+    ASSERT_TRUE(results.result(n).ok()) << results.result(n).status().ToString();
+    EXPECT_EQ(results.result(n)->body, "got:" + std::to_string(n));
+  }
+  EXPECT_EQ(off_loop.load(), 0);
+  EXPECT_LE(server.max_open_connections(), 4);
+  a->reset();
+  b->reset();
+  EXPECT_TRUE(server.WaitForOpenConnections(0));  // closed, though the loop runs on
+  EXPECT_TRUE(loop.running());
+}
+
+// Destroyed while the shared loop runs: the calls in flight complete with
+// kCancelled on the loop, and the destructor returns after the last one.
+// The loop and another client on it carry on.
+TEST(HttpClientTest, DestroyedOnARunningSharedLoopCancelsAndWaits) {
+  TestHttpServer stall([](const ServerRequest&) {
+    ServerReply r;
+    r.mode = Mode::kStall;
+    return r;
+  });
+  TestHttpServer echo(Echo);
+  IoLoop loop(2);
+  HttpClient::Options options;
+  options.max_connections_per_endpoint = 1;
+  auto client = HttpClient::Create(options, &loop);
+  auto other = HttpClient::Create(options, &loop);
+  ASSERT_TRUE(client.ok() && other.ok());
+  constexpr size_t kCalls = 3;  // 1 on the wire, 2 queued
+  Collector results(kCalls);
+  for (size_t i = 0; i < kCalls; ++i) (*client)->Send(stall.endpoint(), Request("GET", "/"), results.Callback(i));
+  ASSERT_TRUE(stall.WaitForRequests(1));
+  client->reset();
+  ASSERT_TRUE(results.WaitAll(0ms));
+  for (size_t i = 0; i < kCalls; ++i) {
+    EXPECT_EQ(results.calls(i), 1);
+    EXPECT_EQ(results.result(i).status().code(), StatusCode::kCancelled) << results.result(i).status().ToString();
+  }
+  Result<HttpResponse> still = SendSync(**other, echo.endpoint(), Request("GET", "/after"));
+  ASSERT_TRUE(still.ok()) << still.status().ToString();
+}
+
+// Destroyed after the daemon stopped its loop (the daemon's exit): nothing
+// runs the strand any more, so the destructor completes the calls itself,
+// each exactly once, and returns without waiting for the loop.
+TEST(HttpClientTest, DestroyedAfterTheSharedLoopStoppedCancelsInline) {
+  TestHttpServer server([](const ServerRequest&) {
+    ServerReply r;
+    r.mode = Mode::kStall;
+    return r;
+  });
+  auto token = std::make_shared<int>(0);
+  {
+    IoLoop loop(2);
+    HttpClient::Options options;
+    options.max_connections_per_endpoint = 1;
+    auto client = HttpClient::Create(options, &loop);
+    ASSERT_TRUE(client.ok());
+    constexpr size_t kCalls = 3;
+    Collector results(kCalls);
+    for (size_t i = 0; i < kCalls; ++i) (*client)->Send(server.endpoint(), Request("GET", "/"), results.Callback(i));
+    ASSERT_TRUE(server.WaitForRequests(1));
+    (*client)->RunAfter(std::chrono::hours(1), [token] {});
+    loop.Stop();
+    // Sent after the stop: queued on a loop nobody runs.
+    Collector late(1);
+    (*client)->Send(server.endpoint(), Request("GET", "/late"), late.Callback(0));
+    client->reset();
+    ASSERT_TRUE(results.WaitAll(0ms));
+    ASSERT_TRUE(late.WaitAll(0ms));
+    for (size_t i = 0; i < kCalls; ++i) {
+      EXPECT_EQ(results.calls(i), 1);
+      EXPECT_EQ(results.result(i).status().code(), StatusCode::kCancelled);
+      EXPECT_EQ(results.threads()[i], std::this_thread::get_id());
+    }
+    EXPECT_EQ(late.result(0).status().code(), StatusCode::kCancelled);
+  }
+  EXPECT_EQ(token.use_count(), 1);  // the dropped RunAfter closure went with the loop
 }
 
 TEST(HttpClientTest, RunAfterRunsInDeadlineOrderOnTheIoThread) {
