@@ -238,7 +238,8 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
 
   Ticker::Config tc{o.pipeline.trigger, o.pipeline.trigger_interval, o.pipeline.trigger_pending_bytes,
                     std::clamp<Duration>(o.pipeline.trigger_interval / 6, std::chrono::seconds(1),
-                                         std::chrono::seconds(10))};
+                                         std::chrono::seconds(10)),
+                    EligibilityGrid{o.source.partition_interval, o.pipeline.grace}};
   Committer::Config cc{o.sink.retain_generations, 8, o.source.partition_interval};
   control = std::make_shared<RunControl>(io(), o.watchdog.drain_timeout, clock);
   ticker = std::make_shared<Ticker>(io(), tc, clock);

@@ -4,7 +4,7 @@ namespace freshet {
 
 Ticker::Ticker(asio::io_context& io, Config config, const Clock* clock)
     : mailbox_(io, "ticker", 16), config_(config), clock_(clock),
-      schedule_(config.mode, config.interval, config.pending_bytes_threshold),
+      schedule_(config.mode, config.interval, config.pending_bytes_threshold, config.eligibility),
       deadline_timer_(mailbox_.strand(), clock), probe_timer_(mailbox_.strand(), clock) {}
 
 void Ticker::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }
@@ -45,11 +45,13 @@ void Ticker::ArmProbe() {
 }
 
 void Ticker::Apply(const TickerActions& a) {
-  out_.board->Publish(TriggerCounts{schedule_.fired(), schedule_.coalesced(), schedule_.early_fires()});
+  out_.board->Publish(TriggerCounts{schedule_.fired(), schedule_.coalesced(), schedule_.early_fires(),
+                                    schedule_.eligible_fires(), schedule_.next_eligible()});
   if (exited_) return;
   if (a.arm) {
-    // Deadlines stay on the start + k*interval grid (absolute times on the
-    // Clock): a late wake-up does not shift later ones.
+    // Deadlines stay on the start + k*interval grid and the eligibility
+    // grid (absolute times on the Clock): a late wake-up does not shift
+    // later ones.
     deadline_timer_.Arm(*a.arm, [weak = weak_from_this()] {
       if (auto self = weak.lock()) (void)self->mailbox_.Post(DeadlineDue{});
     });

@@ -36,6 +36,8 @@ class Ticker : public std::enable_shared_from_this<Ticker> {
     // much eligible, unbuilt input.
     uint64_t pending_bytes_threshold = 0;
     Duration probe_interval = std::chrono::seconds(5);
+    // Interval mode: also fire when a partition becomes eligible.
+    std::optional<EligibilityGrid> eligibility;
   };
   Ticker(asio::io_context& io, Config config, const Clock* clock);
 

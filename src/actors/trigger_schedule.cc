@@ -1,6 +1,15 @@
 #include "actors/trigger_schedule.h"
 
+#include "base/floor_div.h"
+
 namespace freshet {
+
+TimePoint EligibilityGrid::NextAfter(TimePoint now) const {
+  // Slot k (starting at k*interval) is eligible at (k+1)*interval + grace.
+  const int64_t n = partition_interval.count();
+  const int64_t k = FloorDiv((now - grace).time_since_epoch().count(), n);
+  return TimePoint(Duration((k + 1) * n)) + grace;
+}
 
 TimePoint TriggerSchedule::NextSlotAfter(TimePoint now) const {
   auto elapsed = now - start_;
@@ -8,9 +17,16 @@ TimePoint TriggerSchedule::NextSlotAfter(TimePoint now) const {
   return start_ + k * interval_;
 }
 
+std::optional<TimePoint> TriggerSchedule::Earliest() const {
+  if (!next_) return next_eligible_;
+  if (!next_eligible_) return next_;
+  return std::min(*next_, *next_eligible_);
+}
+
 TickerActions TriggerSchedule::Fire(TickerActions a) {
   a.fire = true;
   in_flight_ = true;
+  fire_after_batch_ = false;  // this batch lists whatever became eligible
   ++fired_;
   return a;
 }
@@ -20,7 +36,8 @@ TickerActions TriggerSchedule::Start(TimePoint now) {
   TickerActions a;
   if (mode_ == TriggerMode::kInterval) {
     next_ = NextSlotAfter(now);
-    a.arm = next_;
+    if (grid_) next_eligible_ = grid_->NextAfter(now);
+    a.arm = Earliest();
   }
   return Fire(a);
 }
@@ -28,23 +45,33 @@ TickerActions TriggerSchedule::Start(TimePoint now) {
 TickerActions TriggerSchedule::OnDeadline(TimePoint now) {
   TickerActions a;
   if (mode_ != TriggerMode::kInterval || draining_ || !next_) return a;
-  if (now < *next_) {  // early wake-up: re-arm for the same deadline
-    a.arm = next_;
+  const bool interval_due = now >= *next_;
+  const bool eligible_due = next_eligible_ && now >= *next_eligible_;
+  if (!interval_due && !eligible_due) {  // early wake-up: re-arm for the same deadline
+    a.arm = Earliest();
     return a;
   }
-  // Slots that passed without a wake-up at all count as coalesced too.
-  auto missed = (now - *next_) / interval_;
-  coalesced_ += static_cast<uint64_t>(missed);
-  next_ = NextSlotAfter(now);
-  a.arm = next_;
+  if (interval_due) {
+    // Slots that passed without a wake-up at all count as coalesced too.
+    auto missed = (now - *next_) / interval_;
+    coalesced_ += static_cast<uint64_t>(missed);
+    next_ = NextSlotAfter(now);
+  }
+  if (eligible_due) next_eligible_ = grid_->NextAfter(now);
+  a.arm = Earliest();
   if (in_flight_) {
     ++coalesced_;
+    // The batch in flight listed before this partition was eligible: one
+    // more batch as soon as it ends, rather than at the next interval.
+    if (eligible_due) fire_after_batch_ = true;
     return a;
   }
   if (probing_) {  // fire as soon as the probe returns
     fire_after_probe_ = true;
+    eligible_after_probe_ = eligible_after_probe_ || eligible_due;
     return a;
   }
+  if (eligible_due) ++eligible_fires_;
   return Fire(a);
 }
 
@@ -61,9 +88,13 @@ TickerActions TriggerSchedule::OnProbeResult(uint64_t pending_bytes) {
   if (!probing_) return a;
   probing_ = false;
   bool deadline = fire_after_probe_;
-  fire_after_probe_ = false;
+  bool eligible = eligible_after_probe_;
+  fire_after_probe_ = eligible_after_probe_ = false;
   if (draining_ || in_flight_) return a;
-  if (deadline) return Fire(a);
+  if (deadline) {
+    if (eligible) ++eligible_fires_;
+    return Fire(a);
+  }
   if (pending_bytes >= threshold_) {
     ++early_fires_;
     return Fire(a);
@@ -81,6 +112,10 @@ TickerActions TriggerSchedule::OnBatchFinished(TimePoint /*now*/, bool built, bo
   }
   switch (mode_) {
     case TriggerMode::kInterval:
+      if (fire_after_batch_) {
+        ++eligible_fires_;
+        return Fire(a);
+      }
       return a;
     case TriggerMode::kContinuous:
       return Fire(a);
@@ -100,6 +135,8 @@ TickerActions TriggerSchedule::OnBatchFinished(TimePoint /*now*/, bool built, bo
 TickerActions TriggerSchedule::Drain() {
   draining_ = true;
   next_.reset();
+  next_eligible_.reset();
+  fire_after_batch_ = false;
   TickerActions a;
   if (!in_flight_) a.exit = true;
   return a;

@@ -114,6 +114,8 @@ StatusSnapshot StatusBoard::SnapshotLocked() const {
   s.trigger_interval_seconds = Seconds(config_.trigger_interval);
   s.coalesced = triggers_.coalesced;
   s.fired = triggers_.fired;
+  s.eligible_fires = triggers_.eligible;
+  s.next_eligible = triggers_.next_eligible;
   s.partition_interval = config_.partition_interval;
   s.watermark = checkpoint_.watermark;
   s.last_commit = last_commit_;
@@ -209,6 +211,10 @@ void StatusBoard::RegisterCollectors() {
               static_cast<double>(t.coalesced));
     w.Counter("freshet_triggers_early_total", "Triggers fired early by the pending-bytes rule.", {},
               static_cast<double>(t.early));
+    w.Counter("freshet_triggers_eligible_total",
+              "Triggers fired because a partition became eligible (its end + grace), at once or as the batch "
+              "in flight ended.",
+              {}, static_cast<double>(t.eligible));
     w.Gauge("freshet_backlog_partitions", "Eligible partitions left for later batches (sequential policy).", {},
             static_cast<double>(s.backlog_partitions));
     w.Gauge("freshet_not_eligible_partitions", "Partitions visible but not yet eligible (grace not passed).", {},

@@ -65,6 +65,8 @@ struct BatchEnded {
 // The Ticker's counters moved.
 struct TriggerCounts {
   uint64_t fired = 0, coalesced = 0, early = 0;
+  uint64_t eligible = 0;                   // fired because a partition became eligible
+  std::optional<TimePoint> next_eligible;  // when the next partition becomes eligible
 };
 struct HealthChanged {
   HealthVerdict verdict;

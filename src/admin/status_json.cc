@@ -173,6 +173,10 @@ std::string EncodeStatusJson(const StatusSnapshot& s, const std::vector<BatchPro
   w.Uint64(s.coalesced);
   Key(w, "fired");
   w.Uint64(s.fired);
+  Key(w, "eligible_fires");
+  w.Uint64(s.eligible_fires);
+  Key(w, "next_eligible");
+  Time(w, s.next_eligible);
   w.EndObject();
 
   Key(w, "state");

@@ -25,6 +25,8 @@ struct StatusSnapshot {
   std::string trigger_mode;
   double trigger_interval_seconds = 0;
   uint64_t coalesced = 0, fired = 0;
+  uint64_t eligible_fires = 0;             // of `fired`: at a partition's eligibility
+  std::optional<TimePoint> next_eligible;  // the next partition's end + grace
 
   std::optional<TimePoint> watermark;
   Duration partition_interval{};

@@ -83,6 +83,33 @@ TEST_F(TickerTest, DeadlinesDuringABatchCoalesceAndAreCounted) {
   EXPECT_EQ(Lists().size(), 1u);
 }
 
+// The demo: 15 s partitions, 3 s grace, 30 s interval. The ListNow goes
+// out at the slot end + grace on the Clock, and /status shows the next one.
+TEST_F(TickerTest, FiresAtEachPartitionsEligibility) {
+  Ticker::Config c{TriggerMode::kInterval, seconds(30)};
+  c.eligibility = EligibilityGrid{seconds(15), seconds(3)};
+  clock_.Set(kT0 + seconds(1));
+  auto t = Make(c);
+  ASSERT_EQ(Lists().size(), 1u);
+  Finish(*t, false);
+  EXPECT_EQ(peers_.board.Snapshot().next_eligible, kT0 + seconds(3));
+  AdvanceTo(kT0 + seconds(3) - std::chrono::milliseconds(1));
+  EXPECT_TRUE(Lists().empty());
+  AdvanceTo(kT0 + seconds(3));
+  auto lists = Lists();
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(lists[0].trigger_time, kT0 + seconds(3));
+  // Eligible again at 18 s while this batch still runs: one more at its end.
+  AdvanceTo(kT0 + seconds(18));
+  EXPECT_TRUE(Lists().empty());
+  Finish(*t, true);
+  ASSERT_EQ(Lists().size(), 1u);
+  auto snap = peers_.board.Snapshot();
+  EXPECT_EQ(snap.eligible_fires, 2u);
+  EXPECT_EQ(snap.fired, 3u);
+  EXPECT_EQ(snap.next_eligible, kT0 + seconds(33));
+}
+
 TEST_F(TickerTest, AvailableNowRunsUntilABatchBuildsNothing) {
   auto t = Make({TriggerMode::kAvailableNow, seconds(30)});
   ASSERT_EQ(Lists().size(), 1u);

@@ -139,5 +139,93 @@ TEST(TriggerScheduleTest, NoProbesWithoutThresholdOrOutsideIntervalMode) {
   EXPECT_FALSE(cont.OnProbeTimer().probe);
 }
 
+
+// The demo's numbers: 15 s partitions, 3 s grace, a 30 s trigger interval.
+const EligibilityGrid kDemoGrid{seconds(15), seconds(3)};
+
+TEST(TriggerScheduleTest, EligibilityGridIsSlotEndPlusGraceSinceTheEpoch) {
+  const EligibilityGrid g{std::chrono::minutes(5), std::chrono::minutes(2)};
+  ASSERT_EQ((kT0 - TimePoint{}) % std::chrono::minutes(5), Duration(0));  // kT0 is a slot boundary
+  EXPECT_EQ(g.NextAfter(kT0), kT0 + std::chrono::minutes(2));
+  EXPECT_EQ(g.NextAfter(kT0 + std::chrono::minutes(2) - std::chrono::milliseconds(1)), kT0 + std::chrono::minutes(2));
+  EXPECT_EQ(g.NextAfter(kT0 + std::chrono::minutes(2)), kT0 + std::chrono::minutes(7));  // strictly after
+  EXPECT_EQ(g.NextAfter(kT0 + std::chrono::minutes(6)), kT0 + std::chrono::minutes(7));
+  // Before 1970 the grid floors the same way.
+  EXPECT_EQ(g.NextAfter(TimePoint{} - std::chrono::minutes(4)), TimePoint{} - std::chrono::minutes(3));
+  const EligibilityGrid no_grace{seconds(15), Duration(0)};
+  EXPECT_EQ(no_grace.NextAfter(kT0), kT0 + seconds(15));
+}
+
+TEST(TriggerScheduleTest, FiresWhenAPartitionBecomesEligible) {
+  TriggerSchedule s(TriggerMode::kInterval, seconds(30), 0, kDemoGrid);
+  auto a = s.Start(kT0 + seconds(1));
+  EXPECT_TRUE(a.fire);
+  EXPECT_EQ(*a.arm, kT0 + seconds(3));  // the slot that ended at kT0, plus grace
+  s.OnBatchFinished(kT0 + seconds(2), false, false);
+  a = s.OnDeadline(kT0 + seconds(3));
+  EXPECT_TRUE(a.fire);
+  EXPECT_EQ(*a.arm, kT0 + seconds(18));
+  EXPECT_EQ(s.eligible_fires(), 1u);
+  s.OnBatchFinished(kT0 + seconds(4), true, false);
+  a = s.OnDeadline(kT0 + seconds(18));
+  EXPECT_TRUE(a.fire);
+  EXPECT_EQ(*a.arm, kT0 + seconds(31));  // the interval deadline comes next
+  s.OnBatchFinished(kT0 + seconds(19), true, false);
+  a = s.OnDeadline(kT0 + seconds(31));
+  EXPECT_TRUE(a.fire);
+  EXPECT_EQ(*a.arm, kT0 + seconds(33));
+  EXPECT_EQ(s.eligible_fires(), 2u);
+  EXPECT_EQ(s.fired(), 4u);
+  EXPECT_EQ(s.coalesced(), 0u);
+  EXPECT_EQ(s.next_eligible(), kT0 + seconds(33));
+}
+
+TEST(TriggerScheduleTest, EligibleDuringABatchFiresOnceWhenItEnds) {
+  TriggerSchedule s(TriggerMode::kInterval, seconds(30), 0, kDemoGrid);
+  s.Start(kT0 + seconds(1));
+  // A long batch: two partitions become eligible (3 s, 18 s) while it runs.
+  EXPECT_FALSE(s.OnDeadline(kT0 + seconds(3)).fire);
+  EXPECT_FALSE(s.OnDeadline(kT0 + seconds(18)).fire);
+  EXPECT_EQ(s.coalesced(), 2u);
+  auto a = s.OnBatchFinished(kT0 + seconds(20), true, false);
+  EXPECT_TRUE(a.fire);
+  EXPECT_EQ(s.eligible_fires(), 1u);
+  // That batch listed both; nothing more is owed when it ends.
+  EXPECT_FALSE(s.OnBatchFinished(kT0 + seconds(21), true, false).fire);
+  EXPECT_EQ(s.fired(), 2u);
+}
+
+TEST(TriggerScheduleTest, IntervalTickDuringABatchStillOnlyCoalesces) {
+  TriggerSchedule s(TriggerMode::kInterval, seconds(10), 0, EligibilityGrid{std::chrono::minutes(5), seconds(0)});
+  s.Start(kT0 + seconds(1));
+  EXPECT_FALSE(s.OnDeadline(kT0 + seconds(11)).fire);
+  EXPECT_FALSE(s.OnBatchFinished(kT0 + seconds(12), true, false).fire);  // no partition became eligible
+}
+
+TEST(TriggerScheduleTest, EligibleDuringAProbeFiresWhenItReturns) {
+  TriggerSchedule s(TriggerMode::kInterval, seconds(30), 1000, kDemoGrid);
+  s.Start(kT0 + seconds(1));
+  s.OnBatchFinished(kT0 + seconds(2), false, false);
+  EXPECT_TRUE(s.OnProbeTimer().probe);
+  EXPECT_FALSE(s.OnDeadline(kT0 + seconds(3)).fire);
+  EXPECT_TRUE(s.OnProbeResult(0).fire);
+  EXPECT_EQ(s.eligible_fires(), 1u);
+  EXPECT_EQ(s.early_fires(), 0u);
+}
+
+TEST(TriggerScheduleTest, GridOnlyInIntervalModeAndNotWhileDraining) {
+  TriggerSchedule cont(TriggerMode::kContinuous, seconds(30), 0, kDemoGrid);
+  EXPECT_FALSE(cont.Start(kT0).arm.has_value());
+  EXPECT_FALSE(cont.next_eligible().has_value());
+  TriggerSchedule s(TriggerMode::kInterval, seconds(30), 0, kDemoGrid);
+  s.Start(kT0 + seconds(1));
+  s.OnDeadline(kT0 + seconds(3));  // owed at batch end
+  s.Drain();
+  auto a = s.OnBatchFinished(kT0 + seconds(4), true, false);
+  EXPECT_FALSE(a.fire);
+  EXPECT_TRUE(a.exit);
+  EXPECT_FALSE(s.next_eligible().has_value());
+}
+
 }  // namespace
 }  // namespace freshet
