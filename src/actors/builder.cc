@@ -91,6 +91,7 @@ struct ParseAllStart {
             all.ignored_objects += p.ignored_objects;
             all.decoded_bytes += p.decoded_bytes;
             all.corrupt_objects += p.corrupt_objects;
+            all.corrupt_bytes += p.corrupt_bytes;
             p = DecodedInput();  // its records are moved-from shells: free them now
           }
           done(std::move(all));

@@ -97,6 +97,16 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
 
   if (plan.kind == BatchKind::kFullAndDelta) {
     if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
+    // A full built without one of its snapshot's objects would silently
+    // lose every ad in it until the next snapshot: never, whatever the
+    // bad-record ratio says.
+    for (const QuarantineEntry& e : snapshot->bad) {
+      if (e.line == 0 && e.reason.starts_with(kReasonCorruptObject)) {
+        return Status::FailedPrecondition("snapshot " + TimeOrEmpty(plan.snapshot_time) + ": object " + e.source +
+                                          " cannot be decoded (" + e.reason +
+                                          "); a full build would lose every record in it");
+      }
+    }
     FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
                                 .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
     // Documents go straight into the writer as they are made: only the
@@ -117,8 +127,8 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
     out.bad_records += snapshot->bad.size();
   }
 
-  FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.bad.size(), window.records_total, ctx.max_bad_ratio)
-                              .WithContext("window ending " + TimeOrEmpty(plan.target)));
+  FRESHET_RETURN_IF_ERROR(CheckBadRatio(window, ctx.max_bad_ratio).WithContext("window ending " +
+                                                                                TimeOrEmpty(plan.target)));
   SegmentWriter writer(WriterOptions(ctx));
   StreamDeltaDocs(*ctx.schema, base, window_table, DocParallelism{ctx.pool, ctx.threads}, [&writer](const DocBatch& b) { writer.Add(b); });
   Manifest m;

@@ -21,6 +21,7 @@ void DecodeAndParseObject(RecordParser* parser, const ObjectInfo& info, std::str
   Result<std::string_view> text = DecodeObjectView(info.key, body, &storage, decode);
   if (!text.ok()) {
     ++out->corrupt_objects;
+    out->corrupt_bytes += body.size();
     ++out->records_total;
     QuarantineEntry entry;
     entry.source = info.key;
@@ -79,6 +80,31 @@ Status CheckBadRatio(uint64_t bad, uint64_t total, double max_ratio) {
   std::snprintf(limit, sizeof limit, "%.6g", max_ratio);
   return Status::FailedPrecondition("bad-record ratio " + std::string(ratio) + " (" + std::to_string(bad) + " of " +
                                     std::to_string(total) + " records) exceeds max_bad_ratio " + limit);
+}
+
+uint64_t EstimatedCorruptRecords(const DecodedInput& in) {
+  if (in.corrupt_objects == 0) return 0;
+  const uint64_t good_records = in.records_total - in.corrupt_objects;
+  const uint64_t good_bytes = in.bytes - in.corrupt_bytes;
+  if (good_records == 0 || good_bytes == 0) return in.corrupt_objects;
+  // ceil(corrupt_bytes * good_records / good_bytes), in long double: the
+  // product can pass 2^64 for a large input.
+  const long double est = static_cast<long double>(in.corrupt_bytes) * static_cast<long double>(good_records) /
+                          static_cast<long double>(good_bytes);
+  const uint64_t rounded = static_cast<uint64_t>(est) + (est > static_cast<long double>(static_cast<uint64_t>(est)));
+  return std::max(in.corrupt_objects, rounded);
+}
+
+Status CheckBadRatio(const DecodedInput& in, double max_ratio) {
+  const uint64_t lost = EstimatedCorruptRecords(in);
+  const uint64_t bad = in.bad.size() - in.corrupt_objects + lost;
+  const uint64_t total = in.records_total - in.corrupt_objects + lost;
+  Status st = CheckBadRatio(bad, total, max_ratio);
+  if (st.ok() || in.corrupt_objects == 0) return st;
+  return Status::FailedPrecondition(st.message() + ", counting an estimated " + std::to_string(lost) +
+                                    " records in " + std::to_string(in.corrupt_objects) + " corrupt object" +
+                                    (in.corrupt_objects == 1 ? "" : "s") + " (" + std::to_string(in.corrupt_bytes) +
+                                    " bytes)");
 }
 
 }  // namespace freshet

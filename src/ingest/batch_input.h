@@ -25,6 +25,7 @@ struct DecodedInput {
   uint64_t ignored_objects = 0;  // skipped by IsIgnoredObject
   uint64_t decoded_bytes = 0;    // NDJSON bytes after decompression
   uint64_t corrupt_objects = 0;  // objects quarantined whole
+  uint64_t corrupt_bytes = 0;    // their stored bytes
 };
 
 // Decodes and parses `objects` (info + fetched body) in ascending key order,
@@ -41,6 +42,17 @@ DecodedInput DecodeAndParse(const SchemaOptions& schema,
 // REQUIRES: out != nullptr.
 void DecodeAndParseObject(RecordParser* parser, const ObjectInfo& info, std::string_view body,
                           const DecodeOptions& decode, DecodedInput* out);
+
+// Records the corrupt objects would have held, estimated from the records
+// per stored byte of the decodable objects of the same input (at least one
+// per corrupt object). A corrupt object is one quarantine entry but may
+// have held most of the input: the bad-record ratio weighs it by this.
+uint64_t EstimatedCorruptRecords(const DecodedInput& in);
+
+// The bad-record ratio of `in` with each corrupt object weighed by
+// EstimatedCorruptRecords; kFailedPrecondition above `max_ratio`, naming
+// the counts (and the estimate, when there are corrupt objects).
+Status CheckBadRatio(const DecodedInput& in, double max_ratio);
 
 // The quarantine object: one JSON object per line,
 // {"source":...,"line":...,"reason":...,"excerpt":...}, sorted by source,

@@ -170,6 +170,22 @@ TEST(VerifyGenerationTest, DeltaOnlyBatchWithPreviousWatermarkAndWarnings) {
   EXPECT_TRUE(report->identical()) << ::testing::PrintToString(report->differences);
 }
 
+// A truncated snapshot object would have cost the full every ad in it (one
+// "bad record" under the old rule, well under max_bad_ratio): the full
+// batch fails, naming the object.
+TEST(VerifyGenerationTest, AFullBuildRefusesToLoseACorruptSnapshotObject) {
+  Fixture fx;
+  fx.Put("snapshots/2026/11/22/12/00/part-2.lz4", std::string("\x04\x22\x4d\x18truncated", 13));
+  BuildPlan plan = fx.FullPlan();
+  ParsedSnapshot snapshot = MakeParsedSnapshot(plan.full_generation, fx.Decode(plan.snapshot_objects));
+  GenerationContext ctx{&fx.options.schema, SchemaHash(fx.options.schema), /*max_bad_ratio=*/1.0};
+  auto built = BuildGenerations(ctx, plan, &snapshot, fx.Decode(plan.window_objects));
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(built.status().message(), HasSubstr("snapshots/2026/11/22/12/00/part-2.lz4"));
+  EXPECT_THAT(built.status().message(), HasSubstr("would lose every record in it"));
+}
+
 TEST(VerifyGenerationTest, ReportsTheCorruptedFile) {
   Fixture fx;
   BuildPlan plan = fx.FullPlan();

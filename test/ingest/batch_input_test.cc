@@ -82,5 +82,53 @@ TEST(BatchInputTest, BadRatioGate) {
   EXPECT_EQ(CheckBadRatio(1, 1, 0.5).code(), StatusCode::kFailedPrecondition);
 }
 
+// The regression: the largest object of an input truncated counted as ONE
+// bad record, so a batch missing most of its records passed a 1% limit.
+TEST(BatchInputTest, ACorruptObjectWeighsWhatItWouldHaveHeld) {
+  std::vector<std::pair<ObjectInfo, std::string>> objects;
+  std::string small;
+  for (int i = 0; i < 20; ++i) small += "{\"id\":\"s" + std::to_string(i) + "\",\"version\":1}\n";
+  for (int o = 0; o < 5; ++o) objects.push_back(Obj("p/part-" + std::to_string(o) + ".ndjson", small));
+  std::string big;
+  for (int i = 0; i < 2000; ++i) big += "{\"id\":\"b" + std::to_string(i) + "\",\"version\":1}\n";
+  std::string truncated = Lz4FrameOf(big);
+  truncated.resize(truncated.size() / 2);
+  objects.push_back(Obj("p/part-9.lz4", truncated));
+  DecodedInput in = DecodeAndParse(DefaultFlatSchema(), objects);
+  ASSERT_EQ(in.corrupt_objects, 1u);
+  EXPECT_EQ(in.corrupt_bytes, truncated.size());
+  EXPECT_EQ(in.records_total, 101u);  // 100 good + the corrupt object as one
+  EXPECT_TRUE(CheckBadRatio(1, 101, 0.01).ok()) << "the old count let it through";
+  // 100 records in 5 * small.size() bytes: the corrupt bytes at that rate.
+  const uint64_t per_byte_estimate = (truncated.size() * 100 + 5 * small.size() - 1) / (5 * small.size());
+  EXPECT_EQ(EstimatedCorruptRecords(in), per_byte_estimate);
+  EXPECT_GT(EstimatedCorruptRecords(in), 10u);
+  Status st = CheckBadRatio(in, 0.01);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("in 1 corrupt object"), std::string::npos) << st.message();
+}
+
+TEST(BatchInputTest, CorruptEstimateEdges) {
+  DecodedInput none;
+  none.records_total = 10;
+  none.bytes = 100;
+  EXPECT_EQ(EstimatedCorruptRecords(none), 0u);
+  EXPECT_TRUE(CheckBadRatio(none, 0.0).ok());
+  DecodedInput all_corrupt;  // nothing decodable to estimate from: one each
+  all_corrupt.corrupt_objects = all_corrupt.records_total = 2;
+  all_corrupt.bytes = all_corrupt.corrupt_bytes = 1000;
+  all_corrupt.bad.resize(2);
+  EXPECT_EQ(EstimatedCorruptRecords(all_corrupt), 2u);
+  EXPECT_FALSE(CheckBadRatio(all_corrupt, 0.5).ok());
+  DecodedInput tiny;  // a small corrupt object still counts as at least one
+  tiny.corrupt_objects = 1;
+  tiny.records_total = 1001;
+  tiny.bytes = 100'001;
+  tiny.corrupt_bytes = 1;
+  tiny.bad.resize(1);
+  EXPECT_EQ(EstimatedCorruptRecords(tiny), 1u);
+  EXPECT_TRUE(CheckBadRatio(tiny, 0.01).ok());
+}
+
 }  // namespace
 }  // namespace freshet
