@@ -28,6 +28,14 @@ void HealthTracker::OnBatchFinished(TimePoint now, bool committed) {
   if (committed) last_commit_ = now;
 }
 
+void HealthTracker::OnInputWaiting(std::optional<TimePoint> since) {
+  if (!since) {
+    waiting_since_.reset();
+  } else if (!waiting_since_ || *since < *waiting_since_) {
+    waiting_since_ = since;
+  }
+}
+
 HealthVerdict HealthTracker::Evaluate(TimePoint now) const {
   HealthVerdict v;
   for (const auto& [name, a] : actors_) {
@@ -42,13 +50,15 @@ HealthVerdict HealthTracker::Evaluate(TimePoint now) const {
     v.problems.push_back("batch " + std::to_string(batch_->first) + " stalled: running for " +
                          FormatDuration(std::chrono::duration_cast<Duration>(now - batch_->second)));
   }
-  if (opts_.max_commit_age.count() > 0) {
-    TimePoint since = last_commit_.value_or(started_);
+  if (opts_.max_commit_age.count() > 0 && waiting_since_) {
+    TimePoint since = std::max(*waiting_since_, last_commit_.value_or(started_));
     if (now - since > opts_.max_commit_age) {
       v.healthy = false;
-      v.problems.push_back(std::string(last_commit_ ? "last commit " : "no commit since start ") +
-                           FormatDuration(std::chrono::duration_cast<Duration>(now - since)) + " ago (limit " +
-                           FormatDuration(opts_.max_commit_age) + ")");
+      v.problems.push_back("eligible input waiting since " + FormatRfc3339(*waiting_since_) + ", " +
+                           (last_commit_ ? "last commit " + FormatDuration(std::chrono::duration_cast<Duration>(
+                                                                now - *last_commit_)) + " ago"
+                                         : std::string("no commit since start")) +
+                           " (limit " + FormatDuration(opts_.max_commit_age) + ")");
     }
   }
   if (opts_.max_uptime.count() > 0 && now - started_ >= opts_.max_uptime) v.restart_due = true;

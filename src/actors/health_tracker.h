@@ -1,6 +1,16 @@
 // The Watchdog's judgement as pure logic: heartbeats per actor, the batch
-// in flight, the age of the last commit, and planned restarts. The Watchdog
-// actor feeds it events with explicit times; tests use a manual clock.
+// in flight, eligible input left uncommitted, and planned restarts. The
+// Watchdog actor feeds it events with explicit times; tests use a manual
+// clock.
+//
+// Unhealthy means something is wrong that a restart might fix or a human
+// must see: an actor silent for actor_stall, a batch running for
+// batch_stall, or eligible input waiting without a commit for
+// max_commit_age. The last is measured from the latest of: when the input
+// became eligible, the last commit (progress through a backlog is
+// progress), and the start (a restart behind a backlog gets a full
+// max_commit_age to catch up). A quiet source, with nothing eligible
+// waiting, is healthy however old the last commit is.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +35,9 @@ class HealthTracker {
   void OnPong(const std::string& actor, uint64_t seq, TimePoint now);
   void OnBatchStarted(uint64_t batch_id, TimePoint now);
   void OnBatchFinished(TimePoint now, bool committed);
+  // After every plan: since when eligible input has waited (nullopt: none).
+  // While input keeps waiting the earliest time is kept.
+  void OnInputWaiting(std::optional<TimePoint> since);
 
   HealthVerdict Evaluate(TimePoint now) const;
   std::optional<TimePoint> last_commit() const { return last_commit_; }
@@ -40,6 +53,7 @@ class HealthTracker {
   std::map<std::string, ActorState> actors_;
   std::optional<std::pair<uint64_t, TimePoint>> batch_;  // id, start
   std::optional<TimePoint> last_commit_;
+  std::optional<TimePoint> waiting_since_;
 };
 
 }  // namespace freshet

@@ -96,6 +96,15 @@ struct BatchStarted {
   uint64_t batch_id = 0;
 };
 
+// Planner -> Watchdog, after every plan: since when eligible input has
+// waited for a commit (plan/batch_planner.h WaitingSince), nullopt when
+// nothing waits. The health rule: waiting longer than max_commit_age
+// without a commit is unhealthy; a quiet source never is.
+struct InputWaiting {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  std::optional<TimePoint> since;
+};
+
 // Whoever ends a batch -> Ticker, Watchdog.
 struct BatchFinished {
   static constexpr Overflow kOverflow = Overflow::kMustDeliver;
@@ -153,7 +162,7 @@ using ListerMsg = std::variant<ListNow, CheckpointAdvanced, Ping>;
 using PlannerMsg = std::variant<PlanRequest, CheckpointAdvanced, Ping>;
 using BuilderMsg = std::variant<BuildRequest, Ping>;
 using CommitterMsg = std::variant<CommitRequest, Ping>;
-using WatchdogMsg = std::variant<BeatDue, Pong, BatchStarted, BatchFinished>;
+using WatchdogMsg = std::variant<BeatDue, Pong, BatchStarted, BatchFinished, InputWaiting>;
 using ControlMsg = std::variant<RunEnded, RestartDue, SignalReceived, DrainExpired>;
 
 // For std::visit over a message variant: overloaded{[](const A&){}, ...}.

@@ -30,6 +30,7 @@ Awaitable<void> Watchdog::Run() {
                    [&](const Pong& m) { tracker_.OnPong(m.actor, m.seq, clock_->Now()); },
                    [&](const BatchStarted& m) { tracker_.OnBatchStarted(m.batch_id, clock_->Now()); },
                    [&](const BatchFinished& m) { tracker_.OnBatchFinished(clock_->Now(), m.built); },
+                   [&](const InputWaiting& m) { tracker_.OnInputWaiting(m.since); },
                },
                *msg);
   }

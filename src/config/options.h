@@ -87,7 +87,9 @@ struct WatchdogOptions {
   Duration batch_stall = std::chrono::minutes(10);  // one batch running this long
   Duration max_uptime = std::chrono::hours(0);      // planned restart; 0 = never
   Duration drain_timeout = std::chrono::seconds(60);
-  Duration max_commit_age = std::chrono::minutes(15);  // health: last commit age
+  // Health: eligible input waiting uncommitted longer than this is unhealthy
+  // (a quiet source is not); 0 = never.
+  Duration max_commit_age = std::chrono::minutes(15);
   // How the last run ended, for freshet_restarts_total{kind}: a small JSON
   // file on local disk, relative to the working directory (systemd:
   // StateDirectory). "" = do not track restarts.

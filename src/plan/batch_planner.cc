@@ -380,4 +380,17 @@ Checkpoint AdvanceCheckpoint(const Checkpoint& cp, const BuildPlan& plan) {
   return next;
 }
 
+std::optional<TimePoint> WaitingSince(const PlanDecision& decision, const PlannerConfig& config, TimePoint now) {
+  if (const IdleDecision* idle = decision.idle()) {
+    if (idle->blocked) return now;
+    return std::nullopt;
+  }
+  const BuildPlan& plan = *decision.build();
+  for (TimePoint t : plan.window_partitions) {  // ascending
+    if (!plan.previous_watermark || t > *plan.previous_watermark) return t + config.interval + config.grace;
+  }
+  if (plan.kind == BatchKind::kFullAndDelta && plan.snapshot_time) return *plan.snapshot_time + config.snapshot_grace;
+  return now;
+}
+
 }  // namespace freshet

@@ -182,6 +182,17 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& checkpoint,
                   const std::vector<PartitionListing>& visible, const std::vector<SnapshotListing>& snapshots,
                   TimePoint now);
 
+// Since when eligible input has been waiting for a commit, as far as this
+// decision shows, for the Watchdog's health rule (SPEC §4: a quiet source
+// is healthy; eligible input left uncommitted is not):
+// - a build: the earliest moment any of its new input became eligible (the
+//   oldest partition after the old watermark: its end + grace; for a full
+//   batch with no new partition, the snapshot's time + snapshot_grace);
+// - idle and blocked: `now` (it cannot progress; the caller keeps the
+//   earliest such time while it lasts);
+// - idle otherwise: nullopt (nothing waits).
+std::optional<TimePoint> WaitingSince(const PlanDecision& decision, const PlannerConfig& config, TimePoint now);
+
 // The checkpoint after `plan` committed: watermark = max(old, target); on a
 // full batch the base fields and build_salt come from the plan; the
 // plan's delta becomes live; `recent` gains the batch and keeps the last

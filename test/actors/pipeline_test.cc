@@ -246,3 +246,37 @@ TEST_F(PipelineTest, TheOldCheckpointFileIsRemovedAtStart) {
 
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+
+// A source with nothing new for hours stays healthy (it was judged
+// unhealthy once the last commit was older than max_commit_age, and
+// restarted by systemd every 15 minutes).
+TEST_F(PipelineTest, AQuietSourceStaysHealthy) {
+  WritePartitions(0, 2);
+  options_.pipeline.trigger = TriggerMode::kInterval;
+  options_.pipeline.trigger_interval = minutes(10);
+  options_.watchdog.max_commit_age = minutes(15);
+  clock_.Set(kT0 + minutes(30));
+  Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
+  std::thread runner([&] { (void)p.Run(); });
+  for (int i = 0; i < 400 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(Current().has_value());
+  for (int step = 0; step < 12; ++step) {  // three hours, in 15-minute steps
+    clock_.Advance(minutes(15));
+    // Let the triggers (idle) and the heartbeat round run.
+    for (int i = 0; i < 100 && p.board().Snapshot().fired < uint64_t(step) + 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    HealthVerdict v = p.board().Health();
+    EXPECT_TRUE(v.healthy) << "after " << (step + 1) * 15 << " quiet minutes: "
+                           << (v.problems.empty() ? "" : v.problems[0]);
+  }
+  p.Stop();
+  runner.join();
+}
+
+}  // namespace
+}  // namespace freshet

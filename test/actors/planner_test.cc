@@ -64,9 +64,13 @@ TEST_F(PlannerTest, AnEligiblePartitionBecomesABuildRequest) {
   EXPECT_EQ(builds[0].plan.target, kT0);
   EXPECT_EQ(builds[0].progress.batch_id, 1u);
   EXPECT_EQ(builds[0].progress.stages_reached, 2);
-  auto started = OfKind<BatchStarted>(Drain(peers_.watchdog));
+  auto to_watchdog = Drain(peers_.watchdog);
+  auto started = OfKind<BatchStarted>(to_watchdog);
   ASSERT_EQ(started.size(), 1u);
   EXPECT_EQ(started[0].batch_id, 1u);
+  auto waiting = OfKind<InputWaiting>(to_watchdog);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].since, kT0 + minutes(7)) << "the partition's end + grace";
   EXPECT_TRUE(Drain(peers_.ticker).empty()) << "the batch goes on: nothing ends yet";
   ASSERT_TRUE(peers_.board.Snapshot().in_flight.has_value());
   EXPECT_EQ(peers_.board.Snapshot().in_flight->batch_id, 1u);
@@ -88,6 +92,9 @@ TEST_F(PlannerTest, EligibilityIsJudgedAtTheListingsTimeNotLater) {
   EXPECT_EQ(s.not_eligible[0].eligible_at, kT0 + minutes(7));
   EXPECT_FALSE(s.idle_reason.empty());
   EXPECT_TRUE(peers_.board.RecentBatches().empty()) << "idle triggers are not batch reports";
+  auto waiting = OfKind<InputWaiting>(Drain(peers_.watchdog));
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_FALSE(waiting[0].since.has_value()) << "nothing eligible waits";
 }
 
 TEST_F(PlannerTest, PlansAgainstTheCheckpointTheCommitterAnnounced) {

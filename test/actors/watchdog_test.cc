@@ -102,6 +102,36 @@ TEST_F(WatchdogTest, AStalledBatchIsReportedUntilItEnds) {
   EXPECT_TRUE(peers_.board.Health().healthy);
 }
 
+// The Planner's InputWaiting drives the commit-age rule: quiet is healthy
+// however long it lasts; input left uncommitted past max_commit_age is not.
+TEST_F(WatchdogTest, OnlyWaitingInputAgesTowardsUnhealthy) {
+  WatchdogOptions o;
+  o.heartbeat_interval = minutes(1);
+  o.actor_stall = minutes(10);
+  o.max_commit_age = minutes(15);
+  Make(o);
+  auto round = [&] {
+    Advance(minutes(1));
+    Answer("lister", peers_.lister);
+    Answer("planner", peers_.planner);
+  };
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(Delivered(w_->mailbox().Post(InputWaiting{std::nullopt})));
+    round();
+  }
+  EXPECT_TRUE(peers_.board.Health().healthy) << "an hour without input or commits";
+  const TimePoint eligible = clock_.Now();
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(Delivered(w_->mailbox().Post(InputWaiting{eligible})));
+    ASSERT_TRUE(Delivered(w_->mailbox().Post(BatchFinished{uint64_t(i + 1), false, true})));
+    round();
+  }
+  HealthVerdict v = peers_.board.Health();
+  EXPECT_FALSE(v.healthy);
+  ASSERT_FALSE(v.problems.empty());
+  EXPECT_NE(v.problems[0].find("eligible input waiting since"), std::string::npos) << v.problems[0];
+}
+
 TEST_F(WatchdogTest, MaxUptimeAsksForOnePlannedRestart) {
   WatchdogOptions o;
   o.heartbeat_interval = seconds(5);

@@ -302,8 +302,13 @@ TEST_F(AdminE2e, SystemdHearsReadyWatchdogStatusAndStopping) {
 }
 
 TEST_F(AdminE2e, UnhealthyDaemonWithholdsTheSystemdWatchdogPing) {
-  // No input at all, and commits expected every 1 s: unhealthy after 1 s.
-  std::filesystem::create_directories(source_);
+  // One eligible partition of nothing but malformed lines: every batch on
+  // it fails the bad-record limit, so it waits uncommitted, and with
+  // max_commit_age 1 s the daemon is unhealthy after 1 s. (A source with no
+  // input at all is healthy: nothing waits.)
+  const std::string partition = source_ + "/updates/2026/01/01/00/00/00";
+  std::filesystem::create_directories(partition);
+  std::ofstream(partition + "/part-0.ndjson") << "not json\n{\"broken\":\n";
   NotifySocket sd(dir_.Join("notify.sock"));
   ASSERT_TRUE(sd.ok()) << std::strerror(errno);
   ChildProcess daemon;
@@ -317,6 +322,7 @@ TEST_F(AdminE2e, UnhealthyDaemonWithholdsTheSystemdWatchdogPing) {
     std::this_thread::sleep_for(milliseconds(50));
   }
   ASSERT_EQ(health.status, 503) << health.Describe();
+  EXPECT_NE(health.body.find("eligible input waiting since 2026-01-01T00:"), std::string::npos) << health.body;
   EXPECT_NE(health.body.find("no commit since start"), std::string::npos) << health.body;
   sd.Receive(milliseconds(300));  // drop a ping that raced the verdict
   // Five ping periods: a healthy daemon would have sent five.

@@ -143,6 +143,25 @@ struct IdleCase {
   const char* reason;
 };
 
+// WaitingSince feeds the Watchdog's health rule: the oldest new input's
+// eligibility for a build, nothing for a quiet idle.
+TEST(BatchPlannerTest, WaitingSinceIsTheOldestNewInputsEligibility) {
+  const PlannerConfig c = Config();
+  // Watermark 12:30; 12:35 and 12:40 are new and eligible at 12:52.
+  PlanDecision d = Plan(c, Committed(At("12:30")), Parts({"12:25", "12:30", "12:35", "12:40"}), {Snap(At("12:00"))},
+                        At("12:52"));
+  ASSERT_TRUE(d.build());
+  EXPECT_EQ(WaitingSince(d, c, At("12:52")), At("12:42")) << "12:35 ended 12:40, + 2m grace";
+  // Nothing newer than the watermark: a quiet source waits for nothing.
+  d = Plan(c, Committed(At("12:40")), Parts({"12:35", "12:40"}), {Snap(At("12:00"))}, At("13:30"));
+  ASSERT_TRUE(d.idle());
+  EXPECT_EQ(WaitingSince(d, c, At("13:30")), std::nullopt);
+  // The first full build: no partitions, the snapshot waits since 12:02.
+  d = Plan(c, Checkpoint{}, {}, {Snap(At("12:00"))}, At("12:10"));
+  ASSERT_TRUE(d.build());
+  EXPECT_EQ(WaitingSince(d, c, At("12:10")), At("12:02"));
+}
+
 TEST(BatchPlannerTest, IdleReasons) {
   const IdleCase cases[] = {
       {"nothing newer, one pending", At("14:05"), Parts({"14:00", "14:05", "14:10"}), At("14:16"),
