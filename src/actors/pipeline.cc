@@ -2,11 +2,8 @@
 
 #include <csignal>
 #include <algorithm>
-#include <future>
 #include <thread>
-#include <tuple>
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/builder.h"
@@ -15,6 +12,7 @@
 #include "actors/lister.h"
 #include "actors/planner.h"
 #include "actors/run_control.h"
+#include "actors/run_stop.h"
 #include "actors/ticker.h"
 #include "actors/watchdog.h"
 #include "admin/admin_endpoint.h"
@@ -26,38 +24,6 @@
 
 namespace freshet {
 namespace {
-
-// SIGTERM/SIGINT become messages to RunControl, which decides what they mean.
-struct SignalForwarder {
-  asio::signal_set* signals;
-  Mailbox<ControlMsg>* control;
-  void operator()(const boost::system::error_code& ec, int sig) const {
-    if (ec) return;  // cancelled: the run is over
-    MustDeliver(control->Post(SignalReceived{sig}));
-    signals->async_wait(*this);
-  }
-};
-
-// RunControl's exit: on its strand, once the run is over. Closing the
-// mailboxes ends every receive loop; the run is over for Run() once the
-// admin server has closed its listener and connections, so no client
-// connects to a socket nobody serves any more.
-struct StopEverything {
-  AdminEndpoint* endpoint;
-  asio::signal_set* signals;
-  std::promise<void>* over;
-  std::vector<std::function<void()>> close;
-  template <typename... Boxes>
-  StopEverything(AdminEndpoint* e, asio::signal_set* s, std::promise<void>* o, std::tuple<Boxes*...> boxes)
-      : endpoint(e), signals(s), over(o) {
-    std::apply([this](auto*... b) { (close.push_back([b] { b->Close(); }), ...); }, boxes);
-  }
-  void operator()() const {
-    signals->cancel();
-    for (const auto& c : close) c();
-    endpoint->Stop([o = over] { o->set_value(); });
-  }
-};
 
 // freshet_mailbox_{refused,coalesced}_total{actor}. The board keeps the
 // actor alive while it may be scraped.
