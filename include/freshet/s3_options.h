@@ -34,6 +34,15 @@ struct S3Options {
   std::chrono::milliseconds retry_max_delay = std::chrono::seconds(5);
   uint64_t multipart_threshold = 64ull << 20;  // Put bodies above this use multipart upload
   uint64_t multipart_part_size = 16ull << 20;  // >= 5 MiB (S3's minimum part)
+  // Server-side encryption of the objects freshet writes. "" = the
+  // bucket's default; "AES256" (SSE-S3), "aws:kms" or "aws:kms:dsse"
+  // (SSE-KMS, with sse_kms_key_id or the AWS-managed key). Reading needs
+  // nothing: S3 decrypts, except for SSE-C.
+  std::string sse;
+  std::string sse_kms_key_id;
+  // SSE-C: base64 of a 256-bit key, sent with every object request; objects
+  // written with it can only be read with it. Never logged or printed.
+  std::string sse_customer_key;
 };
 
 }  // namespace freshet

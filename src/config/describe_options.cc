@@ -89,7 +89,7 @@ bool LooksLikeSecretKey(std::string_view dotted_key) {
   std::string lower(dotted_key);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower.find("secret") != std::string::npos || lower.find("token") != std::string::npos ||
-         lower.find("password") != std::string::npos;
+         lower.find("password") != std::string::npos || lower.find("customer_key") != std::string::npos;
 }
 
 std::string MaskUriUserInfo(std::string_view uri) {

@@ -32,6 +32,10 @@ void WriteS3Stats(MetricsWriter& w, const std::string& role, const S3Stats& stat
   w.Counter("freshet_s3_retry_budget_exhausted_total",
             "Retryable S3 failures returned at once because the store's retry budget was empty.", store,
             D(stats.retry_budget_exhausted));
+  w.Counter("freshet_s3_unverified_etags_total",
+            "S3 responses whose ETag is not the body's MD5 (SSE-KMS or SSE-C objects), so the bytes were not "
+            "checked against it.",
+            store, D(stats.unverified_etags));
   w.Counter("freshet_s3_bytes_total", "Object bytes moved by successful S3 attempts.",
             {{"store", role}, {"direction", "uploaded"}}, D(stats.bytes_uploaded));
   w.Counter("freshet_s3_bytes_total", "Object bytes moved by successful S3 attempts.",

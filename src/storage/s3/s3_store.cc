@@ -127,6 +127,15 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// Under SSE-KMS (aws:kms, aws:kms:dsse) and SSE-C, S3's ETag is not the MD5
+// of the object's bytes even for a single-part upload, so it cannot check
+// a body; SSE-S3 (AES256) keeps the MD5. The response says which applies.
+bool SseHidesMd5(const HttpResponse& resp) {
+  if (resp.Header("x-amz-server-side-encryption-customer-algorithm")) return true;
+  std::optional<std::string_view> sse = resp.Header("x-amz-server-side-encryption");
+  return sse && Lower(*sse).starts_with("aws:kms");
+}
+
 // The status for a non-2xx response S3 will not get better by repeating.
 Status MapHttpError(const std::string& what, int status, const s3::S3Error& err) {
   std::string msg = what + ": HTTP " + std::to_string(status);
@@ -165,6 +174,9 @@ Result<std::unique_ptr<S3Store>> S3Store::Open(std::string_view uri, const S3Opt
   o.retry.max_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.retry_max_delay);
   o.multipart_threshold = config.multipart_threshold;
   o.multipart_part_size = config.multipart_part_size;
+  Result<s3::Sse> sse = s3::SseFromOptions(config);
+  if (!sse.ok()) return sse.status().WithContext("store URI '" + std::string(uri) + "'");
+  o.sse = std::move(sse).value();
 
   Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(o.http, loop);
   if (!http.ok()) return http.status().WithContext("store URI '" + std::string(uri) + "'");
@@ -218,9 +230,12 @@ std::string S3Store::UriOf(std::string_view full_key) const {
 std::string S3Store::Describe() const {
   std::string prefix = options_.location.prefix;
   if (!prefix.empty()) prefix.pop_back();
+  const s3::Sse& sse = options_.sse;
+  std::string encryption = sse.customer() ? ", SSE-C" : sse.mode.empty() ? "" : ", sse " + sse.mode;
   return "s3://" + options_.location.bucket + (prefix.empty() ? "" : "/" + prefix) + " (" +
          options_.endpoint.base.ToString() + options_.endpoint.base_path + ", " +
-         (options_.endpoint.virtual_hosted ? "virtual-hosted" : "path-style") + ", " + options_.endpoint.region + ")";
+         (options_.endpoint.virtual_hosted ? "virtual-hosted" : "path-style") + ", " + options_.endpoint.region +
+         encryption + ")";
 }
 
 S3OperationStats& S3Store::OpStats(const std::string& op) { return stats_.operations[op]; }
@@ -470,9 +485,10 @@ void S3Store::Get(GetRequest req, StoreCallback<GetResult> done) {
     if (last < range->offset) last = UINT64_MAX - 1;  // overflow: to the end
     call->headers.emplace_back("range", "bytes=" + std::to_string(range->offset) + "-" + std::to_string(last));
   }
+  s3::AddCustomerKeyHeaders(options_.sse, &call->headers);
   auto result = std::make_shared<GetResult>();
   result->info.key = req.key;
-  call->accept = [call_raw = call.get(), result, range](HttpResponse& resp) -> Status {
+  call->accept = [this, call_raw = call.get(), result, range](HttpResponse& resp) -> Status {
     std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
     result->info.etag = etag;
     if (range && resp.status == 206) {
@@ -494,10 +510,15 @@ void S3Store::Get(GetRequest req, StoreCallback<GetResult> done) {
       return Status::Ok();
     }
     // A whole object (or a server that ignored the Range header): check the
-    // bytes against the ETag when it is a plain MD5 (not multipart, not SSE-KMS).
-    if (IsPlainMd5(etag) && Lower(etag) != Md5Hex(resp.body)) {
-      call_raw->integrity_failure = true;
-      return Status::Unavailable("body MD5 does not match ETag " + etag);
+    // bytes against the ETag when it is their MD5 (not multipart, not
+    // SSE-KMS or SSE-C: then only the length and TLS vouch for them).
+    if (IsPlainMd5(etag)) {
+      if (SseHidesMd5(resp)) {
+        CountUnverifiedEtag();
+      } else if (Lower(etag) != Md5Hex(resp.body)) {
+        call_raw->integrity_failure = true;
+        return Status::Unavailable("body MD5 does not match ETag " + etag);
+      }
     }
     result->info.size = resp.body.size();
     if (range) {
@@ -545,6 +566,7 @@ void S3Store::Head(std::string key, StoreCallback<ObjectInfo> done) {
   call->op = "HeadObject";
   call->method = "HEAD";
   call->full_key = FullKey(key);
+  s3::AddCustomerKeyHeaders(options_.sse, &call->headers);
   auto info = std::make_shared<ObjectInfo>();
   info->key = key;
   call->accept = [info](HttpResponse& resp) -> Status {
@@ -573,13 +595,20 @@ void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
   const std::string md5 = Md5Hex(*body);
   call->headers.emplace_back("content-md5", Md5HexToBase64(md5));
   if (req.if_none_match) call->headers.emplace_back("if-none-match", "*");
+  s3::AddCreateHeaders(options_.sse, &call->headers);
   call->body = body;
   auto info = std::make_shared<ObjectInfo>(ObjectInfo{req.key, body->size(), md5});
-  call->accept = [call_raw = call.get(), info](HttpResponse& resp) -> Status {
+  // S3 checked the body against Content-MD5 before storing it; the ETag
+  // tells us again unless encryption made it something else.
+  call->accept = [this, call_raw = call.get(), info](HttpResponse& resp) -> Status {
     std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
-    if (IsPlainMd5(etag) && Lower(etag) != info->etag) {
-      call_raw->integrity_failure = true;
-      return Status::Unavailable("server stored ETag " + etag + " for a body with MD5 " + info->etag);
+    if (IsPlainMd5(etag)) {
+      if (SseHidesMd5(resp)) {
+        CountUnverifiedEtag();
+      } else if (Lower(etag) != info->etag) {
+        call_raw->integrity_failure = true;
+        return Status::Unavailable("server stored ETag " + etag + " for a body with MD5 " + info->etag);
+      }
     }
     if (!etag.empty()) info->etag = etag;
     return Status::Ok();
@@ -651,6 +680,7 @@ void S3Store::PutMultipart(PutRequest req, StoreCallback<ObjectInfo> done) {
   call->method = "POST";
   call->full_key = mp->full_key;
   call->query = {{"uploads", ""}};
+  s3::AddCreateHeaders(options_.sse, &call->headers);
   call->accept = [mp](HttpResponse& resp) -> Status {
     Result<std::string> id = s3::ParseInitiateMultipartUpload(resp.body);
     if (!id.ok()) return Status::Unavailable(id.status().message());
@@ -681,15 +711,20 @@ void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
       call->query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", mp->upload_id}};
       std::string md5 = Md5Hex(*body);
       call->headers.emplace_back("content-md5", Md5HexToBase64(md5));
+      s3::AddCustomerKeyHeaders(options_.sse, &call->headers);
       mp->part_md5[index] = md5;
       call->body = std::move(body);
-      call->accept = [call_raw = call.get(), mp, index, md5](HttpResponse& resp) -> Status {
+      call->accept = [this, call_raw = call.get(), mp, index, md5](HttpResponse& resp) -> Status {
         std::string etag = s3::UnquoteEtag(resp.Header("etag").value_or(""));
         if (etag.empty()) return Status::Unavailable("UploadPart response without an ETag");
-        if (IsPlainMd5(etag) && Lower(etag) != md5) {
-          call_raw->integrity_failure = true;
-          return Status::Unavailable("part " + std::to_string(index + 1) + " stored with ETag " + etag +
-                                     ", body MD5 " + md5);
+        if (IsPlainMd5(etag)) {
+          if (SseHidesMd5(resp)) {
+            CountUnverifiedEtag();
+          } else if (Lower(etag) != md5) {
+            call_raw->integrity_failure = true;
+            return Status::Unavailable("part " + std::to_string(index + 1) + " stored with ETag " + etag +
+                                       ", body MD5 " + md5);
+          }
         }
         std::lock_guard lock(mp->mu);
         mp->etags[index] = etag;
@@ -733,6 +768,7 @@ void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
   call->headers.emplace_back("content-md5", Md5Base64(*call->body));
   call->headers.emplace_back("content-type", "application/xml");
   if (mp->if_none_match) call->headers.emplace_back("if-none-match", "*");
+  s3::AddCustomerKeyHeaders(options_.sse, &call->headers);
   auto info = std::make_shared<ObjectInfo>(ObjectInfo{mp->key, mp->body->size(), ""});
   call->accept = [info](HttpResponse& resp) -> Status {
     // S3 may answer 200 and then report an error in the body (it sends

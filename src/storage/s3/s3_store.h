@@ -13,7 +13,12 @@
 // - Get checks what arrived: the byte count against Content-Length /
 //   Content-Range, and for whole single-part objects the body's MD5 against
 //   the ETag (a mismatch is retried, then kDataLoss). Put checks the
-//   returned ETag against the body's MD5.
+//   returned ETag against the body's MD5. Under SSE-KMS and SSE-C the ETag
+//   is not the MD5 (the response's x-amz-server-side-encryption headers
+//   say so): those checks are skipped and counted (unverified_etags); S3
+//   still verifies every PUT's Content-MD5, and a conditional create whose
+//   response was lost cannot be matched to our bytes by its ETag, so it is
+//   reported as the conflict it may be (kAlreadyExists).
 // - Put bodies above multipart_threshold go up as a multipart upload (parts
 //   in parallel, each retried on its own), aborted on failure.
 // - Requests that are not safely repeatable — CompleteMultipartUpload (many
@@ -59,6 +64,7 @@
 #include "storage/s3/credentials.h"
 #include "storage/s3/retry_policy.h"
 #include "storage/s3/s3_endpoint.h"
+#include "storage/s3/sse.h"
 
 namespace freshet {
 
@@ -82,6 +88,10 @@ struct S3Stats {
   uint64_t retry_budget_exhausted = 0;  // retryable failures returned because the budget was empty
   uint64_t bytes_uploaded = 0;          // request bodies of successful attempts
   uint64_t bytes_downloaded = 0;        // GET bodies of successful attempts
+  // Whole-object GETs, PUTs and parts whose ETag could not vouch for the
+  // bytes because the object is SSE-KMS or SSE-C encrypted (its ETag is not
+  // the MD5); PUTs still had S3 check Content-MD5.
+  uint64_t unverified_etags = 0;
   HttpClient::Stats http;
 };
 
@@ -95,6 +105,7 @@ class S3Store final : public ObjectStore {
     uint64_t multipart_threshold = 64ull << 20;
     uint64_t multipart_part_size = 16ull << 20;
     uint32_t multipart_parallelism = 4;  // parts in flight per upload
+    s3::Sse sse;                         // encryption asked for (storage/s3/sse.h)
     // Signing time; default the system clock. Tests pin it.
     std::function<TimePoint()> now;
     uint64_t jitter_seed = 0;  // 0 = random
@@ -147,6 +158,10 @@ class S3Store final : public ObjectStore {
   std::string FullKey(std::string_view key) const { return options_.location.prefix + std::string(key); }
   std::string UriOf(std::string_view full_key) const;
   S3OperationStats& OpStats(const std::string& op);  // REQUIRES: stats_mu_ held
+  void CountUnverifiedEtag() {
+    std::lock_guard lock(stats_mu_);
+    stats_.unverified_etags++;
+  }
 
   Options options_;
   std::shared_ptr<s3::CredentialsProvider> credentials_;

@@ -927,6 +927,160 @@ TEST_F(S3StoreScriptedTest, ConditionalPutWhoseResponseWasLostIsConfirmedWithHea
 
 // The header's promise: destroying the store completes every pending call
 // with kCancelled — one waiting for a response, one waiting out a backoff.
+// An SSE-KMS or SSE-C bucket: S3 answers with an ETag that is not the
+// body's MD5 and says why in x-amz-server-side-encryption*. Before, every
+// PUT and whole-object GET failed its integrity check there.
+struct EncryptingBucket {
+  HttpHeaders sse;  // what each response carries
+  bool etag_is_md5 = false;
+  std::mutex mu;
+  std::map<std::string, std::string> objects;
+  testing::ServerReply operator()(const testing::ServerRequest& req) {
+    std::lock_guard lock(mu);
+    const std::string etag = "\"" + (etag_is_md5 ? Md5Hex(objects[req.target]) : Md5Hex("kms:" + req.target)) + "\"";
+    HttpHeaders h = sse;
+    if (req.method == "PUT" && Has(req.target, "partNumber=")) {
+      h.emplace_back("ETag", "\"" + Md5Hex("kms-part:" + req.target) + "\"");
+      return Reply(200, "", h);
+    }
+    if (req.method == "PUT") {
+      objects[req.target] = req.body;
+      h.emplace_back("ETag", etag_is_md5 ? "\"" + Md5Hex(req.body) + "\"" : etag);
+      return Reply(200, "", h);
+    }
+    auto it = objects.find(req.target);
+    if (it == objects.end()) return Reply(404, ErrorXml("NoSuchKey", "no"));
+    h.emplace_back("ETag", etag);
+    return Reply(200, it->second, h);
+  }
+};
+
+TEST_F(S3StoreScriptedTest, EncryptedObjectsAreReadAndWrittenWithoutTheMd5Check) {
+  for (const HttpHeaders& sse : {HttpHeaders{{"x-amz-server-side-encryption", "aws:kms"},
+                                             {"x-amz-server-side-encryption-aws-kms-key-id", "arn:aws:kms:k"}},
+                                 HttpHeaders{{"x-amz-server-side-encryption", "aws:kms:dsse"}},
+                                 HttpHeaders{{"x-amz-server-side-encryption-customer-algorithm", "AES256"},
+                                             {"x-amz-server-side-encryption-customer-key-MD5", "abc="}}}) {
+    SCOPED_TRACE(sse.front().first + ": " + sse.front().second);
+    EncryptingBucket bucket;
+    bucket.sse = sse;
+    testing::TestHttpServer server(std::ref(bucket));
+    auto store = Store(server);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(PutSync(*store, "k", "secret ads").ok());
+    auto got = GetSync(*store, "k");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->body, "secret ads");
+    EXPECT_EQ(store->stats().unverified_etags, 2u);
+    EXPECT_TRUE(server.requests().front().Header("content-md5") != "") << "S3 still checks what we send";
+  }
+}
+
+TEST_F(S3StoreScriptedTest, SseS3KeepsTheMd5CheckAndAWrongEtagStillFails) {
+  EncryptingBucket bucket;
+  bucket.sse = {{"x-amz-server-side-encryption", "AES256"}};  // SSE-S3: the ETag is the MD5
+  bucket.etag_is_md5 = true;
+  testing::TestHttpServer server(std::ref(bucket));
+  auto store = Store(server, [](S3Store::Options& o) { o.retry.max_attempts = 2; });
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(PutSync(*store, "k", "ads").ok());
+  ASSERT_TRUE(GetSync(*store, "k").ok());
+  EXPECT_EQ(store->stats().unverified_etags, 0u);
+  // Without any encryption header a non-MD5 ETag is damage, as before.
+  EncryptingBucket plain;
+  testing::TestHttpServer plain_server(std::ref(plain));
+  auto plain_store = Store(plain_server, [](S3Store::Options& o) {
+    o.retry.max_attempts = 2;
+    o.retry.base_delay = std::chrono::milliseconds(1);
+  });
+  auto put = PutSync(*plain_store, "k", "ads");
+  EXPECT_FALSE(put.ok());
+  EXPECT_TRUE(Has(put.status().message(), "server stored ETag")) << put.status().ToString();
+}
+
+TEST_F(S3StoreScriptedTest, EncryptedMultipartPartsAreAccepted) {
+  EncryptingBucket bucket;
+  bucket.sse = {{"x-amz-server-side-encryption", "aws:kms"}};
+  testing::TestHttpServer server([&bucket](const testing::ServerRequest& req) {
+    if (req.method == "POST" && Has(req.target, "?uploads"))
+      return Reply(200, "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>p/k</Key>"
+                        "<UploadId>upload-1</UploadId></InitiateMultipartUploadResult>", bucket.sse);
+    if (req.method == "POST" && Has(req.target, "uploadId=")) return Reply(200, CompleteXml("kms-etag-3"), bucket.sse);
+    return bucket(req);
+  });
+  auto store = MultipartStore(server);
+  ASSERT_TRUE(store);
+  auto put = PutSync(*store, "k", RandomBody(3, 2500));
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(store->stats().unverified_etags, 3u);  // three parts
+}
+
+// What freshet asks for: SSE-KMS on the requests that create objects only;
+// an SSE-C key on every request on an object's bytes, multipart included,
+// and never on a listing or a delete.
+TEST_F(S3StoreScriptedTest, EncryptionIsAskedForOnTheRightRequests) {
+  S3Options kms;
+  kms.sse = "aws:kms";
+  kms.sse_kms_key_id = "alias/ads";
+  S3Options ssec;
+  ssec.sse_customer_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  for (const S3Options& config : {kms, ssec}) {
+    EncryptingBucket bucket;
+    bucket.sse = {{"x-amz-server-side-encryption", "aws:kms"}};
+    testing::TestHttpServer server([&bucket](const testing::ServerRequest& req) {
+      if (req.method == "POST" && Has(req.target, "?uploads"))
+        return Reply(200, "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>p/k</Key>"
+                          "<UploadId>upload-1</UploadId></InitiateMultipartUploadResult>");
+      if (req.method == "POST" && Has(req.target, "uploadId=")) return Reply(200, CompleteXml("kms-etag-3"));
+      if (req.method == "GET" && Has(req.target, "list-type=2"))
+        return Reply(200, "<ListBucketResult><Name>bucket</Name><Prefix>p/</Prefix><KeyCount>0</KeyCount>"
+                          "<IsTruncated>false</IsTruncated></ListBucketResult>");
+      if (req.method == "DELETE") return Reply(204);
+      return bucket(req);
+    });
+    auto sse = s3::SseFromOptions(config);
+    ASSERT_TRUE(sse.ok());
+    auto store = Store(server, [&](S3Store::Options& o) {
+      o.sse = *sse;
+      o.multipart_threshold = 1000;
+      o.multipart_part_size = 1000;
+    });
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(PutSync(*store, "small", "ads").ok());
+    ASSERT_TRUE(PutSync(*store, "big", RandomBody(5, 2500)).ok());
+    ASSERT_TRUE(GetSync(*store, "small").ok());
+    ASSERT_TRUE(HeadSync(*store, "small").ok());
+    ASSERT_TRUE(ListPageSync(*store, {.prefix = ""}).ok());
+    ASSERT_TRUE(DeleteSync(*store, "small").ok());
+    EXPECT_NE(store->Describe().find(config.sse.empty() ? ", SSE-C)" : ", sse aws:kms)"), std::string::npos)
+        << store->Describe();
+    for (const testing::ServerRequest& req : server.requests()) {
+      const bool creates = (req.method == "PUT" && !Has(req.target, "partNumber=")) ||
+                           (req.method == "POST" && Has(req.target, "?uploads"));
+      const bool on_bytes = (req.method != "DELETE" && !Has(req.target, "list-type=2"));
+      const std::string what = req.method + " " + req.target;
+      if (config.sse_customer_key.empty()) {
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption"), creates ? "aws:kms" : "") << what;
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption-aws-kms-key-id"), creates ? "alias/ads" : "") << what;
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption-customer-key"), "") << what;
+      } else {
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption"), "") << what;
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption-customer-algorithm"), on_bytes ? "AES256" : "") << what;
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption-customer-key"),
+                  on_bytes ? config.sse_customer_key : "")
+            << what;
+        EXPECT_EQ(req.Header("x-amz-server-side-encryption-customer-key-md5"),
+                  on_bytes ? "tP/LI3N87DFaSk0aoqYgzg==" : "")
+            << what;
+        // Signed along, like every x-amz-* header.
+        if (on_bytes) {
+          EXPECT_TRUE(Has(req.Header("authorization"), "x-amz-server-side-encryption-customer-key;")) << what;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(S3StoreScriptedTest, DestroyingTheStoreCancelsPendingCalls) {
   testing::TestHttpServer server([](const testing::ServerRequest& req) {
     if (req.method == "GET") {
