@@ -136,7 +136,7 @@ class Assembler {
     ++stats->docs;
   }
 
-  static void Tombstone(const std::string& id, IndexDoc* doc, DocBuildStats* stats) {
+  static void Tombstone(std::string_view id, IndexDoc* doc, DocBuildStats* stats) {
     doc->id.assign(id);
     doc->tombstone = true;
     ++stats->tombstones;
@@ -335,9 +335,24 @@ void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, DocParal
   EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), par, make, sink, stats);
 }
 
-template <typename Block, typename Sink>
-void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, DocParallelism par,
-               const Sink& sink, DocBuildStats* stats) {
+// An entity whose window version changed. `before`: the window version
+// that was there before the change (nullptr: none, or unknown because the
+// caller builds from scratch).
+struct Root {
+  uint16_t level;
+  std::string_view id;
+  const EntityRecord* before = nullptr;
+};
+
+// The leaves affected by `roots`, each emitted from the effective state of
+// `base` and `window`: a document when servable, else a tombstone. A root
+// whose effective version is the base's changes nothing (a stale window
+// record), unless what showed before was a window version: then the
+// base's shows again. `Base` and `Window` offer Find(level, id) and
+// ChildrenOf(level, parent, out) as EntityTable does.
+template <typename Block, typename Base, typename Window, typename Sink>
+void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& window, const std::vector<Root>& roots,
+                  DocParallelism par, const Sink& sink, DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
   const uint16_t leaf = CompileBuildSchema(schema).leaf;
@@ -350,22 +365,29 @@ void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const Entit
   };
 
   // Affected leaves: updated ones, then the descendants of updated
-  // ancestors. Views point into the (immutable) tables.
+  // ancestors. Views point into the tables and `roots`.
   std::vector<std::string_view> updated;
   std::vector<std::string_view> affected;
   std::vector<std::pair<uint16_t, std::string_view>> pending;
-  stats->entities += window.size();
-  for (const EntityRecord& w : window.records()) {
-    if (w.level > leaf) continue;  // not this schema's record; nothing to join it to
-    const EntityRecord* b = base.Find(w.level, w.id);
-    if (b != nullptr && CompareVersions(*b, w) > 0) {
+  for (const auto& [level, id, before] : roots) {
+    if (level > leaf) continue;  // not this schema's record; nothing to join it to
+    const EntityRecord* w = window.Find(level, id);
+    const EntityRecord* b = base.Find(level, id);
+    const bool base_shows = b != nullptr && (w == nullptr || CompareVersions(*b, *w) > 0);
+    const bool window_showed = before != nullptr && (b == nullptr || CompareVersions(*b, *before) <= 0);
+    if (base_shows && !window_showed) {
       ++stats->stale_updates;
       continue;
     }
-    if (w.level == leaf) {
-      updated.push_back(w.id);
+    // Also a root: gone from the window and never in the base (its object
+    // left the source) when a window version showed before, so a leaf
+    // becomes a tombstone over an older segment's copy and an ancestor's
+    // children are judged again.
+    if (w == nullptr && b == nullptr && before == nullptr) continue;
+    if (level == leaf) {
+      updated.push_back(id);
     } else {
-      pending.emplace_back(w.level, w.id);
+      pending.emplace_back(level, id);
     }
   }
   std::set<std::pair<uint16_t, std::string_view>> expanded;
@@ -390,7 +412,8 @@ void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const Entit
       }
     }
   }
-  // `updated` is already in id order (window records are sorted).
+  std::sort(updated.begin(), updated.end());
+  updated.erase(std::unique(updated.begin(), updated.end()), updated.end());
   stats->leaves_updated += updated.size();
   affected.insert(affected.end(), updated.begin(), updated.end());
   std::sort(affected.begin(), affected.end());
@@ -400,7 +423,11 @@ void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const Entit
 
   auto make = [&affected, &effective, leaf](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
     const EntityRecord* r = effective(leaf, affected[i]);
-    if (a.ResolveChain(*r, effective)) {
+    if (r == nullptr) {
+      // Gone from the window and never in the base: a tombstone keeps an
+      // older segment's copy from showing through.
+      Assembler::Tombstone(affected[i], doc, st);
+    } else if (a.ResolveChain(*r, effective)) {
       a.MakeDoc(doc, st);
     } else {
       Assembler::Tombstone(r->id, doc, st);
@@ -408,6 +435,18 @@ void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const Entit
     return true;
   };
   EmitInOrder<Block>(schema, affected.size(), par, make, sink, stats);
+}
+
+template <typename Block, typename Sink>
+void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, DocParallelism par,
+               const Sink& sink, DocBuildStats* stats) {
+  DocBuildStats local;
+  if (stats == nullptr) stats = &local;
+  stats->entities += window.size();
+  std::vector<Root> roots;
+  roots.reserve(window.size());
+  for (const EntityRecord& w : window.records()) roots.push_back(Root{w.level, w.id});
+  EmitAffected<Block>(schema, base, window, roots, par, sink, stats);
 }
 
 }  // namespace
@@ -428,6 +467,34 @@ std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTab
 void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window,
                      DocParallelism par, const BatchSink& sink, DocBuildStats* stats) {
   EmitDelta<DocBatch>(schema, base, window, par, sink, stats);
+}
+
+namespace {
+
+std::vector<Root> RootsOf(const std::vector<TouchedEntity>& touched) {
+  std::vector<Root> roots;
+  roots.reserve(touched.size());
+  for (const TouchedEntity& t : touched) roots.push_back(Root{t.key.level, t.key.id, t.before ? &*t.before : nullptr});
+  return roots;
+}
+
+}  // namespace
+
+void StreamTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,
+                       const std::vector<TouchedEntity>& touched, DocParallelism par, const BatchSink& sink,
+                       DocBuildStats* stats) {
+  DocBuildStats local;
+  if (stats == nullptr) stats = &local;
+  stats->entities += touched.size();
+  EmitAffected<DocBatch>(schema, base, window, RootsOf(touched), par, sink, stats);
+}
+
+std::vector<IndexDoc> BuildTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,
+                                       const std::vector<TouchedEntity>& touched, DocBuildStats* stats) {
+  std::vector<IndexDoc> out;
+  EmitAffected<DocList>(schema, base, window, RootsOf(touched), DocParallelism{},
+                        [&out](DocList& block) { MoveInto(&out, &block); }, stats);
+  return out;
 }
 
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,

@@ -35,6 +35,7 @@
 #include "base/thread_pool.h"
 #include "config/options.h"
 #include "ingest/entity_table.h"
+#include "ingest/window_state.h"
 #include "index/index_doc.h"
 #include "index/segment_writer.h"
 
@@ -97,5 +98,27 @@ void StreamDeltaDocs(const SchemaOptions& schema, const EntityTable& base, const
 // StreamDeltaDocs, collected.
 std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTable& base,
                                      const EntityTable& window, DocBuildStats* stats = nullptr);
+
+// One incremental batch's segment: StreamDeltaDocs's rule with `touched`
+// (WindowState::TakeTouched: the entities whose window version changed
+// this batch) as the roots instead of the whole window. A touched entity
+// whose window version went back to an older one or left the window (its
+// object was rewritten or left the source) is a root when its window
+// version showed before: a leaf shows its base version again, or a
+// tombstone when the base has none.
+//
+// The chain property (window_state_test): with objects only added, the
+// union of the segments of successive batches, a newer segment's document
+// replacing an older one's, equals BuildDeltaDocs(base, the window so far)
+// document for document: an affected leaf is re-emitted in the batch
+// where anything in its ancestor chain last changed, from the state that
+// still holds.
+void StreamTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,
+                       const std::vector<TouchedEntity>& touched, DocParallelism par, const BatchSink& sink,
+                       DocBuildStats* stats = nullptr);
+
+// StreamTouchedDocs, collected.
+std::vector<IndexDoc> BuildTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,
+                                       const std::vector<TouchedEntity>& touched, DocBuildStats* stats = nullptr);
 
 }  // namespace freshet

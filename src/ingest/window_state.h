@@ -1,0 +1,132 @@
+// The window's deduplicated entities, maintained object by object between
+// triggers: incremental ingest's state (SPEC §4, the Builder).
+//
+// Each ingested object is kept with its good records, keyed by object key
+// and identified by its ETag (a changed ETag is a new object: remove the
+// old, add the new). Per entity (level, id) the newest of its records over
+// every object is the *winner*, by the same total order as EntityTable
+// (entity_table.h: Supersedes), so the winners equal
+// EntityTable::Build(all records) whatever order objects arrive or leave
+// in. Winners are indexed by parent too, for the fan-out.
+//
+// Touched entities: every (level, id) whose winner changed (appeared,
+// was replaced, or vanished) since the last TakeTouched(). The Builder
+// turns them into the batch's delta segment (doc_assembler.h:
+// StreamTouchedDocs).
+//
+// Pure and synchronous; not thread-safe (one owner: the Builder's strand,
+// or a task it hands the state to). Records live as long as their object
+// is present; pointers returned by Find() / ChildrenOf() stay valid until
+// the next Add/RemoveObject.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ingest/entity_record.h"
+
+namespace freshet {
+
+struct EntityKey {
+  uint16_t level = 0;
+  std::string id;
+  friend auto operator<=>(const EntityKey&, const EntityKey&) = default;
+  friend bool operator==(const EntityKey&, const EntityKey&) = default;
+};
+
+// An entity whose winner changed, and what the winner was before the first
+// change since the last TakeTouched() (nullopt: it was not in the window).
+// With objects only added, a winner only gets newer; when objects leave it
+// can go back to an older record or vanish, and whether that shows depends
+// on what showed before (doc_assembler.h: StreamTouchedDocs).
+struct TouchedEntity {
+  EntityKey key;
+  std::optional<EntityRecord> before;
+};
+
+class WindowState {
+ public:
+  WindowState() = default;
+  WindowState(const WindowState&) = delete;
+  WindowState& operator=(const WindowState&) = delete;
+  WindowState(WindowState&&) = default;
+  WindowState& operator=(WindowState&&) = default;
+
+  // True when `key` is held with exactly this ETag.
+  bool Holds(const std::string& key, const std::string& etag) const;
+  // The ETag `key` is held with, or nullptr.
+  const std::string* EtagOf(const std::string& key) const;
+
+  // Adds object `key` (ETag `etag`) with its good records; a key already
+  // held is replaced (its old records leave first).
+  void AddObject(const std::string& key, const std::string& etag, std::vector<EntityRecord> records);
+  // Removes object `key` and its records; false when it was not held.
+  bool RemoveObject(const std::string& key);
+  // Every held object key, ascending.
+  std::vector<std::string> Objects() const;
+
+  // The winner for (level, id), or nullptr.
+  const EntityRecord* Find(uint16_t level, std::string_view id) const;
+  // Appends the winners at `level` whose parent_id is `parent`, in id order
+  // (EntityTable::ChildrenOf's contract).
+  void ChildrenOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const;
+  // Calls fn(record) for every winner, in (level, id) order.
+  template <typename Fn>
+  void ForEachWinner(Fn&& fn) const {
+    for (const auto& [key, entity] : entities_) fn(*entity.winner);
+  }
+
+  // The entities whose winner changed since the last call, ascending by key.
+  std::vector<TouchedEntity> TakeTouched();
+
+  size_t objects() const { return objects_.size(); }
+  size_t entities() const { return entities_.size(); }
+  size_t records() const { return records_; }
+  // Candidate records not winning (older copies across objects).
+  size_t duplicates() const { return records_ - entities_.size(); }
+
+ private:
+  struct Object {
+    std::string etag;
+    std::vector<EntityRecord> records;  // never resized once held: stable addresses
+  };
+  struct Entity {
+    std::vector<const EntityRecord*> candidates;
+    const EntityRecord* winner = nullptr;
+  };
+  // Children index over winners: (level, parent_id, id).
+  struct ChildKey {
+    uint16_t level;
+    std::string_view parent;  // views into the winner's record
+    std::string_view id;
+    friend auto operator<=>(const ChildKey&, const ChildKey&) = default;
+  };
+  struct KeyLess {
+    using is_transparent = void;
+    bool operator()(const EntityKey& a, const EntityKey& b) const { return a < b; }
+    bool operator()(const EntityKey& a, const std::pair<uint16_t, std::string_view>& b) const {
+      return a.level != b.first ? a.level < b.first : std::string_view(a.id) < b.second;
+    }
+    bool operator()(const std::pair<uint16_t, std::string_view>& a, const EntityKey& b) const {
+      return a.first != b.level ? a.first < b.level : a.second < std::string_view(b.id);
+    }
+  };
+
+  void SetWinner(const EntityKey& key, Entity& entity, const EntityRecord* winner);
+  void Touch(const EntityKey& key, const EntityRecord* before);
+
+  std::map<std::string, std::unique_ptr<Object>> objects_;
+  std::map<EntityKey, Entity, KeyLess> entities_;
+  std::set<ChildKey> children_;
+  std::map<EntityKey, std::optional<EntityRecord>> touched_;  // key -> winner before the first change
+  size_t records_ = 0;
+};
+
+}  // namespace freshet
