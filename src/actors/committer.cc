@@ -75,8 +75,9 @@ struct ListGenerationsStart {
 }  // namespace
 
 Committer::Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint,
-                     const Clock* clock)
-    : mailbox_(io, "committer", 8), sink_(sink), config_(config), checkpoint_(std::move(checkpoint)), clock_(clock) {
+                     std::optional<std::string> current_etag, const Clock* clock)
+    : mailbox_(io, "committer", 8), sink_(sink), config_(config), checkpoint_(std::move(checkpoint)),
+      current_etag_(std::move(current_etag)), clock_(clock) {
   config_.retain_generations = std::max<uint32_t>(config_.retain_generations, 2);
   config_.write_parallelism = std::max<uint32_t>(config_.write_parallelism, 1);
 }
@@ -136,6 +137,50 @@ Awaitable<Status> Committer::PutAll(std::vector<PutRequest> puts, bool crash_aft
   co_return r.status();
 }
 
+// CURRENT, conditional on the version this writer knows. When the put
+// fails, CURRENT is read back: holding our very bytes, the put went through
+// (its response was lost, now or in an earlier attempt of this batch) and
+// that is success. Otherwise a precondition failure means another writer
+// replaced it: say what we found there, and end the run (a restart would
+// resume from the other writer's CURRENT). Other errors fail the batch as
+// usual.
+Awaitable<Status> Committer::PutCurrent(PutRequest put) {
+  const std::string ours = put.body;  // a few KB
+  Result<ObjectInfo> written = co_await AwaitPut(sink_, std::move(put));
+  if (written.ok()) {
+    current_etag_ = written->etag;
+    co_return Status::Ok();
+  }
+  const StatusCode code = written.status().code();
+  const bool conflict = code == StatusCode::kFailedPrecondition || code == StatusCode::kAlreadyExists;
+  std::string found = "no CURRENT";
+  // A named request: g++ 12 destroys a temporary in a co_await operand twice.
+  GetRequest read_back{std::string(kCurrentKey), std::nullopt};
+  Result<GetResult> now = co_await AwaitGet(sink_, std::move(read_back));
+  if (now.ok() && now->body == ours) {
+    spdlog::info("CURRENT already holds this batch's commit (an earlier attempt's response was lost): {}",
+                 written.status().ToString());
+    current_etag_ = now->info.etag;
+    co_return Status::Ok();
+  }
+  if (!conflict) co_return written.status().WithContext("put " + std::string(kCurrentKey));
+  if (now.ok()) {
+    Result<CurrentPointer> cur = DecodeCurrent(now->body);
+    found = cur.ok() ? "a CURRENT at watermark " +
+                           (cur->watermark ? FormatRfc3339(*cur->watermark) : std::string("none")) + ", next batch " +
+                           std::to_string(cur->checkpoint.next_batch_id) + ", delta " + cur->delta
+                     : "an unreadable CURRENT (" + cur.status().message() + ")";
+  } else if (now.status().code() != StatusCode::kNotFound) {
+    found = "CURRENT unreadable: " + now.status().message();
+  }
+  std::string reason = "sink " + sink_->Describe() + ": another writer replaced CURRENT since this daemon read it (" +
+                       found + "; expected ETag " + current_etag_.value_or("none, a new sink") +
+                       "). One writer per sink: this daemon stops without committing; stop the other writer or "
+                       "point this one at another sink";
+  if (out_.control) MustDeliver(out_.control->Post(WriterFenced{reason}));
+  co_return Status::FailedPrecondition(reason);
+}
+
 Awaitable<Result<CommitReport>> Committer::Commit(BuildPlan plan, BuiltBatch built) {
   if (plan.batch_id != checkpoint_.next_batch_id) {
     co_return Status::FailedPrecondition("batch " + std::to_string(plan.batch_id) +
@@ -147,7 +192,7 @@ Awaitable<Result<CommitReport>> Committer::Commit(BuildPlan plan, BuiltBatch bui
   // The bodies move into the requests: a copy of tens of MB (and the page
   // faults of fresh memory) would hold this strand, and with it the event
   // loop, for a noticeable time. A failed commit rebuilds the batch anyway.
-  CommitPlan commit = MakeCommitPlan(plan, std::move(built), checkpoint_);
+  CommitPlan commit = MakeCommitPlan(plan, std::move(built), checkpoint_, current_etag_);
   report.bytes_written = commit.bytes;
   for (size_t i = 0; i < commit.steps.size(); ++i) {
     CommitStep& step = commit.steps[i];
@@ -156,7 +201,14 @@ Awaitable<Result<CommitReport>> Committer::Commit(BuildPlan plan, BuiltBatch bui
       report.write_seconds = SecondsSince(t0);
       t0 = std::chrono::steady_clock::now();
     }
-    Status st = co_await PutAll(std::move(step.puts), i == 0);
+    // The last step is CURRENT alone. (No co_await inside ?: — g++ 12
+    // miscompiles it.)
+    Status st;
+    if (i + 1 == commit.steps.size()) {
+      st = co_await PutCurrent(std::move(step.puts.front()));
+    } else {
+      st = co_await PutAll(std::move(step.puts), i == 0);
+    }
     if (!st.ok()) co_return st;
   }
   CrashPoint("after-current");

@@ -39,6 +39,7 @@ class Committer : public std::enable_shared_from_this<Committer> {
     Mailbox<ListerMsg>* lister = nullptr;
     Mailbox<PlannerMsg>* planner = nullptr;
     Mailbox<WatchdogMsg>* watchdog = nullptr;
+    Mailbox<ControlMsg>* control = nullptr;  // WriterFenced
     BatchRoute route;
   };
   struct Config {
@@ -46,9 +47,13 @@ class Committer : public std::enable_shared_from_this<Committer> {
     uint32_t write_parallelism = 8;
     Duration partition_interval{};  // for the freshness lag of each commit
   };
-  // `checkpoint`: the sink's, as RecoverState read it.
+  // `checkpoint` and `current_etag`: the sink's, as RecoverState read them
+  // (nullopt: no CURRENT yet). CURRENT is replaced only while it still has
+  // the ETag this writer last read or wrote; otherwise another writer owns
+  // the sink, the batch fails and RunControl hears WriterFenced.
   // REQUIRES: `sink`, `clock` and the outputs outlive the actor.
-  Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint, const Clock* clock);
+  Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint,
+            std::optional<std::string> current_etag, const Clock* clock);
 
   // REQUIRES: before Start(); every output set.
   void Connect(Outputs out) { out_ = std::move(out); }
@@ -60,12 +65,14 @@ class Committer : public std::enable_shared_from_this<Committer> {
   Awaitable<void> OnCommitRequest(CommitRequest m);
   Awaitable<Result<CommitReport>> Commit(BuildPlan plan, BuiltBatch built);
   Awaitable<Status> PutAll(std::vector<PutRequest> puts, bool crash_after_first);
+  Awaitable<Status> PutCurrent(PutRequest put);
   Awaitable<Result<uint64_t>> ApplyRetention(CurrentPointer current);
 
   Mailbox<CommitterMsg> mailbox_;
   ObjectStore* sink_;
   Config config_;
   Checkpoint checkpoint_;
+  std::optional<std::string> current_etag_;
   const Clock* clock_;
   Outputs out_;
   bool committing_ = false;

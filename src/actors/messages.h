@@ -134,6 +134,12 @@ struct RunEnded {
 struct RestartDue {
   static constexpr Overflow kOverflow = Overflow::kMustDeliver;
 };
+// Committer -> RunControl: CURRENT was replaced by another writer since
+// this one read it; one writer per sink, so this run ends (exit 1).
+struct WriterFenced {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  std::string reason;
+};
 // The signal set -> RunControl.
 struct SignalReceived {
   static constexpr Overflow kOverflow = Overflow::kMustDeliver;
@@ -163,7 +169,7 @@ using PlannerMsg = std::variant<PlanRequest, CheckpointAdvanced, Ping>;
 using BuilderMsg = std::variant<BuildRequest, Ping>;
 using CommitterMsg = std::variant<CommitRequest, Ping>;
 using WatchdogMsg = std::variant<BeatDue, Pong, BatchStarted, BatchFinished, InputWaiting>;
-using ControlMsg = std::variant<RunEnded, RestartDue, SignalReceived, DrainExpired>;
+using ControlMsg = std::variant<RunEnded, RestartDue, SignalReceived, DrainExpired, WriterFenced>;
 
 // For std::visit over a message variant: overloaded{[](const A&){}, ...}.
 template <typename... Fs>

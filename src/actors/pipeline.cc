@@ -69,7 +69,7 @@ struct Pipeline::Impl {
 
   int Start();
   void Wire(const PartitionLayout& layout, const PlannerConfig& pc, const std::string& schema_hash,
-            const Checkpoint& checkpoint);
+            const Checkpoint& checkpoint, const std::optional<std::string>& current_etag);
   void SendStop() {
     Mailbox<ControlMsg>* box = control_box.load();
     if (box && stop_requested && !stop_sent.exchange(true)) MustDeliver(box->Post(SignalReceived{0}));
@@ -178,7 +178,7 @@ int Pipeline::Impl::Start() {
   endpoint = std::move(ep).value();
   admin_port = endpoint->port();
   signals = std::make_unique<asio::signal_set>(io(), SIGINT, SIGTERM);
-  Wire(*layout, pc, schema_hash, c);
+  Wire(*layout, pc, schema_hash, c, recovered->current_etag);
   signals->async_wait(SignalForwarder{signals.get(), &control->mailbox()});
   board->Publish(RunStarted{c});
   control->Start();
@@ -196,7 +196,7 @@ int Pipeline::Impl::Start() {
 
 // The actors, and who talks to whom (actors/messages.h).
 void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc, const std::string& schema_hash,
-                          const Checkpoint& checkpoint) {
+                          const Checkpoint& checkpoint, const std::optional<std::string>& current_etag) {
   const Options& o = options;
   const size_t threads = o.pipeline.compute_threads ? o.pipeline.compute_threads
                                               : std::max(1u, std::thread::hardware_concurrency());
@@ -212,7 +212,7 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   lister = std::make_shared<Lister>(io(), source.get(), o, layout, pc, checkpoint, clock);
   planner = std::make_shared<Planner>(io(), pc, checkpoint);
   builder = std::make_shared<Builder>(io(), source.get(), compute.get(), o, schema_hash);
-  committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, clock);
+  committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, current_etag, clock);
   watchdog = std::make_shared<Watchdog>(io(), o.watchdog, clock);
 
   auto* wd = &watchdog->mailbox();
@@ -221,7 +221,7 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   lister->Connect({&planner->mailbox(), &ticker->mailbox(), wd, route});
   planner->Connect({&builder->mailbox(), wd, route});
   builder->Connect({&committer->mailbox(), wd, route});
-  committer->Connect({&lister->mailbox(), &planner->mailbox(), wd, route});
+  committer->Connect({&lister->mailbox(), &planner->mailbox(), wd, &control->mailbox(), route});
   AdminEndpoint* ep = endpoint.get();
   control->Connect({&ticker->mailbox(), board.get(), [ep](const std::string& why) { ep->Stopping(why); },
                     StopEverything(ep, signals.get(), &run_over,

@@ -31,6 +31,12 @@ Awaitable<void> RunControl::Run() {
                      Drain("planned restart after max_uptime");
                    },
                    [&](const RunEnded& m) { Exit(m.failed ? kExitBatchFailed : kExitOk); },
+                   [&](const WriterFenced& m) {
+                     spdlog::error("{}", m.reason);
+                     out_.board->Publish(DrainStarted{"fenced: another writer owns the sink"});
+                     out_.stopping("fenced: another writer owns the sink");
+                     Exit(kExitFatal);
+                   },
                    [&](const DrainExpired&) {
                      spdlog::error(
                          "drain timed out after {}; exiting with the batch unfinished (it is retried on restart)",

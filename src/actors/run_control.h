@@ -9,6 +9,8 @@
 //                        available_now run failed
 //   DrainExpired         the drain took longer than watchdog.drain_timeout:
 //                        exit 4 (the batch is retried after the restart)
+//   WriterFenced         another writer replaced CURRENT: exit 1 at once
+//                        (nothing of this run can be committed any more)
 // The drain bound is a ClockTimer, so tests move it with a ManualClock.
 //
 // Strand: all state lives in the receive loop on the mailbox's strand.

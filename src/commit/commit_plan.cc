@@ -5,7 +5,8 @@
 
 namespace freshet {
 
-CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before) {
+CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before,
+                          const std::optional<std::string>& current_etag) {
   CommitPlan out;
   // The full's generation first in every step, so a delta never exists
   // without its base (it does not matter for readers, who go through
@@ -39,7 +40,8 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
   std::string current = EncodeCurrent(out.current);
   out.bytes += current.size();
   out.steps.push_back({"before-current", {}});
-  out.steps.back().puts.push_back({std::string(kCurrentKey), std::move(current), false});
+  PutRequest put{std::string(kCurrentKey), std::move(current), !current_etag.has_value(), current_etag};
+  out.steps.back().puts.push_back(std::move(put));
   return out;
 }
 

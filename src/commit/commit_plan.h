@@ -9,7 +9,10 @@
 //   2. manifests, the full's before the delta's: a generation is complete
 //      once its manifest exists
 //   3. CURRENT: readers and restarts switch here, atomically; it embeds the
-//      checkpoint (the durable watermark), so there is no second write
+//      checkpoint (the durable watermark), so there is no second write.
+//      Conditional: it replaces only the CURRENT this writer read (If-Match
+//      on its ETag; If-None-Match when there was none), so a second writer
+//      on the sink fails here instead of moving the watermark backwards
 //   4. retention: delete generations no retained CURRENT can name
 // A crash before 3 leaves the previous CURRENT valid and the batch is
 // re-planned with the same ids, rewriting the same bytes under the same
@@ -17,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +47,12 @@ struct CommitPlan {
 };
 
 // REQUIRES: `built` was built from `plan`, and `before` is the checkpoint
-// `plan` was made against (plan.batch_id == before.next_batch_id).
+// `plan` was made against (plan.batch_id == before.next_batch_id);
+// `current_etag` is the ETag of the CURRENT that holds `before` (nullopt:
+// the sink has no CURRENT yet).
 // The bodies move out of `built` (tens of MB: no copies).
-CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before);
+CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before,
+                          const std::optional<std::string>& current_etag);
 
 // The generation ids (e.g. "delta/2026…-…") retention may delete, oldest
 // first, given the ids listed under full/ and delta/, the CURRENT just

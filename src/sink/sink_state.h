@@ -22,6 +22,8 @@ namespace freshet {
 
 struct SinkState {
   std::optional<CurrentPointer> current;  // nullopt: nothing committed yet
+  // The ETag of the CURRENT read: a writer replaces only that version.
+  std::optional<std::string> current_etag;
   Checkpoint checkpoint;                  // current's, or a fresh one
   bool legacy_checkpoint_file = false;    // `_freshet/checkpoint.json` is present
 };

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -337,6 +338,33 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
 
   FRESHET_RETURN_IF_ERROR(temp.Write(req.body));
   if (options_.sync) FRESHET_RETURN_IF_ERROR(temp.Sync());
+
+  // If-Match: compare and rename under an exclusive lock on a hidden lock
+  // file beside the key, so conditional Puts of the key take turns across
+  // threads and processes (flock is per open file description). The lock
+  // file stays: removing it would let two writers lock two different files.
+  Fd lock;
+  if (req.if_match) {
+    const size_t slash = req.key.rfind('/');
+    const std::string lock_path = dir_path + "/" + std::string(kReservedSegmentPrefix) + "lock-" +
+                                  (slash == std::string::npos ? req.key : req.key.substr(slash + 1));
+    lock = Fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666));
+    if (!lock.valid()) return PosixError("put '" + req.key + "': open lock file '" + lock_path + "'", errno);
+    while (::flock(lock.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) return PosixError("put '" + req.key + "': lock '" + lock_path + "'", errno);
+    }
+    struct stat now;
+    if (::stat(final_path.c_str(), &now) != 0) {
+      if (errno != ENOENT) return PosixError("put '" + req.key + "': stat '" + final_path + "'", errno);
+      return Status::FailedPrecondition("object '" + req.key + "' in " + Describe() + " is absent, not " +
+                                        *req.if_match + " (If-Match)");
+    }
+    FRESHET_ASSIGN_OR_RETURN(std::string etag, EtagOfPath(final_path, &now));
+    if (etag != *req.if_match) {
+      return Status::FailedPrecondition("object '" + req.key + "' in " + Describe() + " has ETag " + etag +
+                                        ", not " + *req.if_match + " (If-Match)");
+    }
+  }
 
   if (req.if_none_match) {
     if (int err = temp.RenameNoReplace(final_path); err != 0) {

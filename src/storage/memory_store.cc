@@ -175,6 +175,12 @@ Result<ObjectInfo> MemoryStore::DoPut(PutRequest req) {
   if (!inserted && req.if_none_match) {
     return Status::AlreadyExists("object '" + req.key + "' already exists in " + Describe());
   }
+  if (req.if_match && (inserted || it->second.etag != *req.if_match)) {
+    std::string now = inserted ? "is absent" : "has ETag " + it->second.etag;
+    if (inserted) state_->objects.erase(it);
+    return Status::FailedPrecondition("object '" + req.key + "' in " + Describe() + " " + now + ", not " +
+                                      *req.if_match + " (If-Match)");
+  }
   it->second = std::move(obj);
   return info;
 }

@@ -67,6 +67,12 @@ struct PutRequest {
   std::string key;
   std::string body;
   bool if_none_match = false;  // create only; kAlreadyExists if the key exists
+  // Replace only the version with this ETag (compare-and-swap): when the
+  // object has another ETag or is absent, kFailedPrecondition and nothing
+  // is written. Atomic against every other conditional Put of the key,
+  // also from other processes (S3: If-Match; local: a lock file). Not with
+  // if_none_match.
+  std::optional<std::string> if_match;
 };
 
 struct Unit {};

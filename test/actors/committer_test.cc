@@ -55,9 +55,11 @@ class CommitterTest : public ::testing::Test {
     for (auto& close : closers_) close();
     Settle(io_);
   }
-  std::shared_ptr<Committer> Make(ObjectStore* sink, const Checkpoint& cp = Checkpoint{}, uint32_t retain = 2) {
-    auto c = std::make_shared<Committer>(io_, sink, Committer::Config{retain, 4, minutes(5)}, cp, &clock_);
-    c->Connect({&peers_.lister, &peers_.planner, &peers_.watchdog,
+  std::shared_ptr<Committer> Make(ObjectStore* sink, const Checkpoint& cp = Checkpoint{}, uint32_t retain = 2,
+                                  std::optional<std::string> current_etag = std::nullopt) {
+    auto c = std::make_shared<Committer>(io_, sink, Committer::Config{retain, 4, minutes(5)}, cp,
+                                         std::move(current_etag), &clock_);
+    c->Connect({&peers_.lister, &peers_.planner, &peers_.watchdog, &peers_.control,
                 BatchRoute{&peers_.board, &peers_.watchdog, &peers_.ticker}});
     c->Start();
     closers_.push_back([c] { c->mailbox().Close(); });
@@ -139,6 +141,32 @@ TEST_F(CommitterTest, AFailedWriteLeavesCurrentAndTheCheckpointAsTheyWere) {
   // The batch is planned again (same ids) and commits.
   EXPECT_TRUE(Commit(*c, Request(c1, 2)).built);
   EXPECT_EQ(RecoverState(*backend)->checkpoint.watermark, kT0 + minutes(10));
+}
+
+// Two daemons on one sink: both recovered the same CURRENT; the first
+// commits; the second's commit is refused at CURRENT, names what it found,
+// and tells RunControl to end the run. The watermark stays the first's.
+TEST_F(CommitterTest, ASecondWriterIsFencedAtItsCommit) {
+  auto first = Make(&sink_);
+  ASSERT_TRUE(Commit(*first, Request(Checkpoint{}, 1)).built);
+  auto read = RecoverState(sink_);
+  ASSERT_TRUE(read.ok() && read->current_etag);
+  auto second = Make(&sink_, read->checkpoint, 2, read->current_etag);
+  // The first moves on by two batches. (The same batch 2 from the second
+  // would be the same bytes: that one it would find already there.)
+  ASSERT_TRUE(Commit(*first, Request(read->checkpoint, 2)).built);
+  ASSERT_TRUE(Commit(*first, Request(RecoverState(sink_)->checkpoint, 3)).built);
+  const Checkpoint after_first = RecoverState(sink_)->checkpoint;
+  BatchFinished end = Commit(*second, Request(read->checkpoint, 2));
+  EXPECT_TRUE(end.failed);
+  EXPECT_EQ(RecoverState(sink_)->checkpoint, after_first) << "the watermark never moves backwards";
+  auto fenced = OfKind<WriterFenced>(Drain(peers_.control));
+  ASSERT_EQ(fenced.size(), 1u);
+  EXPECT_NE(fenced[0].reason.find("another writer replaced CURRENT"), std::string::npos) << fenced[0].reason;
+  EXPECT_NE(fenced[0].reason.find(sink_.Describe()), std::string::npos) << fenced[0].reason;
+  EXPECT_NE(fenced[0].reason.find("next batch 4"), std::string::npos) << fenced[0].reason;
+  // The first keeps committing: it wrote the CURRENT it knows.
+  EXPECT_TRUE(Commit(*first, Request(after_first, 4)).built);
 }
 
 TEST_F(CommitterTest, RetentionDeletesWhatNoRetainedCurrentNames) {

@@ -76,7 +76,7 @@ void ExpectCurrentNamesCompleteGenerations(ObjectStore& sink) {
 TEST(CommitPlanTest, StepsWriteFilesThenManifestsThenCurrent) {
   Checkpoint before;
   BuildPlan plan = PlanFor(before, 1);
-  CommitPlan cp = MakeCommitPlan(plan, BuiltFor(plan), before);
+  CommitPlan cp = MakeCommitPlan(plan, BuiltFor(plan), before, std::nullopt);
   ASSERT_EQ(cp.steps.size(), 4u);
   EXPECT_EQ(cp.steps[0].crash_point, "before-segments");
   EXPECT_EQ(cp.steps[0].puts.size(), 5u);
@@ -87,6 +87,8 @@ TEST(CommitPlanTest, StepsWriteFilesThenManifestsThenCurrent) {
   ASSERT_EQ(cp.steps[3].puts.size(), 1u);
   EXPECT_EQ(cp.steps[3].puts[0].key, kCurrentKey);
   EXPECT_EQ(cp.steps[3].puts[0].body, EncodeCurrent(cp.current));
+  EXPECT_TRUE(cp.steps[3].puts[0].if_none_match) << "the first CURRENT of a sink: create only";
+  EXPECT_FALSE(cp.steps[3].puts[0].if_match.has_value());
   EXPECT_EQ(cp.current.full, plan.full_generation);
   EXPECT_EQ(cp.current.delta, plan.delta_generation);
   EXPECT_EQ(cp.current.watermark, plan.target);
@@ -100,10 +102,12 @@ TEST(CommitPlanTest, StepsWriteFilesThenManifestsThenCurrent) {
 TEST(CommitPlanTest, ADeltaBatchWritesOnlyTheDelta) {
   Checkpoint before;
   BuildPlan first = PlanFor(before, 1);
-  Checkpoint after = MakeCommitPlan(first, BuiltFor(first), before).current.checkpoint;
+  Checkpoint after = MakeCommitPlan(first, BuiltFor(first), before, std::nullopt).current.checkpoint;
   BuildPlan plan = PlanFor(after, 2);
-  CommitPlan cp = MakeCommitPlan(plan, BuiltFor(plan), after);
+  CommitPlan cp = MakeCommitPlan(plan, BuiltFor(plan), after, "etag-of-1");
   ASSERT_EQ(cp.steps.size(), 3u);
+  EXPECT_EQ(cp.steps[2].puts.at(0).if_match, "etag-of-1") << "CURRENT replaces only the version it read";
+  EXPECT_FALSE(cp.steps[2].puts.at(0).if_none_match);
   for (const PutRequest& p : cp.steps[0].puts) EXPECT_EQ(p.key.rfind(plan.delta_generation, 0), 0u) << p.key;
   EXPECT_EQ(cp.current.full, first.full_generation);
 }
@@ -114,19 +118,21 @@ TEST(CommitPlanTest, EveryCrashPointRecoversToACommittedStateAndConverges) {
   MemoryStore reference;
   Checkpoint c0;
   BuildPlan p1 = PlanFor(c0, 1);
-  CommitPlan cp1 = MakeCommitPlan(p1, BuiltFor(p1), c0);
+  CommitPlan cp1 = MakeCommitPlan(p1, BuiltFor(p1), c0, std::nullopt);
   Checkpoint c1 = cp1.current.checkpoint;
   RunSteps(reference, std::move(cp1), 99);
+  const std::optional<std::string> e1 = RecoverState(reference)->current_etag;
+  ASSERT_TRUE(e1.has_value());
   BuildPlan p2 = PlanFor(c1, 2);
-  RunSteps(reference, MakeCommitPlan(p2, BuiltFor(p2), c1), 99);
+  RunSteps(reference, MakeCommitPlan(p2, BuiltFor(p2), c1, e1), 99);
   const auto want = Contents(reference);
 
-  const size_t steps = MakeCommitPlan(p2, BuiltFor(p2), c1).steps.size();
+  const size_t steps = MakeCommitPlan(p2, BuiltFor(p2), c1, e1).steps.size();
   for (size_t crash_after = 0; crash_after <= steps; ++crash_after) {
     SCOPED_TRACE("crash after step " + std::to_string(crash_after));
     MemoryStore sink;
-    RunSteps(sink, MakeCommitPlan(p1, BuiltFor(p1), c0), 99);
-    RunSteps(sink, MakeCommitPlan(p2, BuiltFor(p2), c1), crash_after);
+    RunSteps(sink, MakeCommitPlan(p1, BuiltFor(p1), c0, std::nullopt), 99);
+    RunSteps(sink, MakeCommitPlan(p2, BuiltFor(p2), c1, e1), crash_after);
 
     auto state = RecoverState(sink);
     ASSERT_TRUE(state.ok()) << state.status().ToString();
@@ -141,9 +147,36 @@ TEST(CommitPlanTest, EveryCrashPointRecoversToACommittedStateAndConverges) {
     EXPECT_EQ(state->checkpoint, c1);
     BuildPlan again = PlanFor(state->checkpoint, 2);
     EXPECT_EQ(again, p2);
-    RunSteps(sink, MakeCommitPlan(again, BuiltFor(again), state->checkpoint), 99);
+    RunSteps(sink, MakeCommitPlan(again, BuiltFor(again), state->checkpoint, state->current_etag), 99);
     EXPECT_EQ(Contents(sink), want);
   }
+}
+
+// Two writers recovered the same CURRENT; the first to commit wins, and the
+// second's CURRENT is refused, so the watermark never moves backwards.
+TEST(CommitPlanTest, ASecondWriterCannotReplaceCurrent) {
+  MemoryStore sink;
+  Checkpoint c0;
+  BuildPlan p1 = PlanFor(c0, 1);
+  RunSteps(sink, MakeCommitPlan(p1, BuiltFor(p1), c0, std::nullopt), 99);
+  auto read = RecoverState(sink);  // both daemons start here
+  ASSERT_TRUE(read.ok());
+  BuildPlan a = PlanFor(read->checkpoint, 2);
+  RunSteps(sink, MakeCommitPlan(a, BuiltFor(a), read->checkpoint, read->current_etag), 99);
+  const auto after_a = RecoverState(sink)->checkpoint;
+  // B planned the same batch id against the old CURRENT: its CURRENT fails.
+  BuildPlan b = PlanFor(read->checkpoint, 2);
+  CommitPlan cb = MakeCommitPlan(b, BuiltFor(b), read->checkpoint, read->current_etag);
+  PutRequest current = std::move(cb.steps.back().puts.front());
+  Result<ObjectInfo> refused = PutSync(sink, std::move(current));
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
+  EXPECT_EQ(RecoverState(sink)->checkpoint, after_a);
+  // And a new sink's first CURRENT is create-only: a racing second first
+  // commit is refused too.
+  MemoryStore fresh;
+  RunSteps(fresh, MakeCommitPlan(p1, BuiltFor(p1), c0, std::nullopt), 99);
+  CommitPlan again = MakeCommitPlan(p1, BuiltFor(p1), c0, std::nullopt);
+  EXPECT_EQ(PutSync(fresh, std::move(again.steps.back().puts.front())).status().code(), StatusCode::kAlreadyExists);
 }
 
 TEST(CommitPlanTest, RecoverStateOfAnEmptySinkAndOfDamage) {
@@ -166,7 +199,7 @@ TEST(CommitPlanTest, ASinkWithTheOldCheckpointFileStillOpens) {
   MemoryStore sink;
   Checkpoint c0;
   BuildPlan p1 = PlanFor(c0, 1);
-  CommitPlan cp1 = MakeCommitPlan(p1, BuiltFor(p1), c0);
+  CommitPlan cp1 = MakeCommitPlan(p1, BuiltFor(p1), c0, std::nullopt);
   Checkpoint c1 = cp1.current.checkpoint;
   RunSteps(sink, std::move(cp1), 99);
   ASSERT_TRUE(PutSync(sink, std::string(kLegacyCheckpointKey), EncodeCheckpoint(c1)).ok());

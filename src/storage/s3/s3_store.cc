@@ -48,6 +48,7 @@ struct S3Store::Multipart {
   std::string key;
   std::string full_key;
   bool if_none_match = false;
+  std::optional<std::string> if_match;
   std::shared_ptr<const std::string> body;
   StoreCallback<ObjectInfo> done;
   std::string upload_id;
@@ -595,6 +596,7 @@ void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
   const std::string md5 = Md5Hex(*body);
   call->headers.emplace_back("content-md5", Md5HexToBase64(md5));
   if (req.if_none_match) call->headers.emplace_back("if-none-match", "*");
+  if (req.if_match) call->headers.emplace_back("if-match", "\"" + *req.if_match + "\"");
   s3::AddCreateHeaders(options_.sse, &call->headers);
   call->body = body;
   auto info = std::make_shared<ObjectInfo>(ObjectInfo{req.key, body->size(), md5});
@@ -613,13 +615,19 @@ void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
     if (!etag.empty()) info->etag = etag;
     return Status::Ok();
   };
-  call->on_error = [](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+  const std::optional<std::string> if_match = req.if_match;
+  call->on_error = [if_match](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+    if (if_match && (resp.status == 412 || resp.status == 404)) {
+      return Status::FailedPrecondition(
+          (resp.status == 404 ? std::string("object is absent") : "object has another ETag") + ", not " + *if_match +
+          " (If-Match): " + err.code);
+    }
     if (resp.status == 412) return Status::AlreadyExists("object exists (If-None-Match: *): " + err.code);
     return std::nullopt;
   };
-  if (req.if_none_match) {
-    // A repeat of a create that went through gets 412: was the object
-    // that exists ours?
+  if (req.if_none_match || req.if_match) {
+    // A repeat of a conditional Put that went through gets 412: was the
+    // object that is there now ours?
     call->check_applied = [this, info](std::function<void(bool)> done) {
       Head(info->key, [info, done = std::move(done)](Result<ObjectInfo> now) {
         done(now.ok() && now->size == info->size && Lower(now->etag) == info->etag);
@@ -630,6 +638,9 @@ void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
   call->finish = [info, uri, done = std::move(done)](Status st) {
     if (!st.ok()) {
       if (st.code() == StatusCode::kAlreadyExists) return done(Status::AlreadyExists("PutObject " + uri + ": " + st.message()));
+      if (st.code() == StatusCode::kFailedPrecondition && !st.message().starts_with("PutObject")) {
+        return done(Status::FailedPrecondition("PutObject " + uri + ": " + st.message()));
+      }
       return done(st);
     }
     done(std::move(*info));
@@ -663,6 +674,7 @@ void S3Store::PutMultipart(PutRequest req, StoreCallback<ObjectInfo> done) {
   mp->key = req.key;
   mp->full_key = FullKey(req.key);
   mp->if_none_match = req.if_none_match;
+  mp->if_match = req.if_match;
   mp->body = std::make_shared<const std::string>(std::move(req.body));
   mp->done = std::move(done);
   const uint64_t part = options_.multipart_part_size;
@@ -768,6 +780,7 @@ void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
   call->headers.emplace_back("content-md5", Md5Base64(*call->body));
   call->headers.emplace_back("content-type", "application/xml");
   if (mp->if_none_match) call->headers.emplace_back("if-none-match", "*");
+  if (mp->if_match) call->headers.emplace_back("if-match", "\"" + *mp->if_match + "\"");
   s3::AddCustomerKeyHeaders(options_.sse, &call->headers);
   auto info = std::make_shared<ObjectInfo>(ObjectInfo{mp->key, mp->body->size(), ""});
   call->accept = [info](HttpResponse& resp) -> Status {
@@ -783,7 +796,10 @@ void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
     info->etag = r->etag;
     return Status::Ok();
   };
-  call->on_error = [](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+  call->on_error = [mp](const HttpResponse& resp, const s3::S3Error& err) -> std::optional<Status> {
+    if (mp->if_match && resp.status == 412) {
+      return Status::FailedPrecondition("object has another ETag, not " + *mp->if_match + " (If-Match): " + err.code);
+    }
     if (resp.status == 412) return Status::AlreadyExists("object exists (If-None-Match: *): " + err.code);
     return std::nullopt;
   };

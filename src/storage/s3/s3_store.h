@@ -23,7 +23,7 @@
 //   in parallel, each retried on its own), aborted on failure.
 // - Requests that are not safely repeatable — CompleteMultipartUpload (many
 //   S3-compatible servers answer a repeat with NoSuchUpload or a 500) and
-//   PutObject with If-None-Match (a repeat gets 412) — are checked with a
+//   PutObject with If-None-Match or If-Match (a repeat gets 412) — are checked with a
 //   HEAD once an attempt has ended without a whole response (reset,
 //   truncated, timed out: the server may have applied it): before each
 //   further retry and before a final error. An object of the expected size

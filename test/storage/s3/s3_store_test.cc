@@ -925,8 +925,6 @@ TEST_F(S3StoreScriptedTest, ConditionalPutWhoseResponseWasLostIsConfirmedWithHea
   }
 }
 
-// The header's promise: destroying the store completes every pending call
-// with kCancelled — one waiting for a response, one waiting out a backoff.
 // An SSE-KMS or SSE-C bucket: S3 answers with an ETag that is not the
 // body's MD5 and says why in x-amz-server-side-encryption*. Before, every
 // PUT and whole-object GET failed its integrity check there.
@@ -1081,6 +1079,60 @@ TEST_F(S3StoreScriptedTest, EncryptionIsAskedForOnTheRightRequests) {
   }
 }
 
+// If-Match (the sink's CURRENT): sent quoted; a 412 (another ETag) or a
+// 404 (gone) is kFailedPrecondition naming the object, never retried.
+TEST_F(S3StoreScriptedTest, IfMatchSendsTheEtagAndMapsPreconditionFailures) {
+  for (int status : {200, 412, 404}) {
+    SCOPED_TRACE(status);
+    testing::TestHttpServer server([status](const testing::ServerRequest& req) {
+      if (req.method != "PUT") return Reply(500);
+      if (status == 412)
+        return Reply(412, ErrorXml("PreconditionFailed", "At least one of the pre-conditions you specified did not hold"));
+      if (status == 404) return Reply(404, ErrorXml("NoSuchKey", "The specified key does not exist."));
+      return Reply(200, "", {{"ETag", "\"" + Md5Hex(req.body) + "\""}});
+    });
+    auto store = Store(server, [](S3Store::Options& o) { o.retry.max_attempts = 4; });
+    ASSERT_TRUE(store);
+    auto put = PutSync(*store, PutRequest{"CURRENT", "v2", false, "5f3b0c2a9d"});
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 1u) << "a precondition answer is final";
+    EXPECT_EQ(requests[0].Header("if-match"), "\"5f3b0c2a9d\"");
+    EXPECT_TRUE(Has(requests[0].Header("authorization"), "if-match;")) << "signed along";
+    if (status == 200) {
+      ASSERT_TRUE(put.ok()) << put.status().ToString();
+      EXPECT_EQ(put->etag, Md5Hex("v2"));
+    } else {
+      EXPECT_EQ(put.status().code(), StatusCode::kFailedPrecondition) << put.status().ToString();
+      EXPECT_TRUE(Has(put.status().message(), "PutObject s3://bucket/p/CURRENT")) << put.status().ToString();
+      EXPECT_TRUE(Has(put.status().message(), "If-Match")) << put.status().ToString();
+    }
+  }
+}
+
+// An If-Match put whose response was lost: the HEAD before the retry finds
+// our bytes (the swap went through), so it is not retried into a 412.
+TEST_F(S3StoreScriptedTest, IfMatchWhoseResponseWasLostIsConfirmedWithHead) {
+  const std::string body = "current v2";
+  auto script = std::make_shared<MultipartScript>();
+  script->put = [](int, const testing::ServerRequest&) {
+    testing::ServerReply r = Reply(200, "cut");
+    r.mode = testing::ServerReply::Mode::kHeaderThenClose;
+    return r;
+  };
+  script->head = [&](int) {
+    return Reply(200, "", {{"Content-Length", std::to_string(body.size())}, {"ETag", "\"" + Md5Hex(body) + "\""}});
+  };
+  testing::TestHttpServer server([script](const testing::ServerRequest& r) { return (*script)(r); });
+  auto store = Store(server);
+  ASSERT_TRUE(store);
+  auto put = PutSync(*store, PutRequest{"CURRENT", body, false, Md5Hex("current v1")});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(Op(store->stats(), "PutObject").confirmed, 1u);
+  EXPECT_EQ(Op(store->stats(), "PutObject").attempts, 1u);
+}
+
+// The header's promise: destroying the store completes every pending call
+// with kCancelled — one waiting for a response, one waiting out a backoff.
 TEST_F(S3StoreScriptedTest, DestroyingTheStoreCancelsPendingCalls) {
   testing::TestHttpServer server([](const testing::ServerRequest& req) {
     if (req.method == "GET") {
