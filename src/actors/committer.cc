@@ -75,9 +75,10 @@ struct ListGenerationsStart {
 }  // namespace
 
 Committer::Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint,
-                     std::optional<std::string> current_etag, const Clock* clock)
+                     std::optional<std::string> current_etag, const Clock* clock, std::optional<Lease> lease)
     : mailbox_(io, "committer", 8), sink_(sink), config_(config), checkpoint_(std::move(checkpoint)),
-      current_etag_(std::move(current_etag)), clock_(clock) {
+      current_etag_(std::move(current_etag)), clock_(clock), lease_(std::move(lease)),
+      lease_timer_(mailbox_.strand(), clock) {
   config_.retain_generations = std::max<uint32_t>(config_.retain_generations, 2);
   config_.write_parallelism = std::max<uint32_t>(config_.write_parallelism, 1);
 }
@@ -86,7 +87,15 @@ void Committer::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detache
 
 Awaitable<void> Committer::Run() {
   auto self = shared_from_this();  // alive until the mailbox closes
+  ArmLease();
   while (std::optional<CommitterMsg> msg = co_await mailbox_.Receive()) {
+    if (std::holds_alternative<LeaseDue>(*msg)) {
+      if (!renewing_ && !fenced_) {
+        renewing_ = true;
+        asio::co_spawn(mailbox_.strand(), RenewLease(), asio::detached);
+      }
+      continue;
+    }
     if (auto* req = std::get_if<CommitRequest>(&*msg)) {
       if (committing_) {
         BatchProgress p = std::move(req->progress);
@@ -101,6 +110,48 @@ Awaitable<void> Committer::Run() {
       (void)out_.watchdog->Post(Pong{"committer", ping->seq});
     }
   }
+  lease_timer_.Cancel();
+}
+
+void Committer::ArmLease() {
+  if (!lease_ || fenced_) return;
+  lease_timer_.Arm(clock_->Now() + std::max<Duration>(lease_->ttl / 3, std::chrono::seconds(1)),
+                   [weak = weak_from_this()] {
+                     if (auto self = weak.lock()) (void)self->mailbox_.Post(LeaseDue{});
+                   });
+}
+
+void Committer::Fenced(const std::string& reason) {
+  fenced_ = true;
+  lease_timer_.Cancel();
+  if (out_.control) MustDeliver(out_.control->Post(WriterFenced{reason}));
+}
+
+// The lease, renewed in place. A precondition failure means another
+// writer took it (this one did not renew within the lease): the run ends.
+Awaitable<void> Committer::RenewLease() {
+  auto self = shared_from_this();
+  WriterLease renewed = lease_->me;
+  renewed.renewed = clock_->Now();
+  PutRequest put{std::string(kWriterLeaseKey), EncodeWriterLease(renewed), false, lease_->etag};
+  Result<ObjectInfo> written = co_await AwaitPut(sink_, std::move(put));
+  renewing_ = false;
+  if (written.ok()) {
+    lease_->me = renewed;
+    lease_->etag = written->etag;
+  } else if (written.status().code() == StatusCode::kFailedPrecondition) {
+    GetRequest read{std::string(kWriterLeaseKey), std::nullopt};
+    Result<GetResult> now = co_await AwaitGet(sink_, std::move(read));
+    Result<WriterLease> other = now.ok() ? DecodeWriterLease(now->body) : Result<WriterLease>(now.status());
+    Fenced("sink " + sink_->Describe() + ": the writer lease was taken by " +
+           (other.ok() ? other->Holder() + " at " + FormatRfc3339(other->renewed) : std::string("another writer")) +
+           " (this daemon did not renew it within " + FormatDuration(lease_->ttl) +
+           "). One writer per sink: this daemon stops");
+    co_return;
+  } else {
+    spdlog::warn("writer lease: renewal failed, retrying: {}", written.status().ToString());
+  }
+  ArmLease();
 }
 
 Awaitable<void> Committer::OnCommitRequest(CommitRequest m) {
@@ -177,7 +228,7 @@ Awaitable<Status> Committer::PutCurrent(PutRequest put) {
                        found + "; expected ETag " + current_etag_.value_or("none, a new sink") +
                        "). One writer per sink: this daemon stops without committing; stop the other writer or "
                        "point this one at another sink";
-  if (out_.control) MustDeliver(out_.control->Post(WriterFenced{reason}));
+  Fenced(reason);
   co_return Status::FailedPrecondition(reason);
 }
 

@@ -15,11 +15,13 @@
 #include <memory>
 
 #include "actors/batch_route.h"
+#include "actors/clock_timer.h"
 #include "actors/mailbox.h"
 #include "actors/messages.h"
 #include "base/clock.h"
 #include "plan/batch_planner.h"
 #include "sink/sink_layout.h"
+#include "sink/writer_lease.h"
 #include "storage/object_store.h"
 
 namespace freshet {
@@ -47,13 +49,21 @@ class Committer : public std::enable_shared_from_this<Committer> {
     uint32_t write_parallelism = 8;
     Duration partition_interval{};  // for the freshness lag of each commit
   };
+  // The writer lease this daemon took at start-up (sink/writer_lease.h),
+  // renewed every ttl / 3 on the Clock. A renewal that finds another
+  // holder ends the run like a fenced commit.
+  struct Lease {
+    WriterLease me;
+    std::string etag;
+    Duration ttl{};
+  };
   // `checkpoint` and `current_etag`: the sink's, as RecoverState read them
   // (nullopt: no CURRENT yet). CURRENT is replaced only while it still has
   // the ETag this writer last read or wrote; otherwise another writer owns
   // the sink, the batch fails and RunControl hears WriterFenced.
   // REQUIRES: `sink`, `clock` and the outputs outlive the actor.
   Committer(asio::io_context& io, ObjectStore* sink, Config config, Checkpoint checkpoint,
-            std::optional<std::string> current_etag, const Clock* clock);
+            std::optional<std::string> current_etag, const Clock* clock, std::optional<Lease> lease = std::nullopt);
 
   // REQUIRES: before Start(); every output set.
   void Connect(Outputs out) { out_ = std::move(out); }
@@ -66,6 +76,9 @@ class Committer : public std::enable_shared_from_this<Committer> {
   Awaitable<Result<CommitReport>> Commit(BuildPlan plan, BuiltBatch built);
   Awaitable<Status> PutAll(std::vector<PutRequest> puts, bool crash_after_first);
   Awaitable<Status> PutCurrent(PutRequest put);
+  Awaitable<void> RenewLease();
+  void ArmLease();
+  void Fenced(const std::string& reason);
   Awaitable<Result<uint64_t>> ApplyRetention(CurrentPointer current);
 
   Mailbox<CommitterMsg> mailbox_;
@@ -74,6 +87,9 @@ class Committer : public std::enable_shared_from_this<Committer> {
   Checkpoint checkpoint_;
   std::optional<std::string> current_etag_;
   const Clock* clock_;
+  std::optional<Lease> lease_;
+  ClockTimer lease_timer_;
+  bool renewing_ = false, fenced_ = false;
   Outputs out_;
   bool committing_ = false;
 };

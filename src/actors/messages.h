@@ -157,6 +157,9 @@ struct ProbeDue {  // Ticker: time to probe (hybrid rule)
 struct BeatDue {  // Watchdog: heartbeat round
   static constexpr Overflow kOverflow = Overflow::kCoalesce;
 };
+struct LeaseDue {  // Committer: renew the writer lease
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+};
 struct DrainExpired {  // RunControl: the drain bound passed
   static constexpr Overflow kOverflow = Overflow::kMustDeliver;
 };
@@ -167,7 +170,7 @@ using TickerMsg = std::variant<DeadlineDue, ProbeDue, BatchFinished, PendingMeas
 using ListerMsg = std::variant<ListNow, CheckpointAdvanced, Ping>;
 using PlannerMsg = std::variant<PlanRequest, CheckpointAdvanced, Ping>;
 using BuilderMsg = std::variant<BuildRequest, Ping>;
-using CommitterMsg = std::variant<CommitRequest, Ping>;
+using CommitterMsg = std::variant<CommitRequest, Ping, LeaseDue>;
 using WatchdogMsg = std::variant<BeatDue, Pong, BatchStarted, BatchFinished, InputWaiting>;
 using ControlMsg = std::variant<RunEnded, RestartDue, SignalReceived, DrainExpired, WriterFenced>;
 

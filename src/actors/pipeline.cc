@@ -20,6 +20,7 @@
 #include "config/schema_hash.h"
 #include "index/segment_format.h"
 #include "sink/sink_state.h"
+#include "sink/writer_lease.h"
 #include "storage/blocking_store.h"
 
 namespace freshet {
@@ -44,6 +45,7 @@ struct Pipeline::Impl {
   IoLoop* loop = nullptr;
   asio::io_context& io() { return loop->context(); }
   std::promise<void> run_over;  // set once, by StopEverything
+  std::optional<WriterLease> lease;  // taken at start-up, released when the run ends
   Options options;
   std::unique_ptr<ObjectStore> source, sink;
   const Clock* clock;
@@ -69,7 +71,13 @@ struct Pipeline::Impl {
 
   int Start();
   void Wire(const PartitionLayout& layout, const PlannerConfig& pc, const std::string& schema_hash,
-            const Checkpoint& checkpoint, const std::optional<std::string>& current_etag);
+            const Checkpoint& checkpoint, const std::optional<std::string>& current_etag,
+            std::optional<Committer::Lease> lease);
+  void ReleaseLease() {
+    if (!lease) return;
+    if (Status st = ReleaseWriterLease(*sink, *lease); !st.ok()) spdlog::warn("writer lease: {}", st.ToString());
+    lease.reset();
+  }
   void SendStop() {
     Mailbox<ControlMsg>* box = control_box.load();
     if (box && stop_requested && !stop_sent.exchange(true)) MustDeliver(box->Post(SignalReceived{0}));
@@ -123,10 +131,12 @@ void Pipeline::Stop() {
 int Pipeline::Run() {
   Impl& m = *impl_;
   if (int code = m.Start(); code != kExitOk) {
+    m.ReleaseLease();
     m.loop->Stop();
     return code;
   }
   m.run_over.get_future().wait();
+  m.ReleaseLease();  // while the loop runs: an S3 sink needs it
   m.loop->Stop();
   m.compute->Shutdown();
   spdlog::default_logger()->flush();
@@ -164,6 +174,17 @@ int Pipeline::Impl::Start() {
     if (del.ok()) spdlog::info("removed {} (CURRENT holds the checkpoint now)", kLegacyCheckpointKey);
     else spdlog::warn("cannot remove {}: {}", kLegacyCheckpointKey, del.ToString());
   }
+  std::optional<Committer::Lease> held;
+  if (options.sink.writer_lease > Duration(0)) {
+    WriterLease me = ThisWriter(clock->Now());
+    Result<std::string> etag = AcquireWriterLease(*sink, me, clock->Now(), options.sink.writer_lease);
+    if (!etag.ok()) {
+      spdlog::error("cannot start: {}", etag.status().ToString());
+      return kExitFatal;
+    }
+    lease = me;
+    held = Committer::Lease{me, std::move(etag).value(), options.sink.writer_lease};
+  }
   const Checkpoint& c = recovered->checkpoint;
   spdlog::info("freshet starting: source={} sink={} watermark={} base={} next batch {}", source->Describe(),
                sink->Describe(), c.watermark ? FormatRfc3339(*c.watermark) : "none",
@@ -178,7 +199,7 @@ int Pipeline::Impl::Start() {
   endpoint = std::move(ep).value();
   admin_port = endpoint->port();
   signals = std::make_unique<asio::signal_set>(io(), SIGINT, SIGTERM);
-  Wire(*layout, pc, schema_hash, c, recovered->current_etag);
+  Wire(*layout, pc, schema_hash, c, recovered->current_etag, std::move(held));
   signals->async_wait(SignalForwarder{signals.get(), &control->mailbox()});
   board->Publish(RunStarted{c});
   control->Start();
@@ -196,7 +217,8 @@ int Pipeline::Impl::Start() {
 
 // The actors, and who talks to whom (actors/messages.h).
 void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc, const std::string& schema_hash,
-                          const Checkpoint& checkpoint, const std::optional<std::string>& current_etag) {
+                          const Checkpoint& checkpoint, const std::optional<std::string>& current_etag,
+                          std::optional<Committer::Lease> lease) {
   const Options& o = options;
   const size_t threads = o.pipeline.compute_threads ? o.pipeline.compute_threads
                                               : std::max(1u, std::thread::hardware_concurrency());
@@ -212,7 +234,7 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   lister = std::make_shared<Lister>(io(), source.get(), o, layout, pc, checkpoint, clock);
   planner = std::make_shared<Planner>(io(), pc, checkpoint);
   builder = std::make_shared<Builder>(io(), source.get(), compute.get(), o, schema_hash);
-  committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, current_etag, clock);
+  committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, current_etag, clock, std::move(lease));
   watchdog = std::make_shared<Watchdog>(io(), o.watchdog, clock);
 
   auto* wd = &watchdog->mailbox();

@@ -27,6 +27,7 @@ constexpr F<Options> kSourceFields[] = {
 constexpr F<Options> kSinkFields[] = {
     {"uri",                [](Options& o) -> FieldRef { return &o.sink.uri; }},
     {"retain_generations", [](Options& o) -> FieldRef { return &o.sink.retain_generations; }},
+    {"writer_lease",       [](Options& o) -> FieldRef { return &o.sink.writer_lease; }},
 };
 constexpr F<Options> kSchemaFields[] = {
     {"id_field",         [](Options& o) -> FieldRef { return &o.schema.id_field; }},

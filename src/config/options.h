@@ -54,6 +54,10 @@ struct SourceOptions {
 struct SinkOptions {
   std::string uri = "local://./data/sink";
   uint32_t retain_generations = 5;  // per kind (full, delta); >= 2
+  // The writer lease (sink/writer_lease.h): a second daemon on the sink is
+  // refused at start-up while the first renews this within it. 0 = no
+  // lease (CURRENT's compare-and-swap still fences a second writer).
+  Duration writer_lease = std::chrono::seconds(60);
 };
 
 enum class TriggerMode { kInterval, kContinuous, kOnce, kAvailableNow };

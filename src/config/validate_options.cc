@@ -260,6 +260,7 @@ Status ValidateOptions(const Options& o) {
     p.Add("sink.retain_generations",
           "must be at least 2 (readers may still hold the previous generation), got " +
               std::to_string(o.sink.retain_generations));
+  CheckNonNegative(&p, "sink.writer_lease", o.sink.writer_lease);
 
   CheckSchema(&p, o.schema);
 

@@ -56,9 +56,10 @@ class CommitterTest : public ::testing::Test {
     Settle(io_);
   }
   std::shared_ptr<Committer> Make(ObjectStore* sink, const Checkpoint& cp = Checkpoint{}, uint32_t retain = 2,
-                                  std::optional<std::string> current_etag = std::nullopt) {
+                                  std::optional<std::string> current_etag = std::nullopt,
+                                  std::optional<Committer::Lease> lease = std::nullopt) {
     auto c = std::make_shared<Committer>(io_, sink, Committer::Config{retain, 4, minutes(5)}, cp,
-                                         std::move(current_etag), &clock_);
+                                         std::move(current_etag), &clock_, std::move(lease));
     c->Connect({&peers_.lister, &peers_.planner, &peers_.watchdog, &peers_.control,
                 BatchRoute{&peers_.board, &peers_.watchdog, &peers_.ticker}});
     c->Start();
@@ -167,6 +168,36 @@ TEST_F(CommitterTest, ASecondWriterIsFencedAtItsCommit) {
   EXPECT_NE(fenced[0].reason.find("next batch 4"), std::string::npos) << fenced[0].reason;
   // The first keeps committing: it wrote the CURRENT it knows.
   EXPECT_TRUE(Commit(*first, Request(after_first, 4)).built);
+}
+
+// The writer lease is renewed every ttl / 3 on the Clock; a renewal that
+// finds another holder (this daemon was cut off longer than the lease)
+// ends the run.
+TEST_F(CommitterTest, RenewsTheWriterLeaseAndStopsWhenItWasTaken) {
+  WriterLease me = ThisWriter(clock_.Now());
+  auto etag = AcquireWriterLease(sink_, me, clock_.Now(), minutes(1));
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  auto c = Make(&sink_, Checkpoint{}, 2, std::nullopt, Committer::Lease{me, *etag, minutes(1)});
+  auto lease_now = [&] { return DecodeWriterLease(GetSync(sink_, std::string(kWriterLeaseKey))->body); };
+  Settle(io_);
+  clock_.Advance(std::chrono::seconds(20));
+  EXPECT_TRUE(RunUntil(io_, [&] { return lease_now()->renewed == clock_.Now(); })) << "renewed after ttl / 3";
+  Settle(io_);  // the renewal's completion re-arms the timer
+  // Another daemon takes the sink over (this one looked dead to it).
+  WriterLease other = me;
+  other.host = "other-host";
+  other.nonce = "theirs";
+  ASSERT_TRUE(PutSync(sink_, std::string(kWriterLeaseKey), EncodeWriterLease(other)).ok());
+  clock_.Advance(std::chrono::seconds(20));
+  std::vector<ControlMsg> got;
+  EXPECT_TRUE(RunUntil(io_, [&] {
+    for (auto& m : Drain(peers_.control)) got.push_back(std::move(m));
+    return !got.empty();
+  }));
+  auto fenced = OfKind<WriterFenced>(got);
+  ASSERT_EQ(fenced.size(), 1u);
+  EXPECT_NE(fenced[0].reason.find("taken by other-host pid"), std::string::npos) << fenced[0].reason;
+  EXPECT_EQ(lease_now()->host, "other-host") << "the other's lease is left alone";
 }
 
 TEST_F(CommitterTest, RetentionDeletesWhatNoRetainedCurrentNames) {

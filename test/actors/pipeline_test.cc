@@ -2,6 +2,7 @@
 // in-memory stores, time driven by a ManualClock. (The real binary, real
 // files and kill -9 are covered by test/e2e.)
 #include "actors/pipeline.h"
+#include "sink/writer_lease.h"
 
 #include <gtest/gtest.h>
 
@@ -276,6 +277,43 @@ TEST_F(PipelineTest, AQuietSourceStaysHealthy) {
   }
   p.Stop();
   runner.join();
+}
+
+}  // namespace
+}  // namespace freshet
+
+namespace freshet {
+namespace {
+
+// One writer per sink: while a daemon runs, a second one on the same sink
+// is refused at start-up (exit 1) by the writer lease; once the first
+// stops, it is free again.
+TEST_F(PipelineTest, ASecondDaemonOnTheSinkIsRefusedAtStart) {
+  WritePartitions(0, 2);
+  Options running = options_;
+  running.pipeline.trigger = TriggerMode::kInterval;
+  running.pipeline.trigger_interval = std::chrono::hours(1);
+  running.watchdog.max_commit_age = Duration(0);
+  clock_.Set(kT0 + minutes(30));
+  Pipeline first(running, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
+  std::thread runner([&] { (void)first.Run(); });
+  for (int i = 0; i < 400 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(Current().has_value());
+  const std::string before = EncodeCurrent(*Current());
+
+  Pipeline second(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"),
+                  &clock_);
+  EXPECT_EQ(second.Run(), kExitFatal);
+  EXPECT_EQ(EncodeCurrent(*Current()), before) << "the refused daemon wrote nothing";
+
+  first.Stop();
+  runner.join();
+  EXPECT_EQ(HeadSync(*MemoryStore::OpenNamed(name_ + "-sink"), std::string(kWriterLeaseKey)).status().code(),
+            StatusCode::kNotFound)
+      << "a clean stop releases the lease";
+  WritePartitions(2, 1);
+  EXPECT_EQ(RunAt(kT0 + minutes(40)), kExitOk);
+  EXPECT_EQ(Current()->watermark, kT0 + minutes(10));
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ TEST(ConfigLoaderTest, UnknownSectionSuggestsOrListsSections) {
 
 TEST(ConfigLoaderTest, UnknownKeyWithNothingCloseListsKnownKeys) {
   std::string msg = LoadError(R"({"sink": {"bucket_name": "x"}})");
-  EXPECT_THAT(msg, HasSubstr("sink.bucket_name: unknown key (known keys: uri retain_generations)"));
+  EXPECT_THAT(msg, HasSubstr("sink.bucket_name: unknown key (known keys: uri retain_generations writer_lease)"));
 }
 
 TEST(ConfigLoaderTest, UnknownKeyInsideALevel) {
