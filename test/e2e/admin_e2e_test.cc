@@ -335,6 +335,28 @@ TEST_F(AdminE2e, UnhealthyDaemonWithholdsTheSystemdWatchdogPing) {
   EXPECT_TRUE(status.Exited(0)) << status.Describe();
 }
 
+// One writer per sink, with real processes: while a daemon runs, a second
+// `freshet run` on the same sink exits 1 at start-up naming the sink and
+// the holder, and writes nothing; the first's clean exit frees the sink.
+TEST_F(AdminE2e, ASecondDaemonOnTheSameSinkIsRefused) {
+  Gen();
+  ChildProcess first;
+  const uint16_t port = StartDaemon(&first, Env());
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(WaitForWatermark(port)) << Log();
+  const std::string current = ReadFileOrEmpty(sink_ + "/CURRENT");
+  RunResult second = cli_.Run(FreshetCli::RunArgs("interval"), Env(), seconds(60));
+  EXPECT_TRUE(second.status.Exited(1)) << second.Describe();
+  EXPECT_NE(second.err.find("has another writer: held by"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find(sink_), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("pid " + std::to_string(first.pid())), std::string::npos) << second.err;
+  EXPECT_EQ(ReadFileOrEmpty(sink_ + "/CURRENT"), current) << "the refused daemon wrote nothing";
+  EXPECT_TRUE(Terminate(&first).Exited(0));
+  EXPECT_FALSE(std::filesystem::exists(sink_ + "/_freshet/writer.json")) << "a clean exit releases the lease";
+  RunResult after = cli_.Run(FreshetCli::RunArgs("once"), Env(), seconds(60));
+  EXPECT_TRUE(after.status.Exited(0)) << after.Describe();
+}
+
 TEST_F(AdminE2e, RestartsAreCountedAcrossKillCleanStopAndPlannedRestart) {
   Gen();
   auto restarts = [&](uint16_t port, const char* kind) {
