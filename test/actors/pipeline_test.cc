@@ -70,6 +70,12 @@ class PipelineTest : public ::testing::Test {
     return code;
   }
 
+  // Polls (another thread runs the pipeline) until the sink has a CURRENT.
+  bool WaitForFirstCommit() {
+    for (int i = 0; i < 400 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return Current().has_value();
+  }
+
   std::optional<CurrentPointer> Current() {
     auto sink = MemoryStore::OpenNamed(name_ + "-sink");
     auto got = GetSync(*sink, std::string(kCurrentKey));
@@ -182,8 +188,7 @@ TEST_F(PipelineTest, PlannedRestartAfterMaxUptimeDrainsAndExitsZero) {
   std::thread runner([&] { result.set_value(p.Run()); });
   auto done = result.get_future();
   // The first batch commits; then only the planned restart can end the run.
-  for (int i = 0; i < 200 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(Current().has_value());
+  ASSERT_TRUE(WaitForFirstCommit());
   EXPECT_EQ(done.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
   clock_.Advance(std::chrono::hours(25));
   ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
@@ -262,8 +267,7 @@ TEST_F(PipelineTest, AQuietSourceStaysHealthy) {
   clock_.Set(kT0 + minutes(30));
   Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
   std::thread runner([&] { (void)p.Run(); });
-  for (int i = 0; i < 400 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(Current().has_value());
+  ASSERT_TRUE(WaitForFirstCommit());
   for (int step = 0; step < 12; ++step) {  // three hours, in 15-minute steps
     clock_.Advance(minutes(15));
     // Let the triggers (idle) and the heartbeat round run.
@@ -297,8 +301,7 @@ TEST_F(PipelineTest, ASecondDaemonOnTheSinkIsRefusedAtStart) {
   clock_.Set(kT0 + minutes(30));
   Pipeline first(running, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
   std::thread runner([&] { (void)first.Run(); });
-  for (int i = 0; i < 400 && !Current(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(Current().has_value());
+  ASSERT_TRUE(WaitForFirstCommit());
   const std::string before = EncodeCurrent(*Current());
 
   Pipeline second(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"),
