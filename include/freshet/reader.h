@@ -18,10 +18,12 @@
 // - `field:value` on a text field matches when every token of
 //   Tokenize(value) occurs in that field.
 // - Clauses are AND-ed; with Query::any they are OR-ed.
-// - Merged view: a doc of the full whose id appears in the delta at all
-//   (updated or tombstone) is shadowed; delta tombstones match nothing. The
-//   result is (full matches not shadowed) ∪ (delta live matches), sorted
-//   ascending by id bytes, without duplicates.
+// - Merged view: the live full plus the chain of delta segments since it
+//   (CURRENT's "chain", oldest first), overlaid newest first: a doc whose
+//   id appears in a newer segment at all (updated or tombstone) is
+//   shadowed in every older segment and in the full; tombstones match
+//   nothing. The result is the union of each layer's unshadowed live
+//   matches, sorted ascending by id bytes, without duplicates.
 // - A missing full or delta (CURRENT names "") is an empty segment.
 //
 // Which fields are text and which keyword comes from the generations'
@@ -72,6 +74,7 @@ Result<Query> ParseQuery(const std::vector<std::string>& args, bool any);
 struct Generations {
   std::string full;                    // live full generation id; "" = none
   std::string delta;                   // live delta generation id; "" = none
+  std::vector<std::string> chain;      // delta segments since the full, oldest first; last = delta
   std::optional<TimePoint> watermark;  // newest partition the delta covers
   friend bool operator==(const Generations&, const Generations&) = default;
 };
@@ -94,7 +97,8 @@ struct ReaderOptions {
 
 // Errors: kNotFound (no CURRENT, a named generation or file missing),
 // kDataLoss (corrupt CURRENT, manifest or segment bytes; a file whose size
-// differs from its manifest; a delta whose base is not the live full),
+// differs from its manifest; a delta segment whose base is not the live
+// full),
 // kInvalidArgument (bad query: unknown field, no tokens), and the store's
 // own codes (kUnavailable, kPermissionDenied, ...).
 //
@@ -129,8 +133,8 @@ class Reader {
   // keyword, or a text value without tokens.
   Result<std::vector<std::string>> Search(const Query& query) const;
 
-  // The stored JSON of `id` in the merged view (the delta's version when
-  // the delta has it), or nullopt when absent or deleted.
+  // The stored JSON of `id` in the merged view (the newest segment's
+  // version when a segment has it), or nullopt when absent or deleted.
   Result<std::optional<std::string>> Get(std::string_view id) const;
 
   // Returns OK as soon as the view's watermark is >= t (refreshing every

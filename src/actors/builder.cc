@@ -1,11 +1,15 @@
 #include "actors/builder.h"
 
 #include <chrono>
+#include <mutex>
 
 #include "actors/bounded_parallel.h"
 #include "actors/compute_await.h"
 #include "actors/store_await.h"
 #include "base/elapsed.h"
+#include "commit/segment_chain.h"
+#include "index/manifest.h"
+#include "sink/sink_layout.h"
 
 namespace freshet {
 namespace {
@@ -15,20 +19,30 @@ using FetchedObjects = std::vector<std::pair<ObjectInfo, std::string>>;
 // GETs every object (at most `parallelism` at once) and checks that each is
 // still the object that was listed: a changed ETag or size means the input
 // moved under us, and the batch is retried on the next trigger.
+// With `moved` set, an object that changed or vanished is not an error: its
+// key is appended to *moved and its slot left empty (key "").
 struct FetchAllStart {
   ObjectStore* store;
   std::vector<ObjectInfo> objects;
   size_t parallelism;
+  std::shared_ptr<std::vector<std::string>> moved;
   void operator()(StoreCallback<FetchedObjects> done) {
     auto out = std::make_shared<FetchedObjects>(objects.size());
     auto objs = std::make_shared<std::vector<ObjectInfo>>(std::move(objects));
+    auto mu = std::make_shared<std::mutex>();
     BoundedParallel::Run(
         objs->size(), parallelism,
-        [store = store, objs, out](size_t i, std::function<void(Status)> complete) {
+        [store = store, objs, out, moved = moved, mu](size_t i, std::function<void(Status)> complete) {
           GetRequest req;
           req.key = (*objs)[i].key;
-          store->Get(std::move(req), [objs, out, i, complete](Result<GetResult> r) {
+          store->Get(std::move(req), [objs, out, i, complete, moved, mu](Result<GetResult> r) {
             const ObjectInfo& want = (*objs)[i];
+            const bool gone = !r.ok() && r.status().code() == StatusCode::kNotFound;
+            if (moved && (gone || (r.ok() && (r->info.etag != want.etag || r->body.size() != want.size)))) {
+              std::lock_guard<std::mutex> lock(*mu);
+              moved->push_back(want.key);
+              return complete(Status::Ok());
+            }
             if (!r.ok()) return complete(r.status().WithContext("get " + want.key));
             if (r->info.etag != want.etag || r->body.size() != want.size) {
               return complete(Status::Unavailable("object " + want.key + " changed since it was listed (etag " +
@@ -101,9 +115,9 @@ struct ParseAllStart {
 
 }  // namespace
 
-Builder::Builder(asio::io_context& io, ObjectStore* source, ThreadPool* compute, const Options& options,
-                 std::string schema_hash)
-    : mailbox_(io, "builder", 8), source_(source), compute_(compute), schema_(options.schema),
+Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, ThreadPool* compute,
+                 const Options& options, std::string schema_hash)
+    : mailbox_(io, "builder", 8), source_(source), sink_(sink), compute_(compute), schema_(options.schema),
       schema_hash_(std::move(schema_hash)), max_bad_ratio_(options.pipeline.max_bad_ratio),
       fetch_parallelism_(options.pipeline.fetch_parallelism) {}
 
@@ -167,12 +181,14 @@ Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
 }
 
 Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s,
-                                                        double* parse_s) {
+                                                        double* parse_s,
+                                                        std::shared_ptr<std::vector<std::string>> moved) {
   auto t0 = std::chrono::steady_clock::now();
-  FetchAllStart fetch{source_, std::move(objects), fetch_parallelism_};
+  FetchAllStart fetch{source_, std::move(objects), fetch_parallelism_, moved};
   Result<FetchedObjects> fetched = co_await AwaitStore<FetchedObjects>(std::move(fetch));
   *fetch_s += SecondsSince(t0);
   if (!fetched.ok()) co_return fetched.status();
+  if (moved) std::erase_if(*fetched, [](const auto& f) { return f.first.key.empty(); });
   auto t1 = std::chrono::steady_clock::now();
   ParseAllStart parse{compute_, &schema_, std::make_shared<FetchedObjects>(std::move(fetched).value())};
   Result<DecodedInput> decoded = co_await AwaitStore<DecodedInput>(std::move(parse));
@@ -180,36 +196,118 @@ Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> o
   co_return decoded;
 }
 
+Awaitable<Result<const ParsedSnapshot*>> Builder::LoadSnapshot(const BuildPlan& plan, BuildCounters* c) {
+  // The base snapshot: parsed once, reused by every delta on it.
+  if (!plan.snapshot_time || plan.snapshot_objects.empty()) {
+    snapshot_.reset();
+    co_return static_cast<const ParsedSnapshot*>(nullptr);
+  }
+  std::string identity = FullGenerationId(schema_hash_, *plan.snapshot_time, plan.snapshot_objects);
+  if (snapshot_ && snapshot_->identity == identity) co_return snapshot_.get();
+  snapshot_.reset();  // free the old one before reading the new one
+  Result<DecodedInput> decoded = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s);
+  if (!decoded.ok()) co_return decoded.status().WithContext("snapshot");
+  c->objects += decoded->objects;
+  c->bytes += decoded->bytes;
+  auto t = std::chrono::steady_clock::now();
+  std::function<Result<ParsedSnapshot>()> work = [identity, d = std::make_shared<DecodedInput>(
+                                                                std::move(decoded).value())]() mutable {
+    return Result<ParsedSnapshot>(MakeParsedSnapshot(identity, std::move(*d)));
+  };
+  Result<ParsedSnapshot> parsed = co_await AwaitCompute<ParsedSnapshot>(compute_, std::move(work));
+  c->parse_s += SecondsSince(t);
+  if (!parsed.ok()) co_return parsed.status();
+  snapshot_ = std::make_shared<const ParsedSnapshot>(std::move(parsed).value());
+  co_return snapshot_.get();
+}
+
+Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCounters* c) {
+  window_.Clear();
+  if (plan.chain.empty()) co_return true;  // nothing to extend: the segment starts the chain
+  // The chain's manifests say which objects its head reflects.
+  std::vector<Manifest> manifests;
+  for (const std::string& id : plan.chain) {
+    GetRequest req;
+    req.key = GenerationFileKey(id, kManifestName);
+    Result<GetResult> got = co_await AwaitGet(sink_, std::move(req));
+    Result<Manifest> m = got.ok() ? ParseManifest(got->body) : Result<Manifest>(got.status());
+    if (!m.ok()) {
+      const StatusCode code = m.status().code();
+      if (code != StatusCode::kNotFound && code != StatusCode::kDataLoss) {
+        co_return m.status().WithContext("reading the chain's manifest " + id);  // retried next trigger
+      }
+      window_warnings_.push_back("chain segment " + id + ": " + m.status().ToString() +
+                                 "; starting a new chain from the whole window");
+      co_return true;
+    }
+    manifests.push_back(std::move(m).value());
+  }
+  Result<std::vector<ObjectInfo>> objects = ChainWindow(manifests, plan.full_generation);
+  if (!objects.ok()) {
+    window_warnings_.push_back(objects.status().ToString() + "; starting a new chain from the whole window");
+    co_return true;
+  }
+  auto moved = std::make_shared<std::vector<std::string>>();
+  Result<DecodedInput> decoded = co_await FetchAndParse(*objects, &c->fetch_s, &c->parse_s, moved);
+  if (!decoded.ok()) co_return decoded.status().WithContext("rebuilding the window of chain " + plan.chain.back());
+  if (!moved->empty()) {
+    // The source no longer holds what the chain was built from: the state
+    // the chain shows cannot be rebuilt, so the batch starts a new chain.
+    window_warnings_.push_back(std::to_string(moved->size()) + " object(s) the delta chain ingested changed or "
+                               "vanished in the source (first: " + moved->front() +
+                               "); starting a new chain from the whole window");
+    co_return true;
+  }
+  c->objects += decoded->objects;
+  c->bytes += decoded->bytes;
+  c->rebuilt_objects = objects->size();
+  auto t = std::chrono::steady_clock::now();
+  WindowDiff all;
+  all.fetch = std::move(objects).value();
+  IngestedWindow* w = &window_;
+  std::function<Result<Unit>()> work = [w, all = std::move(all), d = std::make_shared<DecodedInput>(
+                                                                     std::move(decoded).value())]() mutable {
+    w->Apply(all, std::move(*d));
+    (void)w->state().TakeTouched();  // the chain already shows all of it
+    return Result<Unit>(Unit{});
+  };
+  Result<Unit> applied = co_await AwaitCompute<Unit>(compute_, std::move(work));
+  c->parse_s += SecondsSince(t);
+  if (!applied.ok()) co_return applied.status();
+  window_.head = plan.chain.back();
+  window_.base = plan.full_generation;
+  co_return false;
+}
+
 Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> shared_plan) {
   const BuildPlan& plan = *shared_plan;
-  double fetch_s = 0, parse_s = 0;
-  uint64_t snapshot_objects = 0, snapshot_bytes = 0;
+  BuildCounters c;
+  window_warnings_.clear();
+  Result<const ParsedSnapshot*> snapshot = co_await LoadSnapshot(plan, &c);
+  if (!snapshot.ok()) co_return snapshot.status();
 
-  // The base snapshot: parsed once, reused by every delta on it.
-  if (plan.snapshot_time && !plan.snapshot_objects.empty()) {
-    std::string identity = FullGenerationId(schema_hash_, *plan.snapshot_time, plan.snapshot_objects);
-    if (!snapshot_ || snapshot_->identity != identity) {
-      snapshot_.reset();  // free the old one before reading the new one
-      Result<DecodedInput> decoded = co_await FetchAndParse(plan.snapshot_objects, &fetch_s, &parse_s);
-      if (!decoded.ok()) co_return decoded.status().WithContext("snapshot");
-      snapshot_objects = decoded->objects;
-      snapshot_bytes = decoded->bytes;
-      auto t = std::chrono::steady_clock::now();
-      std::function<Result<ParsedSnapshot>()> work = [identity, d = std::make_shared<DecodedInput>(
-                                                                    std::move(decoded).value())]() mutable {
-        return Result<ParsedSnapshot>(MakeParsedSnapshot(identity, std::move(*d)));
-      };
-      Result<ParsedSnapshot> parsed = co_await AwaitCompute<ParsedSnapshot>(compute_, std::move(work));
-      parse_s += SecondsSince(t);
-      if (!parsed.ok()) co_return parsed.status();
-      snapshot_ = std::make_shared<const ParsedSnapshot>(std::move(parsed).value());
+  // The window state must reflect the chain this batch extends. A full
+  // batch starts a new chain on its new base; the window's objects stay.
+  bool starts_chain = plan.kind == BatchKind::kFullAndDelta;
+  if (!starts_chain) {
+    const bool extends = !plan.chain.empty() && window_.head == plan.chain.back() &&
+                         window_.base == plan.full_generation;
+    if (!extends) {
+      Result<bool> fresh = co_await RebuildWindow(plan, &c);
+      if (!fresh.ok()) {
+        window_.Clear();
+        co_return fresh.status();
+      }
+      starts_chain = *fresh;
     }
-  } else {
-    snapshot_.reset();
   }
 
-  Result<DecodedInput> window = co_await FetchAndParse(plan.window_objects, &fetch_s, &parse_s);
-  if (!window.ok()) co_return window.status().WithContext("window");
+  WindowDiff diff = window_.Diff(plan.window_objects);
+  Result<DecodedInput> fetched = co_await FetchAndParse(diff.fetch, &c.fetch_s, &c.parse_s);
+  if (!fetched.ok()) co_return fetched.status().WithContext("window");
+  // Refused before the state moves: a rejected batch leaves it as it was.
+  Status ratio = CheckBadRatio(window_.SummaryAfter(diff, *fetched), max_bad_ratio_);
+  if (!ratio.ok()) co_return ratio.WithContext("window ending " + (plan.target ? FormatRfc3339(*plan.target) : "-"));
 
   auto t = std::chrono::steady_clock::now();
   GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
@@ -217,19 +315,37 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   // spreads its parts over the same pool (itself one worker).
   ctx.threads = compute_->thread_count();
   ctx.pool = compute_;
-  auto shared_window = std::make_shared<DecodedInput>(std::move(window).value());
+  // The counts and quarantine of the new input stay here; its records move
+  // into the window.
+  auto meta = std::make_shared<DecodedInput>();
+  meta->bad = fetched->bad;
+  meta->objects = fetched->objects;
+  meta->bytes = fetched->bytes;
+  meta->records_total = fetched->records_total;
+  meta->ignored_objects = fetched->ignored_objects;
+  meta->decoded_bytes = fetched->decoded_bytes;
+  meta->corrupt_objects = fetched->corrupt_objects;
+  meta->corrupt_bytes = fetched->corrupt_bytes;
+  auto shared_diff = std::make_shared<WindowDiff>(std::move(diff));
+  auto input = std::make_shared<DecodedInput>(std::move(fetched).value());
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;
-  std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, shared_window, snap] {
-    return BuildGenerations(ctx, *shared_plan, snap.get(), std::move(*shared_window));  // runs once
+  IngestedWindow* w = &window_;
+  window_.head.clear();  // from here on the state is ahead of the committed chain until this succeeds
+  std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, snap, w, shared_diff, input, meta, starts_chain] {
+    w->Apply(*shared_diff, std::move(*input));
+    return BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain);
   };
   Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
-  if (built.ok()) {
-    built->fetch_seconds = fetch_s;
-    built->parse_seconds = parse_s;
-    built->build_seconds = SecondsSince(t);
-    built->objects += snapshot_objects;
-    built->bytes += snapshot_bytes;
-  }
+  if (!built.ok()) co_return built;
+  window_.head = plan.delta_generation;
+  window_.base = plan.full_generation;
+  built->fetch_seconds = c.fetch_s;
+  built->parse_seconds = c.parse_s;
+  built->build_seconds = SecondsSince(t);
+  built->objects += c.objects;
+  built->bytes += c.bytes;
+  built->rebuilt_window_objects = c.rebuilt_objects;
+  for (std::string& warning : window_warnings_) built->warnings.push_back(std::move(warning));
   co_return built;
 }
 

@@ -7,6 +7,15 @@
 // strand, so heartbeats are answered while it waits for the pool; one
 // build at a time (a second request fails at once). The parsed base
 // snapshot is cached between builds (keyed by its objects' identity).
+//
+// Incremental (SPEC §4): the window's ingested objects are kept between
+// builds (ingest/ingested_window.h), so a batch fetches and parses only
+// the objects it has not ingested, and commits one delta segment of what
+// changed (commit/generation_builder.h: BuildChainBatch). When the state
+// does not reflect the chain the plan extends (at a restart, or after a
+// batch that did not commit), it is rebuilt once from the chain's
+// manifests (read from the sink) and the source; when the source no longer
+// holds what the chain ingested, the batch starts a new chain instead.
 #pragma once
 
 #include <memory>
@@ -28,7 +37,7 @@ class Builder : public std::enable_shared_from_this<Builder> {
     BatchRoute route;  // a failed build ends its batch
   };
   // REQUIRES: `source`, `compute` and the outputs outlive the actor.
-  Builder(asio::io_context& io, ObjectStore* source, ThreadPool* compute, const Options& options,
+  Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, ThreadPool* compute, const Options& options,
           std::string schema_hash);
 
   // REQUIRES: before Start(); every output set.
@@ -40,10 +49,24 @@ class Builder : public std::enable_shared_from_this<Builder> {
   Awaitable<void> Run();
   Awaitable<void> OnBuildRequest(BuildRequest m);
   Awaitable<Result<BuiltBatch>> Build(std::shared_ptr<const BuildPlan> plan);
-  Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s);
+  struct BuildCounters {
+    double fetch_s = 0, parse_s = 0;
+    uint64_t objects = 0, bytes = 0;  // read besides the batch's new window objects
+    uint64_t rebuilt_objects = 0;     // window objects re-ingested to rebuild the state
+  };
+  // With `moved`, objects that changed or vanished since they were listed
+  // are skipped and named there instead of failing the fetch.
+  Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
+                                                std::shared_ptr<std::vector<std::string>> moved = nullptr);
+  Awaitable<Result<const ParsedSnapshot*>> LoadSnapshot(const BuildPlan& plan, BuildCounters* c);
+  // Brings window_ to the window of plan.chain's head. True when it cannot
+  // (no chain yet, unreadable manifests, a source that moved): window_ is
+  // then empty and the batch starts a new chain.
+  Awaitable<Result<bool>> RebuildWindow(const BuildPlan& plan, BuildCounters* c);
 
   Mailbox<BuilderMsg> mailbox_;
   ObjectStore* source_;
+  ObjectStore* sink_;  // read only: the chain's manifests
   ThreadPool* compute_;
   SchemaOptions schema_;
   std::string schema_hash_;
@@ -52,6 +75,8 @@ class Builder : public std::enable_shared_from_this<Builder> {
   Outputs out_;
   bool building_ = false;
   std::shared_ptr<const ParsedSnapshot> snapshot_;  // cache
+  IngestedWindow window_;                           // touched only by the build in flight
+  std::vector<std::string> window_warnings_;
 };
 
 }  // namespace freshet

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include <boost/asio/redirect_error.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/bounded_parallel.h"
@@ -78,7 +79,7 @@ Committer::Committer(asio::io_context& io, ObjectStore* sink, Config config, Che
                      std::optional<std::string> current_etag, const Clock* clock, std::optional<Lease> lease)
     : mailbox_(io, "committer", 8), sink_(sink), config_(config), checkpoint_(std::move(checkpoint)),
       current_etag_(std::move(current_etag)), clock_(clock), lease_(std::move(lease)),
-      lease_timer_(mailbox_.strand(), clock) {
+      lease_timer_(mailbox_.strand(), clock), merge_arrived_(mailbox_.strand()) {
   config_.retain_generations = std::max<uint32_t>(config_.retain_generations, 2);
   config_.write_parallelism = std::max<uint32_t>(config_.write_parallelism, 1);
 }
@@ -106,6 +107,19 @@ Awaitable<void> Committer::Run() {
       }
       committing_ = true;
       asio::co_spawn(mailbox_.strand(), OnCommitRequest(std::move(*req)), asio::detached);
+    } else if (auto* ready = std::get_if<MergeReady>(&*msg)) {
+      if (checkpoint_.pending_merge && checkpoint_.pending_merge->id == ready->id) {
+        merge_ = std::move(ready->merged);
+        merge_settled_ = ready->id;
+        merge_arrived_.cancel();
+      }
+    } else if (auto* failed = std::get_if<MergeFailed>(&*msg)) {
+      spdlog::warn("merge {}: {}; the next commit goes without it", failed->id, failed->message);
+      if (checkpoint_.pending_merge && checkpoint_.pending_merge->id == failed->id) {
+        merge_.reset();
+        merge_settled_ = failed->id;
+        merge_arrived_.cancel();
+      }
     } else if (auto* ping = std::get_if<Ping>(&*msg)) {
       (void)out_.watchdog->Post(Pong{"committer", ping->seq});
     }
@@ -163,7 +177,7 @@ Awaitable<void> Committer::OnCommitRequest(CommitRequest m) {
     p.outcome = BatchOutcome::kFailed;
     p.message = c.status().ToString();
     out_.route.End(p);
-    co_return;
+      co_return;
   }
   p.seconds(Stage::kWrite) = c->write_seconds;
   p.seconds(Stage::kCommit) = c->commit_seconds;
@@ -178,7 +192,27 @@ Awaitable<void> Committer::OnCommitRequest(CommitRequest m) {
   // The acknowledgment first, then the batch's end (see messages.h).
   MustDeliver(out_.lister->Post(CheckpointAdvanced{checkpoint_}));
   MustDeliver(out_.planner->Post(CheckpointAdvanced{checkpoint_}));
+  if (out_.merger) MustDeliver(out_.merger->Post(CheckpointAdvanced{checkpoint_}));
   out_.route.End(p, checkpoint_);
+}
+
+Awaitable<const BuiltGeneration*> Committer::AwaitMerge(const BuildPlan& plan) {
+  if (!checkpoint_.pending_merge || plan.kind != BatchKind::kDelta || !out_.merger) co_return static_cast<const BuiltGeneration*>(nullptr);
+  const std::string id = checkpoint_.pending_merge->id;
+  // The Merger started on it when the previous batch committed; in steady
+  // state it is long done. Bounded: a merge that never comes is dropped.
+  const auto give_up = std::chrono::steady_clock::now() + kMergeWait;
+  while (merge_settled_ != id && std::chrono::steady_clock::now() < give_up) {
+    merge_arrived_.expires_at(give_up);
+    boost::system::error_code ec;
+    co_await merge_arrived_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (merge_settled_ != id) {
+    spdlog::warn("merge {} not built within {} s; this commit goes without it", id,
+                 std::chrono::duration_cast<std::chrono::seconds>(kMergeWait).count());
+    co_return static_cast<const BuiltGeneration*>(nullptr);
+  }
+  co_return merge_ ? &*merge_ : nullptr;
 }
 
 Awaitable<Status> Committer::PutAll(std::vector<PutRequest> puts, bool crash_after_first) {
@@ -239,17 +273,25 @@ Awaitable<Result<CommitReport>> Committer::Commit(BuildPlan plan, BuiltBatch bui
                                          std::to_string(checkpoint_.next_batch_id) + "); not committed");
   }
   CommitReport report;
-  auto t0 = std::chrono::steady_clock::now();
   // The bodies move into the requests: a copy of tens of MB (and the page
   // faults of fresh memory) would hold this strand, and with it the event
   // loop, for a noticeable time. A failed commit rebuilds the batch anyway.
-  CommitPlan commit = MakeCommitPlan(plan, std::move(built), checkpoint_, current_etag_);
+  const BuiltGeneration* merged = co_await AwaitMerge(plan);
+  CommitPlan commit = MakeCommitPlan(plan, std::move(built), checkpoint_, current_etag_, merged, config_.merge_policy);
   report.bytes_written = commit.bytes;
+  Status st = co_await RunSteps(commit, &report);
+  if (!st.ok()) co_return st;
+  report.checkpoint = std::move(commit.current.checkpoint);
+  co_return report;
+}
+
+Awaitable<Status> Committer::RunSteps(CommitPlan& commit, CommitReport* report) {
+  auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < commit.steps.size(); ++i) {
     CommitStep& step = commit.steps[i];
     if (!step.crash_point.empty()) CrashPoint(step.crash_point);
     if (i == 1) {
-      report.write_seconds = SecondsSince(t0);
+      report->write_seconds = SecondsSince(t0);
       t0 = std::chrono::steady_clock::now();
     }
     // The last step is CURRENT alone. (No co_await inside ?: — g++ 12
@@ -266,14 +308,13 @@ Awaitable<Result<CommitReport>> Committer::Commit(BuildPlan plan, BuiltBatch bui
 
   Result<uint64_t> deleted = co_await ApplyRetention(commit.current);
   if (deleted.ok()) {
-    report.deleted_generations = *deleted;
+    report->deleted_generations = *deleted;
   } else {
-    report.retention_status = deleted.status();
+    report->retention_status = deleted.status();
     spdlog::warn("retention: {} (will retry after the next commit)", deleted.status().ToString());
   }
-  report.commit_seconds = SecondsSince(t0);
-  report.checkpoint = std::move(commit.current.checkpoint);
-  co_return report;
+  report->commit_seconds = SecondsSince(t0);
+  co_return Status::Ok();
 }
 
 Awaitable<Result<uint64_t>> Committer::ApplyRetention(CurrentPointer current) {

@@ -8,8 +8,12 @@
 // made against another checkpoint (its batch id is not the next one) is
 // refused rather than committed.
 //
-// Receives CommitRequest and Ping. A commit runs on its own coroutine on
-// the strand (heartbeats are answered meanwhile); one at a time.
+// Receives CommitRequest, MergeReady, MergeFailed and Ping. A commit runs
+// on its own coroutine on the strand (heartbeats are answered meanwhile);
+// one at a time. The checkpoint's pending merge (decided after the last
+// batch, built meanwhile by the Merger) is committed with the next batch
+// (commit/commit_plan.h); that commit waits for the Merger's answer if it
+// has not come yet, at most kMergeWait.
 #pragma once
 
 #include <memory>
@@ -20,6 +24,7 @@
 #include "actors/messages.h"
 #include "base/clock.h"
 #include "plan/batch_planner.h"
+#include "commit/commit_plan.h"
 #include "sink/sink_layout.h"
 #include "sink/writer_lease.h"
 #include "storage/object_store.h"
@@ -42,12 +47,14 @@ class Committer : public std::enable_shared_from_this<Committer> {
     Mailbox<PlannerMsg>* planner = nullptr;
     Mailbox<WatchdogMsg>* watchdog = nullptr;
     Mailbox<ControlMsg>* control = nullptr;  // WriterFenced
+    Mailbox<MergerMsg>* merger = nullptr;    // optional: CheckpointAdvanced, MergeDone
     BatchRoute route;
   };
   struct Config {
     uint32_t retain_generations = 2;
     uint32_t write_parallelism = 8;
     Duration partition_interval{};  // for the freshness lag of each commit
+    MergePolicyOptions merge_policy;
   };
   // The writer lease this daemon took at start-up (sink/writer_lease.h),
   // renewed every ttl / 3 on the Clock. A renewal that finds another
@@ -74,6 +81,12 @@ class Committer : public std::enable_shared_from_this<Committer> {
   Awaitable<void> Run();
   Awaitable<void> OnCommitRequest(CommitRequest m);
   Awaitable<Result<CommitReport>> Commit(BuildPlan plan, BuiltBatch built);
+  // The pending merge's segment for a commit of `plan`, or nullptr (none
+  // pending, a full batch, the merge failed or never came).
+  Awaitable<const BuiltGeneration*> AwaitMerge(const BuildPlan& plan);
+  // Carries out `commit`'s steps (each step's crash point first); the last
+  // step is CURRENT. Then retention, whose failure only warns.
+  Awaitable<Status> RunSteps(CommitPlan& commit, CommitReport* report);
   Awaitable<Status> PutAll(std::vector<PutRequest> puts, bool crash_after_first);
   Awaitable<Status> PutCurrent(PutRequest put);
   Awaitable<void> RenewLease();
@@ -92,6 +105,12 @@ class Committer : public std::enable_shared_from_this<Committer> {
   bool renewing_ = false, fenced_ = false;
   Outputs out_;
   bool committing_ = false;
+  // The pending merge's answer from the Merger: merge_settled_ names the
+  // merge it is for, merge_ holds its segment (empty when it failed).
+  std::string merge_settled_;
+  std::optional<BuiltGeneration> merge_;
+  asio::steady_timer merge_arrived_;  // cancelled when an answer arrives
+  static constexpr std::chrono::seconds kMergeWait{120};
 };
 
 }  // namespace freshet

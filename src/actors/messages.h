@@ -7,7 +7,10 @@
 //   Lister    --PlanRequest-->    Planner    (the listing, with its own time)
 //   Planner   --BuildRequest-->   Builder    (the plan; or the batch ends idle)
 //   Builder   --CommitRequest-->  Committer  (the built bytes)
-//   Committer --CheckpointAdvanced--> Lister, Planner
+//   Committer --CheckpointAdvanced--> Lister, Planner, Merger
+// and beside the batches, keeping the delta chain short:
+//   Merger    --MergeReady-->     Committer  (the pending merge's segment;
+//                                            the next batch commits it)
 //   whoever ends the batch --BatchFinished--> Ticker, Watchdog
 //                           (and a BatchEnded event to the status board)
 // The Committer owns the checkpoint; the Lister's and Planner's copies
@@ -90,6 +93,22 @@ struct CheckpointAdvanced {
   Checkpoint checkpoint;
 };
 
+// --- Merges: keeping the delta chain short (SPEC §3) ------------------------
+// Merger -> Committer: the segment of the checkpoint's pending merge
+// `id`, built; the next batch's commit makes it live.
+struct MergeReady {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  std::string id;
+  BuiltGeneration merged;
+};
+// Merger -> Committer: merge `id` could not be built; the next commit
+// goes without it.
+struct MergeFailed {
+  static constexpr Overflow kOverflow = Overflow::kMustDeliver;
+  std::string id;
+  std::string message;
+};
+
 // Planner -> Watchdog: a build began.
 struct BatchStarted {
   static constexpr Overflow kOverflow = Overflow::kMustDeliver;
@@ -170,7 +189,8 @@ using TickerMsg = std::variant<DeadlineDue, ProbeDue, BatchFinished, PendingMeas
 using ListerMsg = std::variant<ListNow, CheckpointAdvanced, Ping>;
 using PlannerMsg = std::variant<PlanRequest, CheckpointAdvanced, Ping>;
 using BuilderMsg = std::variant<BuildRequest, Ping>;
-using CommitterMsg = std::variant<CommitRequest, Ping, LeaseDue>;
+using CommitterMsg = std::variant<CommitRequest, MergeReady, MergeFailed, Ping, LeaseDue>;
+using MergerMsg = std::variant<CheckpointAdvanced, Ping>;
 using WatchdogMsg = std::variant<BeatDue, Pong, BatchStarted, BatchFinished, InputWaiting>;
 using ControlMsg = std::variant<RunEnded, RestartDue, SignalReceived, DrainExpired, WriterFenced>;
 

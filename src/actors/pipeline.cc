@@ -10,6 +10,7 @@
 #include "actors/committer.h"
 #include "actors/crash_points.h"
 #include "actors/lister.h"
+#include "actors/merger.h"
 #include "actors/planner.h"
 #include "actors/run_control.h"
 #include "actors/run_stop.h"
@@ -60,6 +61,7 @@ struct Pipeline::Impl {
   std::shared_ptr<Planner> planner;
   std::shared_ptr<Builder> builder;
   std::shared_ptr<Committer> committer;
+  std::shared_ptr<Merger> merger;
   std::shared_ptr<Watchdog> watchdog;
   std::unique_ptr<AdminEndpoint> endpoint;
   std::unique_ptr<asio::signal_set> signals;
@@ -205,6 +207,7 @@ int Pipeline::Impl::Start() {
   control->Start();
   watchdog->Start();
   committer->Start();
+  merger->Start();
   builder->Start();
   planner->Start();
   lister->Start();
@@ -233,8 +236,9 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   ticker = std::make_shared<Ticker>(io(), tc, clock);
   lister = std::make_shared<Lister>(io(), source.get(), o, layout, pc, checkpoint, clock);
   planner = std::make_shared<Planner>(io(), pc, checkpoint);
-  builder = std::make_shared<Builder>(io(), source.get(), compute.get(), o, schema_hash);
+  builder = std::make_shared<Builder>(io(), source.get(), sink.get(), compute.get(), o, schema_hash);
   committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, current_etag, clock, std::move(lease));
+  merger = std::make_shared<Merger>(io(), sink.get(), compute.get(), o.schema, schema_hash);
   watchdog = std::make_shared<Watchdog>(io(), o.watchdog, clock);
 
   auto* wd = &watchdog->mailbox();
@@ -243,19 +247,24 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   lister->Connect({&planner->mailbox(), &ticker->mailbox(), wd, route});
   planner->Connect({&builder->mailbox(), wd, route});
   builder->Connect({&committer->mailbox(), wd, route});
-  committer->Connect({&lister->mailbox(), &planner->mailbox(), wd, &control->mailbox(), route});
+  committer->Connect({&lister->mailbox(), &planner->mailbox(), wd, &control->mailbox(), &merger->mailbox(), route});
+  merger->Connect({&committer->mailbox(), wd});
+  // A merge recovered from the sink may be pending.
+  MustDeliver(merger->mailbox().Post(CheckpointAdvanced{checkpoint}));
   AdminEndpoint* ep = endpoint.get();
   control->Connect({&ticker->mailbox(), board.get(), [ep](const std::string& why) { ep->Stopping(why); },
                     StopEverything(ep, signals.get(), &run_over,
                                    std::tuple(&ticker->mailbox(), &lister->mailbox(), &planner->mailbox(),
-                                              &builder->mailbox(), &committer->mailbox(), &watchdog->mailbox(),
+                                              &builder->mailbox(), &committer->mailbox(), &merger->mailbox(),
+                                              &watchdog->mailbox(),
                                               &control->mailbox()))});
   auto pinger = [](auto& actor) { return [&box = actor->mailbox()](uint64_t seq) { return box.Post(Ping{seq}); }; };
   watchdog->Connect({{"ticker", pinger(ticker)},
                      {"lister", pinger(lister)},
                      {"planner", pinger(planner)},
                      {"builder", pinger(builder)},
-                     {"committer", pinger(committer)}},
+                     {"committer", pinger(committer)},
+                     {"merger", pinger(merger)}},
                     {&control->mailbox(), board.get()});
   WatchMailbox(*board, control);
   WatchMailbox(*board, ticker);
@@ -263,6 +272,7 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   WatchMailbox(*board, planner);
   WatchMailbox(*board, builder);
   WatchMailbox(*board, committer);
+  WatchMailbox(*board, merger);
   WatchMailbox(*board, watchdog);
 }
 

@@ -52,22 +52,30 @@ Status JsonObject::CheckFormat(std::string_view key, int want) const {
   return Status::Ok();
 }
 
-Status JsonObject::CheckKeys(std::initializer_list<std::string_view> keys) const {
+Status JsonObject::CheckKeys(std::initializer_list<std::string_view> keys) const { return CheckKeys(keys, {}); }
+
+Status JsonObject::CheckKeys(std::initializer_list<std::string_view> keys,
+                             std::initializer_list<std::string_view> optional) const {
+  size_t present_optional = 0;
   for (auto it = value_->MemberBegin(); it != value_->MemberEnd(); ++it) {
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
     bool known = false;
     for (std::string_view k : keys) known = known || k == name;
+    for (std::string_view k : optional) known = known || k == name;
     if (!known) return Status::DataLoss(*what_ + ": unknown key \"" + PathOf(name.substr(0, 64)) + "\"");
   }
   for (std::string_view k : keys) {
     if (!value_->HasMember(Ref(k))) return Status::DataLoss(*what_ + ": missing key \"" + PathOf(k) + "\"");
   }
-  // Every allowed key present and no other: a larger count means a repeat.
-  if (value_->MemberCount() != keys.size()) {
+  for (std::string_view k : optional) present_optional += value_->HasMember(Ref(k)) ? 1 : 0;
+  // Every allowed key present at most once: a larger count means a repeat.
+  if (value_->MemberCount() != keys.size() + present_optional) {
     return Status::DataLoss(*what_ + ": a key repeats in \"" + (path_.empty() ? "." : path_) + "\"");
   }
   return Status::Ok();
 }
+
+bool JsonObject::Has(std::string_view key) const { return value_->HasMember(Ref(key)); }
 
 Status JsonObject::RequireKeys(std::initializer_list<std::string_view> keys) const {
   for (std::string_view k : keys) {
@@ -88,6 +96,22 @@ Status JsonObject::ReadStringArray(std::string_view key, std::vector<std::string
   }
   return Status::Ok();
 }
+
+Status JsonObject::ReadUint64Array(std::string_view key, std::vector<uint64_t>* out) const {
+  const rapidjson::Value& v = Member(key);
+  if (!v.IsArray()) return Bad(key, "is not an array");
+  out->clear();
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    if (!v[i].IsUint64()) {
+      return Status::DataLoss(*what_ + ": \"" + PathOf(key) + "[" + std::to_string(i) +
+                              "]\" is not a non-negative integer");
+    }
+    out->push_back(v[i].GetUint64());
+  }
+  return Status::Ok();
+}
+
+bool JsonObject::IsNull(std::string_view key) const { return Member(key).IsNull(); }
 
 Status JsonObject::ReadString(std::string_view key, std::string* out) const {
   const rapidjson::Value& v = Member(key);

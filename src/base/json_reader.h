@@ -53,6 +53,11 @@ class JsonObject {
   Status CheckFormat(std::string_view key, int want) const;
   // Exactly these keys, each once.
   Status CheckKeys(std::initializer_list<std::string_view> keys) const;
+  // Every key of `keys` and any of `optional` (keys a later writer of the
+  // same format added; older documents lack them), each once, no other.
+  Status CheckKeys(std::initializer_list<std::string_view> keys,
+                   std::initializer_list<std::string_view> optional) const;
+  bool Has(std::string_view key) const;
   // At least these keys; others are ignored (documents that newer writers
   // may extend without a format change, such as manifests).
   Status RequireKeys(std::initializer_list<std::string_view> keys) const;
@@ -63,6 +68,8 @@ class JsonObject {
   Status ReadTime(std::string_view key, TimePoint* out) const;                 // RFC 3339
   Status ReadOptionalTime(std::string_view key, std::optional<TimePoint>* out) const;  // RFC 3339 or null
   Status ReadStringArray(std::string_view key, std::vector<std::string>* out) const;
+  Status ReadUint64Array(std::string_view key, std::vector<uint64_t>* out) const;
+  bool IsNull(std::string_view key) const;  // REQUIRES: Has(key)
   Result<JsonObject> ReadObject(std::string_view key) const;
   // An array of objects, at most `max_entries` long.
   Result<std::vector<JsonObject>> ReadObjects(std::string_view key, size_t max_entries) const;

@@ -49,10 +49,14 @@ void PrintCurrent(const CurrentPointer& c) {
   std::cout << "CURRENT\n"
             << "  full:       " << OrNone(c.full) << "\n"
             << "  delta:      " << OrNone(c.delta) << "\n"
+            << "  chain:      " << c.chain.size() << " segment(s), oldest first\n"
             << "  watermark:  " << TimeOrNone(c.watermark) << "\n"
             << "  checkpoint: watermark " << TimeOrNone(cp.watermark) << ", base snapshot "
             << TimeOrNone(cp.base_snapshot) << ", next batch " << cp.next_batch_id << ", build salt "
             << OrNone(cp.build_salt) << "\n";
+  for (const Checkpoint::Retired& r : cp.retired) {
+    std::cout << "    retired " << r.id << " (kept until batch " << r.until_batch << " commits)\n";
+  }
   for (const BatchDescriptor& b : cp.recent) {
     std::cout << "    batch " << b.batch_id << " " << BatchKindName(b.kind) << " target " << TimeOrNone(b.target)
               << " -> " << OrNone(b.delta_generation) << "\n";
@@ -64,6 +68,9 @@ void PrintManifest(const Manifest& m) {
             << "  schema " << m.schema_hash << (m.kind == "delta" ? ", base " + m.base : std::string()) << "\n";
   if (!m.snapshot.empty()) std::cout << "  snapshot:   " << m.snapshot << "\n";
   if (m.kind == "delta") {
+    std::cout << "  predecessor: " << OrNone(m.predecessor) << (m.predecessor.empty() ? " (starts the chain)" : "")
+              << "\n";
+    if (!m.merged.empty()) std::cout << "  merged:     " << Join(m.merged) << "\n";
     std::cout << "  window:     (" << m.window_start << ", " << m.window_end << "]\n"
               << "  target:     " << OrNone(m.target) << "\n"
               << "  watermark:  " << OrNone(m.watermark) << "\n"
@@ -73,6 +80,9 @@ void PrintManifest(const Manifest& m) {
               << " bytes\n";
   }
   std::cout << "  inputs:     " << m.inputs.size() << " objects, " << TotalSize(m.inputs) << " bytes\n";
+  if (!m.removed.empty()) {
+    std::cout << "  removed:    " << m.removed.size() << " objects, " << TotalSize(m.removed) << " bytes\n";
+  }
   if (!m.text_fields.empty() || !m.keyword_fields.empty()) {
     std::cout << "  fields:     text " << Join(m.text_fields) << "; keyword " << Join(m.keyword_fields) << "\n";
   }
@@ -110,12 +120,14 @@ int RunInspect(const InspectArgs& a) {
   Result<CurrentPointer> current = ReadCurrent(*sink);
   if (current.ok()) {
     PrintCurrent(*current);
-    for (const std::string* id : {&current->full, &current->delta}) {
-      if (id->empty()) continue;
-      live.push_back(*id);
-      Result<Manifest> m = ReadManifest(*sink, *id, id == &current->full ? "full" : "delta");
+    std::vector<std::string> named;  // the full, then the chain oldest first
+    if (!current->full.empty()) named.push_back(current->full);
+    named.insert(named.end(), current->chain.begin(), current->chain.end());
+    for (const std::string& id : named) {
+      live.push_back(id);
+      Result<Manifest> m = ReadManifest(*sink, id, id == current->full ? "full" : "delta");
       if (!m.ok()) {
-        std::cout << *id << "\n  ERROR " << m.status().ToString() << "\n";
+        std::cout << id << "\n  ERROR " << m.status().ToString() << "\n";
         rc = kExitFatal;
         continue;
       }

@@ -47,15 +47,17 @@ int RunVerify(const VerifyArgs& a) {
   }
 
   std::vector<std::string> generations = a.generations;
+  std::vector<std::string> live_chain;
+  Result<CurrentPointer> current = ReadCurrent(**sink);
+  if (current.ok()) live_chain = current->chain;
   if (generations.empty()) {
-    Result<CurrentPointer> current = ReadCurrent(**sink);
     if (!current.ok()) {
       std::cerr << "freshet verify: " << current.status().ToString() << "\n";
       return kExitFatal;
     }
-    for (const std::string* id : {&current->delta, &current->full}) {
-      if (!id->empty()) generations.push_back(*id);
-    }
+    // Every segment of the chain, newest first, then the full.
+    generations.assign(current->chain.rbegin(), current->chain.rend());
+    if (!current->full.empty()) generations.push_back(current->full);
     if (generations.empty()) {
       std::cerr << "freshet verify: CURRENT names no generation\n";
       return kExitFatal;
@@ -64,7 +66,7 @@ int RunVerify(const VerifyArgs& a) {
 
   int rc = kExitOk;
   for (const std::string& id : generations) {
-    Result<VerifyReport> report = VerifyGeneration(**sink, **source, *options, id);
+    Result<VerifyReport> report = VerifyGeneration(**sink, **source, *options, id, live_chain);
     if (!report.ok()) {
       std::cout << id << ": ERROR " << report.status().ToString() << "\n";
       rc = kExitFatal;
@@ -98,7 +100,7 @@ void RegisterVerifyCommand(CLI::App& app, int* exit_code) {
                   "local demo");
   cmd->add_option("-g,--generation", a->generations,
                   "Generation id to rebuild, e.g. delta/20261122T140500Z-0123456789abcdef (repeatable); default: "
-                  "the live delta and the live full");
+                  "every segment of the live delta chain and the live full");
   cmd->callback([a, exit_code] { *exit_code = RunVerify(*a); });
 }
 

@@ -17,6 +17,9 @@ struct BuiltGeneration {
   std::string manifest_json;       // written after every file: its presence marks the generation complete
   uint64_t docs = 0, tombstones = 0, terms = 0;
   uint64_t output_bytes = 0;       // files + manifest
+  // A delta segment holding the whole window's delta over the live full:
+  // it replaces the chain rather than extending it (checkpoint.h: chain).
+  bool starts_chain = false;
 };
 
 struct BuiltBatch {
@@ -25,6 +28,8 @@ struct BuiltBatch {
   // Inputs actually read this batch (the cached base snapshot excluded).
   uint64_t objects = 0, bytes = 0;
   uint64_t records = 0, bad_records = 0;
+  // Window objects read again to rebuild the incremental state (a restart).
+  uint64_t rebuilt_window_objects = 0;
   std::vector<std::string> warnings;
   double fetch_seconds = 0, parse_seconds = 0, build_seconds = 0;
 };

@@ -6,13 +6,24 @@
 namespace freshet {
 
 CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before,
-                          const std::optional<std::string>& current_etag) {
+                          const std::optional<std::string>& current_etag, const BuiltGeneration* merged,
+                          const MergePolicyOptions& policy) {
   CommitPlan out;
+  const bool extends = plan.kind == BatchKind::kDelta && !built.delta.starts_chain;
+  const bool merging = extends && merged != nullptr && before.pending_merge && merged->id == before.pending_merge->id;
+  // Sizes before the bodies move out.
+  const uint64_t merged_bytes = merging ? merged->output_bytes : 0;
+  const uint64_t segment_bytes = built.delta.output_bytes;
   // The full's generation first in every step, so a delta never exists
   // without its base (it does not matter for readers, who go through
   // CURRENT, but it keeps a half-written sink easy to read by eye).
+  // The merged segment is copied, not moved: the Committer keeps it for a
+  // retry should this commit fail.
+  std::optional<BuiltGeneration> merged_copy;
+  if (merging) merged_copy = *merged;
   std::vector<BuiltGeneration*> gens;
   if (built.full) gens.push_back(&*built.full);
+  if (merged_copy) gens.push_back(&*merged_copy);
   gens.push_back(&built.delta);
 
   CommitStep files{"before-segments", {}};
@@ -32,9 +43,12 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
     first_manifest = false;
   }
 
-  Checkpoint after = AdvanceCheckpoint(before, plan);
+  Checkpoint after = merging ? ApplyMerge(before, merged_bytes, plan.batch_id) : before;
+  after = AdvanceCheckpoint(after, plan, built.delta.starts_chain, segment_bytes);
+  after.pending_merge = DecideMerge(after, policy);
   out.current.full = after.base_generation;
   out.current.delta = after.delta_generation;
+  out.current.chain = after.chain;
   out.current.watermark = after.watermark;
   out.current.checkpoint = std::move(after);
   std::string current = EncodeCurrent(out.current);
@@ -53,6 +67,10 @@ std::vector<std::string> RetentionVictims(const CurrentPointer& current, std::ve
     referenced.insert(b.full_generation);
     referenced.insert(b.delta_generation);
   }
+  // Every segment of the chain, and those that left it recently (a reader
+  // on an older CURRENT overlays them).
+  referenced.insert(current.chain.begin(), current.chain.end());
+  for (const Checkpoint::Retired& r : current.checkpoint.retired) referenced.insert(r.id);
   std::vector<std::string> victims;
   for (std::vector<std::string>* ids : {&full_ids, &delta_ids}) {
     // Ids begin with their UTC time stamp: lexicographic order is age order.

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "plan/batch_planner.h"
+#include "plan/merge_policy.h"
 #include "commit/built_batch.h"
 #include "sink/sink_layout.h"
 #include "storage/object_store.h"
@@ -51,14 +52,26 @@ struct CommitPlan {
 // `current_etag` is the ETag of the CURRENT that holds `before` (nullopt:
 // the sink has no CURRENT yet).
 // The bodies move out of `built` (tens of MB: no copies).
+//
+// Merges (SPEC §3, plan/merge_policy.h): `before.pending_merge`, decided
+// after the previous batch, is made live by this commit when `merged` is
+// its built segment (Merger actor) and this batch extends the chain: the
+// merged segment's files and manifest are written with the batch's, and
+// CURRENT holds the chain with the run replaced (ApplyMerge) and this
+// batch's segment appended. Then the next merge is decided (DecideMerge
+// with `policy`) and recorded in CURRENT's checkpoint. A pending merge
+// without its segment (its build failed) is dropped and decided anew.
 CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before,
-                          const std::optional<std::string>& current_etag);
+                          const std::optional<std::string>& current_etag, const BuiltGeneration* merged = nullptr,
+                          const MergePolicyOptions& policy = {});
 
 // The generation ids (e.g. "delta/2026…-…") retention may delete, oldest
 // first, given the ids listed under full/ and delta/, the CURRENT just
 // committed and `retain` (the newest `retain` of each kind stay; at least 2).
-// Never a generation CURRENT names or one a batch in CURRENT's recent
-// list named: a reader that opened an older CURRENT may still read those.
+// Never a generation CURRENT names (the full and every segment of the
+// chain), one a batch in CURRENT's recent list named, or a segment the
+// checkpoint lists as recently retired: a reader that opened an older
+// CURRENT may still read those.
 std::vector<std::string> RetentionVictims(const CurrentPointer& current, std::vector<std::string> full_ids,
                                           std::vector<std::string> delta_ids, uint32_t retain);
 

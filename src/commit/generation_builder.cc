@@ -32,11 +32,20 @@ SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
 // manifest last.
 Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, Manifest manifest,
                                  SegmentWriter& writer, const std::vector<QuarantineEntry>& bad) {
+  return AssembleGeneration(ctx, std::move(id), std::move(manifest), writer,
+                            bad.empty() ? std::string() : QuarantineNdjson(bad));
+}
+
+}  // namespace
+
+Result<BuiltGeneration> AssembleGeneration(const GenerationContext& ctx, std::string id, Manifest manifest,
+                                           SegmentWriter& writer, std::string quarantine) {
   FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
   // The files grew by doubling and live until committed (and are copied on
   // the way): drop the slack, up to half of each.
   for (SegmentFile& f : files) f.bytes.shrink_to_fit();
-  if (!bad.empty()) files.push_back({std::string(kQuarantineName), QuarantineNdjson(bad)});
+  const bool has_quarantine = !quarantine.empty();
+  if (has_quarantine) files.push_back({std::string(kQuarantineName), std::move(quarantine)});
   std::sort(files.begin(), files.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
 
   BuiltGeneration g;
@@ -54,7 +63,7 @@ Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, M
   manifest.counts.tombstones = st.tombstones;
   manifest.counts.terms = st.terms;
   manifest.counts.postings = st.postings;
-  manifest.quarantine = bad.empty() ? "" : std::string(kQuarantineName);
+  manifest.quarantine = has_quarantine ? std::string(kQuarantineName) : "";
   uint64_t out_bytes = 0;
   for (const auto& f : files) {
     manifest.files.push_back({f.name, f.bytes.size(), Xxh64Hex(f.bytes)});
@@ -67,7 +76,6 @@ Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, M
   return g;
 }
 
-}  // namespace
 
 ParsedSnapshot MakeParsedSnapshot(std::string identity, DecodedInput input) {
   ParsedSnapshot s;
@@ -81,6 +89,56 @@ ParsedSnapshot MakeParsedSnapshot(std::string identity, DecodedInput input) {
 }
 
 namespace {
+
+// The new full of a kFullAndDelta plan, from its parsed snapshot.
+Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot) {
+  if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
+  // A full built without one of its snapshot's objects would silently
+  // lose every ad in it until the next snapshot: never, whatever the
+  // bad-record ratio says.
+  for (const QuarantineEntry& e : snapshot->bad) {
+    if (e.line == 0 && e.reason.starts_with(kReasonCorruptObject)) {
+      return Status::FailedPrecondition("snapshot " + TimeOrEmpty(plan.snapshot_time) + ": object " + e.source +
+                                        " cannot be decoded (" + e.reason +
+                                        "); a full build would lose every record in it");
+    }
+  }
+  FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
+                              .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
+  // Documents go straight into the writer as they are made: only the
+  // writer's compact form of the whole set is ever in memory.
+  SegmentWriter writer(WriterOptions(ctx));
+  StreamFullDocs(*ctx.schema, snapshot->table, DocParallelism{ctx.pool, ctx.threads},
+                 [&writer](const DocBatch& b) { writer.Add(b); });
+  Manifest m;
+  m.kind = "full";
+  m.snapshot = TimeOrEmpty(plan.snapshot_time);
+  m.inputs = Inputs(plan.snapshot_objects);
+  m.counts.records = snapshot->records_total;
+  m.counts.bad_records = snapshot->bad.size();
+  m.counts.input_bytes = snapshot->bytes;
+  return Assemble(ctx, plan.full_generation, std::move(m), writer, snapshot->bad);
+}
+
+// A delta's manifest fields that come from the plan alone.
+Manifest DeltaManifest(const BuildPlan& plan) {
+  Manifest m;
+  m.kind = "delta";
+  m.base = plan.full_generation;
+  m.snapshot = TimeOrEmpty(plan.snapshot_time);
+  m.window_start = FormatRfc3339(plan.window_start);
+  m.window_end = FormatRfc3339(plan.window_end);
+  m.target = TimeOrEmpty(plan.target);
+  // The watermark this delta establishes: the newer of target and the
+  // previous watermark (a full batch with nothing new keeps the old one).
+  std::optional<TimePoint> wm = plan.target;
+  if (plan.previous_watermark && (!wm || *plan.previous_watermark > *wm)) wm = plan.previous_watermark;
+  m.watermark = TimeOrEmpty(wm);
+  for (TimePoint t : plan.skipped) m.skipped.push_back(FormatRfc3339(t));
+  m.base_inputs = Inputs(plan.snapshot_objects);
+  m.warnings = plan.warnings;
+  return m;
+}
 
 // BuildGenerations with the window's table built: `window` supplies the
 // counts and quarantine (its records are not read).
@@ -96,32 +154,7 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
   out.warnings = plan.warnings;
 
   if (plan.kind == BatchKind::kFullAndDelta) {
-    if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
-    // A full built without one of its snapshot's objects would silently
-    // lose every ad in it until the next snapshot: never, whatever the
-    // bad-record ratio says.
-    for (const QuarantineEntry& e : snapshot->bad) {
-      if (e.line == 0 && e.reason.starts_with(kReasonCorruptObject)) {
-        return Status::FailedPrecondition("snapshot " + TimeOrEmpty(plan.snapshot_time) + ": object " + e.source +
-                                          " cannot be decoded (" + e.reason +
-                                          "); a full build would lose every record in it");
-      }
-    }
-    FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
-                                .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
-    // Documents go straight into the writer as they are made: only the
-    // writer's compact form of the whole set is ever in memory.
-    SegmentWriter writer(WriterOptions(ctx));
-    StreamFullDocs(*ctx.schema, base, DocParallelism{ctx.pool, ctx.threads}, [&writer](const DocBatch& b) { writer.Add(b); });
-    Manifest m;
-    m.kind = "full";
-    m.snapshot = TimeOrEmpty(plan.snapshot_time);
-    m.inputs = Inputs(plan.snapshot_objects);
-    m.counts.records = snapshot->records_total;
-    m.counts.bad_records = snapshot->bad.size();
-    m.counts.input_bytes = snapshot->bytes;
-    FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full,
-                             Assemble(ctx, plan.full_generation, std::move(m), writer, snapshot->bad));
+    FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full, BuildFull(ctx, plan, snapshot));
     out.full = std::move(full);
     out.records += snapshot->records_total;
     out.bad_records += snapshot->bad.size();
@@ -131,30 +164,71 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
                                                                                 TimeOrEmpty(plan.target)));
   SegmentWriter writer(WriterOptions(ctx));
   StreamDeltaDocs(*ctx.schema, base, window_table, DocParallelism{ctx.pool, ctx.threads}, [&writer](const DocBatch& b) { writer.Add(b); });
-  Manifest m;
-  m.kind = "delta";
-  m.base = plan.full_generation;
-  m.snapshot = TimeOrEmpty(plan.snapshot_time);
-  m.window_start = FormatRfc3339(plan.window_start);
-  m.window_end = FormatRfc3339(plan.window_end);
-  m.target = TimeOrEmpty(plan.target);
-  // The watermark this delta establishes: the newer of target and the
-  // previous watermark (a full batch with nothing new keeps the old one).
-  std::optional<TimePoint> wm = plan.target;
-  if (plan.previous_watermark && (!wm || *plan.previous_watermark > *wm)) wm = plan.previous_watermark;
-  m.watermark = TimeOrEmpty(wm);
-  for (TimePoint t : plan.skipped) m.skipped.push_back(FormatRfc3339(t));
+  Manifest m = DeltaManifest(plan);
   m.inputs = Inputs(plan.window_objects);
-  m.base_inputs = Inputs(plan.snapshot_objects);
   m.counts.records = window.records_total;
   m.counts.bad_records = window.bad.size();
   m.counts.input_bytes = window.bytes;
-  m.warnings = plan.warnings;
   FRESHET_ASSIGN_OR_RETURN(out.delta,
                            Assemble(ctx, plan.delta_generation, std::move(m), writer, window.bad));
+  out.delta.starts_chain = true;
   return out;
 }
 
+// BuildChainBatch with a pool in `ctx` when it wants threads.
+Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
+                              IngestedWindow& window, const WindowDiff& change, const DecodedInput& fetched,
+                              bool starts_chain) {
+  static const EntityTable kEmpty;
+  const EntityTable& base = snapshot ? snapshot->table : kEmpty;
+  BuiltBatch out;
+  out.objects = fetched.objects;
+  out.bytes = fetched.bytes;
+  out.records = fetched.records_total;
+  out.bad_records = fetched.bad.size();
+  out.warnings = plan.warnings;
+  if (plan.kind == BatchKind::kFullAndDelta) {
+    FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full, BuildFull(ctx, plan, snapshot));
+    out.full = std::move(full);
+    out.records += snapshot->records_total;
+    out.bad_records += snapshot->bad.size();
+    starts_chain = true;  // a new base: the chain starts over
+  }
+  FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.Summary(), ctx.max_bad_ratio).WithContext("window ending " +
+                                                                                        TimeOrEmpty(plan.target)));
+  if (!starts_chain && plan.chain.empty()) return Status::Internal("a segment that extends no chain");
+
+  SegmentWriter writer(WriterOptions(ctx));
+  const DocParallelism par{ctx.pool, ctx.threads};
+  std::vector<TouchedEntity> touched = window.state().TakeTouched();
+  Manifest m = DeltaManifest(plan);
+  std::vector<QuarantineEntry> bad;
+  if (starts_chain) {
+    // The whole window's delta over the base, as a from-scratch build
+    // makes it (byte for byte: the same table, the same assembler).
+    std::vector<EntityRecord> winners;
+    winners.reserve(window.state().entities());
+    window.state().ForEachWinner([&winners](const EntityRecord& r) { winners.push_back(r); });
+    EntityTable table = EntityTable::Build(std::move(winners));
+    StreamDeltaDocs(*ctx.schema, base, table, par, [&writer](const DocBatch& b) { writer.Add(b); });
+    m.inputs = Inputs(window.Objects());
+    bad = window.Quarantine();
+    m.counts.records = window.records_total();
+    m.counts.input_bytes = window.bytes();
+  } else {
+    StreamTouchedDocs(*ctx.schema, base, window.state(), touched, par, [&writer](const DocBatch& b) { writer.Add(b); });
+    m.predecessor = plan.chain.back();
+    m.inputs = Inputs(change.fetch);
+    m.removed = Inputs(change.removed);
+    bad = fetched.bad;
+    m.counts.records = fetched.records_total;
+    m.counts.input_bytes = fetched.bytes;
+  }
+  m.counts.bad_records = bad.size();
+  FRESHET_ASSIGN_OR_RETURN(out.delta, Assemble(ctx, plan.delta_generation, std::move(m), writer, bad));
+  out.delta.starts_chain = starts_chain;
+  return out;
+}
 
 // Without a pool but with threads to use, a pool for this call only.
 Result<BuiltBatch> BuildWithPool(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
@@ -171,6 +245,18 @@ Result<BuiltBatch> BuildWithPool(const GenerationContext& ctx, const BuildPlan& 
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
                                     const ParsedSnapshot* snapshot, const DecodedInput& window) {
   return BuildWithPool(ctx, plan, snapshot, window, EntityTable::Build(window.records));  // copies the records
+}
+
+Result<BuiltBatch> BuildChainBatch(const GenerationContext& ctx, const BuildPlan& plan,
+                                   const ParsedSnapshot* snapshot, IngestedWindow& window, const WindowDiff& change,
+                                   const DecodedInput& fetched, bool starts_chain) {
+  if (ctx.pool != nullptr || ctx.threads <= 1) {
+    return ChainBatch(ctx, plan, snapshot, window, change, fetched, starts_chain);
+  }
+  ThreadPool own("build", ctx.threads - 1, 4 * ctx.threads);
+  GenerationContext with_pool = ctx;
+  with_pool.pool = &own;
+  return ChainBatch(with_pool, plan, snapshot, window, change, fetched, starts_chain);
 }
 
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,

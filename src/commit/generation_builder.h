@@ -10,9 +10,12 @@
 #include "base/thread_pool.h"
 #include "ingest/batch_input.h"
 #include "ingest/entity_table.h"
+#include "ingest/ingested_window.h"
 #include "config/options.h"
 #include "plan/batch_planner.h"
 #include "commit/built_batch.h"
+#include "index/manifest.h"
+#include "index/segment_writer.h"
 
 namespace freshet {
 
@@ -46,6 +49,32 @@ struct GenerationContext {
 // must then be committed.
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,
                                     const ParsedSnapshot* snapshot, const DecodedInput& window);
+// (The from-scratch delta starts a chain: BuiltGeneration::starts_chain.)
+
+// Finishes the segment `writer` holds into generation `id`: its files, the
+// quarantine object when `quarantine` (NDJSON) is not empty, and
+// `manifest` completed with the counts, fields and files, encoded last.
+Result<BuiltGeneration> AssembleGeneration(const GenerationContext& ctx, std::string id, Manifest manifest,
+                                           SegmentWriter& writer, std::string quarantine);
+//
+// One batch of the incremental daemon: the delta is one segment of the
+// chain (SPEC §3). REQUIRES: `window` is at the plan's window: the caller
+// applied `change` (window.Diff(plan.window_objects)) with `fetched`, the
+// decoded objects of change.fetch (its records moved into the window; its
+// counts and quarantine are read here). For a kFullAndDelta plan, the new
+// full as BuildGenerations makes it.
+// - starts_chain (always for kFullAndDelta): the segment holds the whole
+//   window's delta over the base, the very bytes BuildGenerations gives,
+//   and lists every window object as input;
+// - else: the entities whose window version changed (the window's touched
+//   set) and their fan-out (StreamTouchedDocs), on predecessor
+//   plan.chain.back(), listing change.fetch as inputs and change.removed
+//   as removed.
+// Takes the window's touched set either way. kFailedPrecondition when the
+// new input's bad-record ratio exceeds the limit.
+Result<BuiltBatch> BuildChainBatch(const GenerationContext& ctx, const BuildPlan& plan,
+                                   const ParsedSnapshot* snapshot, IngestedWindow& window, const WindowDiff& change,
+                                   const DecodedInput& fetched, bool starts_chain);
 // Same, moving the window's records into its table instead of copying them
 // (the daemon's path; `window` keeps its counts and quarantine).
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,

@@ -6,7 +6,11 @@
 // kind, base, snapshot time and base_inputs (the snapshot it joined against
 // for fan-out), window, target, watermark, skipped partitions, inputs and
 // warnings; for a full its snapshot time and inputs. The generation is then
-// built by the very BuildGenerations the daemon runs.
+// built by the very BuildGenerations the daemon runs. A delta segment that
+// extends a chain (it names a predecessor) is rebuilt by replaying the
+// chain: the predecessors' manifests (followed through the sink) give the
+// window before it, which is read and ingested, and the segment is built
+// from there by BuildChainBatch, as the daemon built it.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +47,17 @@ struct VerifyReport {
 // recorded and current size and ETag); a schema mismatch
 // (kFailedPrecondition); store failures with their own codes.
 // REQUIRES: the blocking store helpers may be used on both stores.
+//
+// Merged segments (a `merged` list): when every member is still in the
+// sink, the members are merged again and the bytes compared. When
+// retention has deleted them, the segment is checked against a replay of
+// its window change instead: every document the replay makes must be in
+// the merged segment, identical; extra documents (objects that came and
+// left within the merged run) must change nothing a reader sees: a
+// tombstone of an id the full does not serve, or the full's very document.
+// `live_chain` (CURRENT's chain) resolves a predecessor that a merge
+// replaced.
 Result<VerifyReport> VerifyGeneration(ObjectStore& sink, ObjectStore& source, const Options& options,
-                                      const std::string& generation);
+                                      const std::string& generation, const std::vector<std::string>& live_chain = {});
 
 }  // namespace freshet

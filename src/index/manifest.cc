@@ -63,13 +63,16 @@ std::string ManifestToJson(const Manifest& m) {
   Str(w, "generation", m.generation);
   Str(w, "schema_hash", m.schema_hash);
   Str(w, "base", m.base);
+  Str(w, "predecessor", m.predecessor);
   Str(w, "snapshot", m.snapshot);
   Str(w, "window_start", m.window_start);
   Str(w, "window_end", m.window_end);
   Str(w, "target", m.target);
   Str(w, "watermark", m.watermark);
   StrArray(w, "skipped", m.skipped);
+  StrArray(w, "merged", m.merged);
   for (const auto& [name, list] : {std::pair<const char*, const std::vector<ManifestInput>*>{"inputs", &m.inputs},
+                                    {"removed", &m.removed},
                                     {"base_inputs", &m.base_inputs}}) {
     w.Key(name);
     w.StartArray();
@@ -134,6 +137,11 @@ Result<Manifest> ParseManifest(std::string_view json) {
   // A delta's base may be empty: before any snapshot exists there is no
   // full, and the delta alone covers all history.
   if (m.kind == "full" && !m.base.empty()) return root.Bad("base", "is set, but a full has no base");
+  // Chain fields: absent in manifests written before delta chains (a
+  // delta then stands alone on its base).
+  if (root.Has("predecessor")) FRESHET_RETURN_IF_ERROR(root.ReadString("predecessor", &m.predecessor));
+  if (m.kind == "full" && !m.predecessor.empty()) return root.Bad("predecessor", "is set, but a full has none");
+  if (root.Has("merged")) FRESHET_RETURN_IF_ERROR(root.ReadStringArray("merged", &m.merged));
   FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "snapshot", &m.snapshot));
   FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "window_start", &m.window_start));
   FRESHET_RETURN_IF_ERROR(ReadTimeString(root, "window_end", &m.window_end));
@@ -146,7 +154,9 @@ Result<Manifest> ParseManifest(std::string_view json) {
     FRESHET_RETURN_IF_ERROR(CheckTime(root, key, m.skipped[i]));
   }
   for (const auto& [name, list] : {std::pair<const char*, std::vector<ManifestInput>*>{"inputs", &m.inputs},
+                                    {"removed", &m.removed},
                                     {"base_inputs", &m.base_inputs}}) {
+    if (std::string_view(name) == "removed" && !root.Has(name)) continue;
     FRESHET_ASSIGN_OR_RETURN(std::vector<JsonObject> entries, root.ReadObjects(name, SIZE_MAX));
     for (const JsonObject& e : entries) {
       FRESHET_RETURN_IF_ERROR(e.RequireKeys({"key", "size", "etag"}));

@@ -54,13 +54,25 @@ struct Manifest {
   std::string generation;    // this generation's id
   std::string schema_hash;
   std::string base;          // the full generation a delta shadows; "" for a full
+  // A delta segment's place in its chain (sink_layout.h: CURRENT's chain):
+  // the segment it was built on, "" when it starts the chain (its inputs
+  // are then the whole window). The window's objects after this segment
+  // are its predecessor's, minus `removed`, plus `inputs` (a key in both
+  // lists was rewritten: the new ETag is in `inputs`).
+  std::string predecessor;
   std::string snapshot;      // a full's snapshot time, or ""
   std::string window_start;  // the window (window_start, window_end]
   std::string window_end;
   std::string target;        // the partition time the build targeted
   std::string watermark;     // the watermark this generation commits
   std::vector<std::string> skipped;  // partition times skipped (freshness-first debt)
+  // A merged segment: the segments it replaces, oldest first; its
+  // predecessor is the first one's, and inputs / removed their net effect.
+  std::vector<std::string> merged;
   std::vector<ManifestInput> inputs;
+  // Objects that left the window since the predecessor (the window slid
+  // past them, or the source rewrote or deleted them); empty at a chain start.
+  std::vector<ManifestInput> removed;
   // A delta's base snapshot objects, which it joined against for fan-out
   // (so `verify` can rebuild it); empty for a full.
   std::vector<ManifestInput> base_inputs;

@@ -186,6 +186,9 @@ std::string DeltaGenerationId(const BuildPlan& p) {
   h.Time(p.target).Time(p.previous_watermark).Time(p.window_start).Time(p.window_end);
   h.Times(p.window_partitions).Times(p.skipped).Objects(p.window_objects);
   h.Time(p.snapshot_time).Objects(p.snapshot_objects).Str(p.full_generation);
+  // A segment extends a chain: the same window on another predecessor is
+  // another segment.
+  if (p.kind == BatchKind::kDelta && !p.chain.empty()) h.Str("predecessor").Str(p.chain.back());
   TimePoint named = p.target ? *p.target : p.snapshot_time ? *p.snapshot_time : p.window_end;
   return "delta/" + TimeTag(named) + "-" + h.Hex();
 }
@@ -356,6 +359,7 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
                        ". Building it complete anyway; a truncated delta would be wrong.");
   }
 
+  if (plan.kind == BatchKind::kDelta) plan.chain = EffectiveChain(cp.delta_generation, cp.chain);
   plan.delta_generation = DeltaGenerationId(plan);
   plan.pending = std::move(pending);
   plan.pending_snapshots = std::move(pending_snapshots);
@@ -363,8 +367,37 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
   return PlanDecision{std::move(plan)};
 }
 
-Checkpoint AdvanceCheckpoint(const Checkpoint& cp, const BuildPlan& plan) {
+namespace {
+
+void Retire(Checkpoint& cp, std::vector<std::string> ids, uint64_t until_batch) {
+  for (std::string& id : ids) cp.retired.push_back({std::move(id), until_batch});
+}
+
+// Drops retired segments whose last protecting batch has committed, and the
+// oldest beyond the codec's bound.
+void PruneRetired(Checkpoint& cp) {
+  std::erase_if(cp.retired, [&](const Checkpoint::Retired& r) { return r.until_batch < cp.next_batch_id; });
+  if (cp.retired.size() > kMaxRetiredSegments) {
+    cp.retired.erase(cp.retired.begin(), cp.retired.end() - kMaxRetiredSegments);
+  }
+}
+
+}  // namespace
+
+Checkpoint AdvanceCheckpoint(const Checkpoint& cp, const BuildPlan& plan, bool starts_chain, uint64_t segment_bytes) {
   Checkpoint next = cp;
+  next.chain = EffectiveChain(cp.delta_generation, cp.chain);
+  next.chain_bytes.resize(next.chain.size(), 0);
+  next.pending_merge.reset();  // carried out (ApplyMerge) before this, or dropped
+  if (plan.kind == BatchKind::kFullAndDelta || starts_chain) {
+    // Segments of CURRENT(batch_id - 1) and older: kept while that CURRENT
+    // is among the last kMaxRecentBatches.
+    Retire(next, std::move(next.chain), plan.batch_id + kMaxRecentBatches - 1);
+    next.chain.clear();
+    next.chain_bytes.clear();
+  }
+  next.chain.push_back(plan.delta_generation);
+  next.chain_bytes.push_back(segment_bytes);
   if (plan.target && (!next.watermark || *plan.target > *next.watermark)) next.watermark = plan.target;
   if (plan.kind == BatchKind::kFullAndDelta) {
     next.base_snapshot = plan.snapshot_time;
@@ -377,7 +410,42 @@ Checkpoint AdvanceCheckpoint(const Checkpoint& cp, const BuildPlan& plan) {
   if (next.recent.size() > kMaxRecentBatches)
     next.recent.erase(next.recent.begin(), next.recent.end() - kMaxRecentBatches);
   next.next_batch_id = std::max(cp.next_batch_id, plan.batch_id + 1);
+  PruneRetired(next);
   return next;
+}
+
+Checkpoint ApplyMerge(const Checkpoint& cp, uint64_t merged_bytes, uint64_t batch_id) {
+  Checkpoint next = cp;
+  const Checkpoint::PendingMerge& m = *cp.pending_merge;
+  next.chain = EffectiveChain(cp.delta_generation, cp.chain);
+  next.chain_bytes.resize(next.chain.size(), 0);
+  const auto b = static_cast<ptrdiff_t>(m.begin);
+  const auto e = static_cast<ptrdiff_t>(m.begin + m.run.size());
+  next.chain.erase(next.chain.begin() + b + 1, next.chain.begin() + e);
+  next.chain[m.begin] = m.id;
+  next.chain_bytes.erase(next.chain_bytes.begin() + b + 1, next.chain_bytes.begin() + e);
+  next.chain_bytes[m.begin] = merged_bytes;
+  next.delta_generation = next.chain.back();
+  // Members of CURRENT(batch_id - 1) and older, as in AdvanceCheckpoint.
+  Retire(next, m.run, batch_id + kMaxRecentBatches - 1);
+  next.pending_merge.reset();
+  return next;
+}
+
+std::optional<Checkpoint::PendingMerge> DecideMerge(const Checkpoint& cp, const MergePolicyOptions& policy) {
+  const std::vector<std::string> chain = EffectiveChain(cp.delta_generation, cp.chain);
+  if (chain.size() < 3) return std::nullopt;
+  std::vector<uint64_t> sizes(cp.chain_bytes.begin(),
+                              cp.chain_bytes.begin() + static_cast<ptrdiff_t>(std::min(cp.chain_bytes.size(),
+                                                                                       chain.size() - 1)));
+  sizes.resize(chain.size() - 1, 0);
+  std::optional<MergeChoice> choice = ChooseMerge(sizes, policy);
+  if (!choice) return std::nullopt;
+  Checkpoint::PendingMerge m;
+  m.begin = choice->begin;
+  m.run.assign(chain.begin() + static_cast<ptrdiff_t>(choice->begin), chain.begin() + static_cast<ptrdiff_t>(choice->end));
+  m.id = MergedSegmentId(m.run);
+  return m;
 }
 
 std::optional<TimePoint> WaitingSince(const PlanDecision& decision, const PlannerConfig& config, TimePoint now) {

@@ -51,6 +51,7 @@
 #include "config/options.h"
 #include "freshet/status.h"
 #include "freshet/time.h"
+#include "plan/merge_policy.h"
 #include "sink/checkpoint.h"
 #include "storage/object_store.h"
 
@@ -140,6 +141,9 @@ struct BuildPlan {
   std::string salt;              // PlannerConfig::salt; recorded in the checkpoint on commit
 
   std::optional<TimePoint> previous_watermark;  // the checkpoint's, for the manifest chain
+  // The checkpoint's delta chain (oldest first) that a kDelta batch's
+  // segment extends; its last element is the segment's predecessor.
+  std::vector<std::string> chain;
   std::vector<PendingInput> pending;            // partitions visible but not eligible
   std::vector<PendingInput> pending_snapshots;  // snapshots visible but not eligible
   std::vector<std::string> warnings;            // log loudly; the batch still builds
@@ -197,7 +201,24 @@ std::optional<TimePoint> WaitingSince(const PlanDecision& decision, const Planne
 // full batch the base fields and build_salt come from the plan; the
 // plan's delta becomes live; `recent` gains the batch and keeps the last
 // kMaxRecentBatches; next_batch_id moves past plan.batch_id.
-Checkpoint AdvanceCheckpoint(const Checkpoint& checkpoint, const BuildPlan& plan);
+// The delta is a segment of `segment_bytes`: it extends the chain, or
+// replaces it when `starts_chain` (it holds the whole window's delta over
+// the live full: a full batch's always does, and so does a chain the
+// Builder rebuilt); segments that leave the chain are kept in `retired`
+// for the next kMaxRecentBatches batches, and a pending merge is dropped.
+// The pending merge is not decided here (DecideMerge).
+Checkpoint AdvanceCheckpoint(const Checkpoint& checkpoint, const BuildPlan& plan, bool starts_chain = false,
+                             uint64_t segment_bytes = 0);
+// The checkpoint with its pending merge committed as segment `merged_bytes`
+// big: chain[begin, end) replaced by the merged id, the run retired until
+// batch `batch_id` (the one whose commit makes the merge live) is past the
+// recent window, pending_merge cleared.
+// REQUIRES: checkpoint.pending_merge.
+Checkpoint ApplyMerge(const Checkpoint& checkpoint, uint64_t merged_bytes, uint64_t batch_id);
+// The merge the next batch's commit should carry, decided from the chain
+// alone (its segments' sizes, the newest segment excluded: the Builder's
+// window state names it): ChooseMerge over chain[0, n - 1), or nullopt.
+std::optional<Checkpoint::PendingMerge> DecideMerge(const Checkpoint& checkpoint, const MergePolicyOptions& policy);
 
 // False for what freshet never reads as input: empty objects and
 // completion markers or hidden files (last path segment starting with '_'

@@ -1,9 +1,22 @@
 #include "plan/merge_policy.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstdio>
 
 namespace freshet {
+namespace {
+
+// 15 hex digits of XXH64: ids stay as long as a batch's ("-m" + 15).
+std::string Hex15(const std::string& s) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH64(s.data(), s.size(), 0)));
+  return std::string(buf + 1, 15);
+}
+
+}  // namespace
+
 namespace {
 
 std::string Bytes(uint64_t n) {
@@ -78,6 +91,22 @@ std::optional<MergeChoice> ChooseMerge(const std::vector<uint64_t>& sizes, const
                            "; the smallest adjacent " + std::to_string(run) + " (" + Bytes(best_total) + ")"};
   }
   return std::nullopt;
+}
+
+std::string MergedSegmentId(const std::vector<std::string>& run) {
+  std::string joined;
+  for (const std::string& id : run) {
+    joined.append(id);
+    joined.push_back('\n');
+  }
+  // "delta/<stamp>-<hex>": keep the newest member's stamp, so ids still
+  // sort by age.
+  const std::string& last = run.back();
+  const size_t slash = last.find('/');
+  const size_t dash = last.find('-', slash == std::string::npos ? 0 : slash);
+  const std::string stamp =
+      slash == std::string::npos || dash == std::string::npos ? "merged" : last.substr(slash + 1, dash - slash - 1);
+  return "delta/" + stamp + "-m" + Hex15(joined);
 }
 
 }  // namespace freshet

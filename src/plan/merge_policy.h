@@ -63,4 +63,8 @@ struct MergeChoice {
 // REQUIRES: ValidateMergePolicy(options).ok().
 std::optional<MergeChoice> ChooseMerge(const std::vector<uint64_t>& sizes, const MergePolicyOptions& options);
 
+// The id of the segment merging `run` (ids, oldest first): the newest
+// member's time stamp and a hash of every member's id. Deterministic.
+std::string MergedSegmentId(const std::vector<std::string>& run);
+
 }  // namespace freshet

@@ -19,21 +19,26 @@
 namespace freshet {
 namespace {
 
+using Opened = std::shared_ptr<const OpenedGeneration>;
+
 struct View {
   Generations generations;
-  std::shared_ptr<const OpenedGeneration> full;   // null = empty segment
-  std::shared_ptr<const OpenedGeneration> delta;  // null = empty segment
+  Opened full;                // null = empty segment
+  std::vector<Opened> chain;  // oldest first; never null
   FieldKinds kinds;
 };
 
-Generations GenerationsOf(const CurrentPointer& c) { return Generations{c.full, c.delta, c.watermark}; }
+Generations GenerationsOf(const CurrentPointer& c) { return Generations{c.full, c.delta, c.chain, c.watermark}; }
 
 std::string Describe(const std::optional<TimePoint>& t) { return t ? FormatRfc3339(*t) : "none"; }
 
 // The field kinds recorded by the manifests (the delta's, then the
 // full's); `fallback` for generations that predate those fields.
 FieldKinds KindsFor(const View& v, const FieldKinds& fallback) {
-  for (const auto* g : {v.delta.get(), v.full.get()}) {
+  std::vector<const OpenedGeneration*> newest_first;
+  for (auto it = v.chain.rbegin(); it != v.chain.rend(); ++it) newest_first.push_back(it->get());
+  newest_first.push_back(v.full.get());
+  for (const auto* g : newest_first) {
     if (g && (!g->manifest.text_fields.empty() || !g->manifest.keyword_fields.empty())) {
       return FieldKinds{g->manifest.text_fields, g->manifest.keyword_fields};
     }
@@ -62,10 +67,14 @@ struct Reader::Impl {
     view = std::move(v);
   }
 
-  Result<std::shared_ptr<const OpenedGeneration>> OpenOrReuse(const std::string& id, std::string_view kind,
-                                                              const std::shared_ptr<const OpenedGeneration>& old) {
-    if (id.empty()) return std::shared_ptr<const OpenedGeneration>();
-    if (old && old->id == id) return old;
+  Result<Opened> OpenOrReuse(const std::string& id, std::string_view kind, const View* old) {
+    if (id.empty()) return Opened();
+    if (old) {
+      if (old->full && old->full->id == id) return old->full;
+      for (const Opened& g : old->chain) {
+        if (g->id == id) return g;
+      }
+    }
     SegmentReaderOptions so;
     so.block_cache_bytes = options.block_cache_bytes;
     return OpenGeneration(sink, id, kind, so);
@@ -75,12 +84,15 @@ struct Reader::Impl {
   Result<std::shared_ptr<const View>> Load(const CurrentPointer& current, const View* old) {
     auto v = std::make_shared<View>();
     v->generations = GenerationsOf(current);
-    FRESHET_ASSIGN_OR_RETURN(v->full, OpenOrReuse(current.full, "full", old ? old->full : nullptr));
-    FRESHET_ASSIGN_OR_RETURN(v->delta, OpenOrReuse(current.delta, "delta", old ? old->delta : nullptr));
-    // The overlay is only right when the delta shadows exactly the live full.
-    if (v->delta && v->delta->manifest.base != current.full) {
-      return Status::DataLoss("CURRENT names delta " + current.delta + " built on base '" +
-                              v->delta->manifest.base + "', but the live full is '" + current.full + "'");
+    FRESHET_ASSIGN_OR_RETURN(v->full, OpenOrReuse(current.full, "full", old));
+    for (const std::string& id : current.chain) {
+      FRESHET_ASSIGN_OR_RETURN(Opened g, OpenOrReuse(id, "delta", old));
+      // The overlay is only right when every segment shadows exactly the live full.
+      if (g->manifest.base != current.full) {
+        return Status::DataLoss("CURRENT names delta " + id + " built on base '" + g->manifest.base +
+                                "', but the live full is '" + current.full + "'");
+      }
+      v->chain.push_back(std::move(g));
     }
     v->kinds = KindsFor(*v, fallback_kinds);
     return std::shared_ptr<const View>(std::move(v));
@@ -131,44 +143,44 @@ Result<std::vector<std::string>> Reader::Search(const Query& query) const {
   std::shared_ptr<const View> v = impl_->Snapshot();
   FRESHET_ASSIGN_OR_RETURN(AnalyzedQuery analyzed, AnalyzeQuery(query, v->kinds));
 
-  std::vector<std::string> from_full;
-  if (v->full) {
-    const SegmentReader& full = *v->full->segment;
-    FRESHET_ASSIGN_OR_RETURN(std::vector<uint32_t> docs, MatchDocs(full, analyzed));
-    for (uint32_t doc : docs) {
-      FRESHET_ASSIGN_OR_RETURN(std::string id, full.DocId(doc));
-      if (v->delta) {
-        // Any appearance in the delta, live or tombstone, shadows the base.
-        FRESHET_ASSIGN_OR_RETURN(std::optional<uint32_t> shadow, v->delta->segment->FindDoc(id));
-        if (shadow) continue;
-      }
-      from_full.push_back(std::move(id));
-    }
-  }
-  std::vector<std::string> from_delta;
-  if (v->delta) {
-    const SegmentReader& delta = *v->delta->segment;
-    FRESHET_ASSIGN_OR_RETURN(std::vector<uint32_t> docs, MatchDocs(delta, analyzed));
-    for (uint32_t doc : docs) {
-      FRESHET_ASSIGN_OR_RETURN(bool tombstone, delta.IsTombstone(doc));
-      if (tombstone) continue;
-      FRESHET_ASSIGN_OR_RETURN(std::string id, delta.DocId(doc));
-      from_delta.push_back(std::move(id));
-    }
-  }
-  // Both lists ascend (docs are numbered in id order) and are disjoint.
+  // Layers newest first: each one's live matches that no newer layer
+  // holds (live or tombstone). Every layer's matches ascend by id (docs are
+  // numbered in id order) and the layers' contributions are disjoint.
+  std::vector<const SegmentReader*> layers;
+  for (auto it = v->chain.rbegin(); it != v->chain.rend(); ++it) layers.push_back((*it)->segment.get());
+  if (v->full) layers.push_back(v->full->segment.get());
   std::vector<std::string> out;
-  out.reserve(from_full.size() + from_delta.size());
-  std::set_union(std::make_move_iterator(from_full.begin()), std::make_move_iterator(from_full.end()),
-                 std::make_move_iterator(from_delta.begin()), std::make_move_iterator(from_delta.end()),
-                 std::back_inserter(out));
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const SegmentReader& layer = *layers[i];
+    FRESHET_ASSIGN_OR_RETURN(std::vector<uint32_t> docs, MatchDocs(layer, analyzed));
+    std::vector<std::string> mine;
+    for (uint32_t doc : docs) {
+      FRESHET_ASSIGN_OR_RETURN(bool tombstone, layer.IsTombstone(doc));
+      if (tombstone) continue;
+      FRESHET_ASSIGN_OR_RETURN(std::string id, layer.DocId(doc));
+      bool shadowed = false;
+      for (size_t j = 0; j < i && !shadowed; ++j) {
+        FRESHET_ASSIGN_OR_RETURN(std::optional<uint32_t> newer, layers[j]->FindDoc(id));
+        shadowed = newer.has_value();
+      }
+      if (!shadowed) mine.push_back(std::move(id));
+    }
+    std::vector<std::string> merged;
+    merged.reserve(out.size() + mine.size());
+    std::set_union(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+                   std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()),
+                   std::back_inserter(merged));
+    out = std::move(merged);
+  }
   return out;
 }
 
 Result<std::optional<std::string>> Reader::Get(std::string_view id) const {
   std::shared_ptr<const View> v = impl_->Snapshot();
-  for (const auto* g : {v->delta.get(), v->full.get()}) {
-    if (!g) continue;
+  std::vector<const OpenedGeneration*> newest_first;
+  for (auto it = v->chain.rbegin(); it != v->chain.rend(); ++it) newest_first.push_back(it->get());
+  if (v->full) newest_first.push_back(v->full.get());
+  for (const auto* g : newest_first) {
     FRESHET_ASSIGN_OR_RETURN(std::optional<uint32_t> doc, g->segment->FindDoc(id));
     if (!doc) continue;
     FRESHET_ASSIGN_OR_RETURN(bool tombstone, g->segment->IsTombstone(*doc));

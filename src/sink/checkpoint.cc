@@ -1,5 +1,7 @@
 #include "sink/checkpoint.h"
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -36,6 +38,11 @@ std::optional<BatchKind> ParseBatchKind(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string> EffectiveChain(const std::string& delta, const std::vector<std::string>& chain) {
+  if (chain.empty() && !delta.empty()) return {delta};
+  return chain;
+}
+
 std::string EncodeCheckpoint(const Checkpoint& cp) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -50,6 +57,42 @@ std::string EncodeCheckpoint(const Checkpoint& cp) {
   WriteString(w, cp.base_generation);
   w.Key("delta_generation");
   WriteString(w, cp.delta_generation);
+  w.Key("chain");
+  w.StartArray();
+  for (const std::string& id : EffectiveChain(cp.delta_generation, cp.chain)) WriteString(w, id);
+  w.EndArray();
+  w.Key("chain_bytes");
+  w.StartArray();
+  for (size_t i = 0; i < EffectiveChain(cp.delta_generation, cp.chain).size(); ++i) {
+    w.Uint64(i < cp.chain_bytes.size() ? cp.chain_bytes[i] : 0);
+  }
+  w.EndArray();
+  w.Key("pending_merge");
+  if (cp.pending_merge) {
+    w.StartObject();
+    w.Key("begin");
+    w.Uint64(cp.pending_merge->begin);
+    w.Key("run");
+    w.StartArray();
+    for (const std::string& id : cp.pending_merge->run) WriteString(w, id);
+    w.EndArray();
+    w.Key("id");
+    WriteString(w, cp.pending_merge->id);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  w.Key("retired");
+  w.StartArray();
+  for (const Checkpoint::Retired& r : cp.retired) {
+    w.StartObject();
+    w.Key("id");
+    WriteString(w, r.id);
+    w.Key("until_batch");
+    w.Uint64(r.until_batch);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("build_salt");
   WriteString(w, cp.build_salt);
   w.Key("next_batch_id");
@@ -83,7 +126,8 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view json) {
 Result<Checkpoint> DecodeCheckpoint(const JsonObject& root) {
   FRESHET_RETURN_IF_ERROR(root.CheckFormat("format", kCheckpointFormat));
   FRESHET_RETURN_IF_ERROR(root.CheckKeys({"format", "watermark", "base_snapshot", "base_generation",
-                                          "delta_generation", "build_salt", "next_batch_id", "recent"}));
+                                          "delta_generation", "build_salt", "next_batch_id", "recent"},
+                                         {"chain", "chain_bytes", "pending_merge", "retired"}));
   Checkpoint cp;
   FRESHET_RETURN_IF_ERROR(root.ReadOptionalTime("watermark", &cp.watermark));
   FRESHET_RETURN_IF_ERROR(root.ReadOptionalTime("base_snapshot", &cp.base_snapshot));
@@ -92,6 +136,48 @@ Result<Checkpoint> DecodeCheckpoint(const JsonObject& root) {
   FRESHET_RETURN_IF_ERROR(root.ReadString("build_salt", &cp.build_salt));
   FRESHET_RETURN_IF_ERROR(root.ReadUint64("next_batch_id", &cp.next_batch_id));
   if (cp.next_batch_id == 0) return root.Bad("next_batch_id", "is 0; batch ids start at 1");
+  // Checkpoints written before delta chains name one delta: a chain of one.
+  if (root.Has("chain")) {
+    FRESHET_RETURN_IF_ERROR(root.ReadStringArray("chain", &cp.chain));
+    if (cp.chain.size() > kMaxChainLength) return root.Bad("chain", "is longer than " + std::to_string(kMaxChainLength));
+    if (cp.chain.empty() != cp.delta_generation.empty() ||
+        (!cp.chain.empty() && cp.chain.back() != cp.delta_generation)) {
+      return root.Bad("chain", "does not end with delta_generation \"" + cp.delta_generation + "\"");
+    }
+  } else if (!cp.delta_generation.empty()) {
+    cp.chain.push_back(cp.delta_generation);
+  }
+  cp.chain_bytes.assign(cp.chain.size(), 0);
+  if (root.Has("chain_bytes")) {
+    std::vector<uint64_t> bytes;
+    FRESHET_RETURN_IF_ERROR(root.ReadUint64Array("chain_bytes", &bytes));
+    if (bytes.size() != cp.chain.size()) return root.Bad("chain_bytes", "is not as long as \"chain\"");
+    cp.chain_bytes = std::move(bytes);
+  }
+  if (root.Has("pending_merge") && !root.IsNull("pending_merge")) {
+    FRESHET_ASSIGN_OR_RETURN(JsonObject pm, root.ReadObject("pending_merge"));
+    FRESHET_RETURN_IF_ERROR(pm.CheckKeys({"begin", "run", "id"}));
+    Checkpoint::PendingMerge m;
+    uint64_t begin = 0;
+    FRESHET_RETURN_IF_ERROR(pm.ReadUint64("begin", &begin));
+    FRESHET_RETURN_IF_ERROR(pm.ReadStringArray("run", &m.run));
+    FRESHET_RETURN_IF_ERROR(pm.ReadString("id", &m.id));
+    m.begin = static_cast<size_t>(begin);
+    const bool fits = m.run.size() >= 2 && m.begin + m.run.size() <= cp.chain.size() &&
+                      std::equal(m.run.begin(), m.run.end(), cp.chain.begin() + static_cast<ptrdiff_t>(m.begin));
+    if (!fits) return root.Bad("pending_merge", "does not name segments of \"chain\"");
+    cp.pending_merge = std::move(m);
+  }
+  if (root.Has("retired")) {
+    FRESHET_ASSIGN_OR_RETURN(std::vector<JsonObject> retired, root.ReadObjects("retired", kMaxRetiredSegments));
+    for (const JsonObject& e : retired) {
+      FRESHET_RETURN_IF_ERROR(e.CheckKeys({"id", "until_batch"}));
+      Checkpoint::Retired r;
+      FRESHET_RETURN_IF_ERROR(e.ReadString("id", &r.id));
+      FRESHET_RETURN_IF_ERROR(e.ReadUint64("until_batch", &r.until_batch));
+      cp.retired.push_back(std::move(r));
+    }
+  }
 
   FRESHET_ASSIGN_OR_RETURN(std::vector<JsonObject> recent, root.ReadObjects("recent", kMaxRecentBatches));
   for (const JsonObject& e : recent) {

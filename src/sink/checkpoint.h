@@ -48,7 +48,37 @@ struct Checkpoint {
   // Snapshot time of the live full (the base); nullopt: no full yet.
   std::optional<TimePoint> base_snapshot;
   std::string base_generation;   // the live full, "" when none
-  std::string delta_generation;  // the live delta, "" when none
+  std::string delta_generation;  // the live delta, "" when none: the newest segment of `chain`
+  // The delta segments since the live full, oldest first (SPEC §3: the
+  // chain a reader overlays newest first). Its last element is
+  // delta_generation; empty iff that is "". Bounded by the merge policy.
+  std::vector<std::string> chain;
+  // Each chain segment's size in bytes (files and manifest), parallel to
+  // `chain`: what the merge policy weighs. 0 where unknown (a checkpoint
+  // written before chains).
+  std::vector<uint64_t> chain_bytes;
+  // The merge decided after the last batch (plan/merge_policy.h): the
+  // segments chain[begin, begin + run.size()) merge into segment `id`,
+  // which the next batch's commit makes live with its own segment. Decided
+  // from the chain alone and committed at a fixed point, so the same
+  // history gives the same chain whatever the timing (SPEC §3).
+  struct PendingMerge {
+    size_t begin = 0;
+    std::vector<std::string> run;
+    std::string id;
+    friend bool operator==(const PendingMerge&, const PendingMerge&) = default;
+  };
+  std::optional<PendingMerge> pending_merge;
+  // Segments that left the chain (a merge replaced them, or a new full or
+  // a rebuilt chain started over) within the last kMaxRecentBatches
+  // batches: a reader that opened an older CURRENT may still read them, so
+  // retention keeps them until batch `until_batch` has committed.
+  struct Retired {
+    std::string id;
+    uint64_t until_batch = 0;
+    friend bool operator==(const Retired&, const Retired&) = default;
+  };
+  std::vector<Retired> retired;
   // The PlannerConfig::salt the live full was built with. A different salt
   // (schema or format change) makes the planner rebuild the full.
   std::string build_salt;
@@ -59,9 +89,18 @@ struct Checkpoint {
 };
 
 inline constexpr size_t kMaxRecentBatches = 8;
-// Larger input is rejected by DecodeCheckpoint: a real one is ~2 KB.
-inline constexpr size_t kMaxCheckpointBytes = 64 * 1024;
+// Longer chains or retired lists are rejected by DecodeCheckpoint (the
+// merge policy keeps a chain under its max_segments, at most 64).
+inline constexpr size_t kMaxChainLength = 256;
+inline constexpr size_t kMaxRetiredSegments = 512;
+// Larger input is rejected by DecodeCheckpoint: a real one is 2-8 KB.
+inline constexpr size_t kMaxCheckpointBytes = 256 * 1024;
 inline constexpr int kCheckpointFormat = 1;
+
+// The chain a checkpoint or CURRENT with live delta `delta` names: `chain`,
+// or when that is empty (a checkpoint made before chains, or by hand) the
+// chain of the one delta. The encoders write this.
+std::vector<std::string> EffectiveChain(const std::string& delta, const std::vector<std::string>& chain);
 
 // Deterministic JSON: fixed key order, no whitespace, times in RFC 3339
 // UTC, absent times as null, and a "format":1 field first. The same

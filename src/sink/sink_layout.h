@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "freshet/status.h"
 #include "freshet/time.h"
@@ -29,8 +30,8 @@ inline constexpr std::string_view kLegacyCheckpointKey = "_freshet/checkpoint.js
 inline constexpr std::string_view kManifestName = "manifest.json";
 inline constexpr std::string_view kQuarantineName = "quarantine.ndjson";
 inline constexpr int kCurrentFormat = 1;
-// Larger input is rejected by DecodeCurrent: a real one is ~2 KB.
-inline constexpr size_t kMaxCurrentBytes = 64 * 1024;
+// Larger input is rejected by DecodeCurrent: a real one is 2-8 KB.
+inline constexpr size_t kMaxCurrentBytes = 256 * 1024;
 
 // "<generation>/<file>", e.g. "delta/20261122T140500Z-0123456789abcdef/terms".
 std::string GenerationFileKey(std::string_view generation, std::string_view file);
@@ -38,6 +39,10 @@ std::string GenerationFileKey(std::string_view generation, std::string_view file
 struct CurrentPointer {
   std::string full;                    // live full generation id; "" when none
   std::string delta;                   // live delta generation id; "" when none
+  // The delta segments since the full, oldest first; the last is `delta`.
+  // A reader overlays them newest first. (A CURRENT written before chains
+  // has no "chain": it decodes as the chain of its one delta.)
+  std::vector<std::string> chain;
   std::optional<TimePoint> watermark;  // newest partition the delta covers
   // The planner checkpoint as of this commit: what a restart resumes from.
   Checkpoint checkpoint;

@@ -60,7 +60,7 @@ class CommitterTest : public ::testing::Test {
                                   std::optional<Committer::Lease> lease = std::nullopt) {
     auto c = std::make_shared<Committer>(io_, sink, Committer::Config{retain, 4, minutes(5)}, cp,
                                          std::move(current_etag), &clock_, std::move(lease));
-    c->Connect({&peers_.lister, &peers_.planner, &peers_.watchdog, &peers_.control,
+    c->Connect({&peers_.lister, &peers_.planner, &peers_.watchdog, &peers_.control, /*merger=*/nullptr,
                 BatchRoute{&peers_.board, &peers_.watchdog, &peers_.ticker}});
     c->Start();
     closers_.push_back([c] { c->mailbox().Close(); });
@@ -204,6 +204,27 @@ TEST_F(CommitterTest, RetentionDeletesWhatNoRetainedCurrentNames) {
   auto c = Make(&sink_, Checkpoint{}, /*retain=*/2);
   Checkpoint cp;
   for (int n = 1; n <= 12; ++n) {
+    CommitRequest r = Request(cp, n);
+    r.built.delta.starts_chain = true;  // each batch's segment replaces the chain
+    ASSERT_TRUE(Commit(*c, std::move(r)).built) << n;
+    cp = RecoverState(sink_)->checkpoint;
+  }
+  auto deltas = ListAllSync(sink_, "delta/");
+  ASSERT_TRUE(deltas.ok());
+  std::set<std::string> ids;
+  for (const auto& o : *deltas) ids.insert(o.key.substr(0, o.key.find('/', 6)));
+  // The CURRENTs of the last 8 batches named the last 8 chains; older
+  // segments are gone.
+  EXPECT_EQ(ids.size(), kMaxRecentBatches);
+  EXPECT_TRUE(ids.count(cp.delta_generation));
+  EXPECT_EQ(cp.chain, std::vector<std::string>{cp.delta_generation});
+  EXPECT_EQ(cp.retired.size(), kMaxRecentBatches - 1);
+}
+
+TEST_F(CommitterTest, RetentionKeepsEverySegmentOfTheChain) {
+  auto c = Make(&sink_, Checkpoint{}, /*retain=*/2);
+  Checkpoint cp;
+  for (int n = 1; n <= 12; ++n) {
     ASSERT_TRUE(Commit(*c, Request(cp, n)).built) << n;
     cp = RecoverState(sink_)->checkpoint;
   }
@@ -211,9 +232,8 @@ TEST_F(CommitterTest, RetentionDeletesWhatNoRetainedCurrentNames) {
   ASSERT_TRUE(deltas.ok());
   std::set<std::string> ids;
   for (const auto& o : *deltas) ids.insert(o.key.substr(0, o.key.find('/', 6)));
-  // CURRENT's recent list names the last 8 deltas; older ones are gone.
-  EXPECT_EQ(ids.size(), kMaxRecentBatches);
-  EXPECT_TRUE(ids.count(cp.delta_generation));
+  ASSERT_EQ(cp.chain.size(), 12u);
+  EXPECT_EQ(ids, std::set<std::string>(cp.chain.begin(), cp.chain.end()));
 }
 
 TEST_F(CommitterTest, AnswersHeartbeats) {

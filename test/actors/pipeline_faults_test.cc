@@ -32,7 +32,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::minutes;
-constexpr int kPartitions = 12;
+constexpr int kPartitions = 16;  // enough batches that merged segments age out and retention deletes them
 
 const char* const kCountries[] = {"US", "DE", "FR", "JP", "BR", "IN", "GB", "CA", "ES",
                                   "IT", "KR", "MX", "NL", "SE", "PL", "TR", "GR", "EG"};

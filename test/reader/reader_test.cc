@@ -217,7 +217,7 @@ TEST_F(OverlayTest, GetFollowsTheOverlay) {
 }
 
 TEST_F(OverlayTest, GenerationsReportCurrent) {
-  EXPECT_EQ(reader_->generations(), (Generations{kFull, kDelta, kT}));
+  EXPECT_EQ(reader_->generations(), (Generations{kFull, kDelta, {kDelta}, kT}));
 }
 
 TEST(ReaderEmptyTest, MissingFullOrDeltaIsEmpty) {
@@ -352,7 +352,7 @@ TEST(ReaderRefreshTest, SwitchesWhenCurrentChanges) {
   EXPECT_THAT(Search(*r, {"red"}), ElementsAre("a2"));  // not until Refresh
   store->ResetCallCounts();
   ASSERT_TRUE(r->Refresh().ok());
-  EXPECT_EQ(r->generations(), (Generations{kFull, kDelta2, kT + std::chrono::minutes(5)}));
+  EXPECT_EQ(r->generations(), (Generations{kFull, kDelta2, {kDelta2}, kT + std::chrono::minutes(5)}));
   EXPECT_THAT(Search(*r, {"red"}), ElementsAre("a1", "a3"));
   // The full stayed live and was not reopened: CURRENT, the delta's
   // manifest and its 4 files' opening reads only.

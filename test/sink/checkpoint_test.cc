@@ -17,6 +17,11 @@ Checkpoint FullCheckpoint() {
   cp.base_snapshot = T("2026-11-22T12:00:00Z");
   cp.base_generation = "full/20261122T120000Z-0123456789abcdef";
   cp.delta_generation = "delta/20261122T140500Z-fedcba9876543210";
+  cp.chain = {"delta/20261122T135500Z-3333333333333333", "delta/20261122T140000Z-1111111111111111",
+              cp.delta_generation};
+  cp.chain_bytes = {40000, 1000, 200};
+  cp.pending_merge = Checkpoint::PendingMerge{0, {cp.chain[0], cp.chain[1]}, "delta/20261122T140000Z-m0123456789abcd"};
+  cp.retired = {{"delta/20261122T135500Z-2222222222222222", 48}};
   cp.build_salt = "schema:9f2c/format:1";
   cp.next_batch_id = 42;
   cp.recent.push_back({40, BatchKind::kFullAndDelta, T("2026-11-22T14:00:00Z"), cp.base_generation,
@@ -34,7 +39,9 @@ TEST(CheckpointTest, EncodeIsDeterministicAndReadable) {
   EXPECT_THAT(json, HasSubstr("\"kind\":\"full_and_delta\""));
   EXPECT_EQ(EncodeCheckpoint(Checkpoint{}),
             "{\"format\":1,\"watermark\":null,\"base_snapshot\":null,\"base_generation\":\"\","
-            "\"delta_generation\":\"\",\"build_salt\":\"\",\"next_batch_id\":1,\"recent\":[]}");
+            "\"delta_generation\":\"\",\"chain\":[],\"chain_bytes\":[],\"pending_merge\":null,\"retired\":[],"
+            "\"build_salt\":\"\",\"next_batch_id\":1,"
+            "\"recent\":[]}");
 }
 
 TEST(CheckpointTest, RoundTrips) {
@@ -54,10 +61,42 @@ TEST(CheckpointTest, RoundTrips) {
   }
 }
 
+TEST(CheckpointTest, ChainIsOptionalAndMustEndWithTheDelta) {
+  // Written before chains: no "chain" or "retired"; the delta is a chain of one.
+  const std::string old_format =
+      "{\"format\":1,\"watermark\":null,\"base_snapshot\":null,\"base_generation\":\"f\","
+      "\"delta_generation\":\"d\",\"build_salt\":\"\",\"next_batch_id\":1,\"recent\":[]}";
+  auto old = DecodeCheckpoint(old_format);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->chain, std::vector<std::string>{"d"});
+  EXPECT_TRUE(old->retired.empty());
+
+  Checkpoint cp = FullCheckpoint();
+  cp.chain.back() = "delta/other";
+  auto bad = DecodeCheckpoint(EncodeCheckpoint(cp));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(bad.status().message(), HasSubstr("\"chain\""));
+
+  // A pending merge must name segments of the chain, in place.
+  cp = FullCheckpoint();
+  cp.pending_merge->begin = 1;
+  auto misplaced = DecodeCheckpoint(EncodeCheckpoint(cp));
+  ASSERT_FALSE(misplaced.ok());
+  EXPECT_THAT(misplaced.status().message(), HasSubstr("\"pending_merge\""));
+}
+
 TEST(CheckpointTest, StaysSmall) {
   Checkpoint cp = FullCheckpoint();
   while (cp.recent.size() < kMaxRecentBatches) cp.recent.push_back(cp.recent.back());
-  EXPECT_LT(EncodeCheckpoint(cp).size(), 2048u);
+  EXPECT_LT(EncodeCheckpoint(cp).size(), 2500u);
+  // A chain at the merge policy's cap (24) with as many segments retired:
+  // still a few KB, whatever the history.
+  cp.chain.insert(cp.chain.begin(), 21, "delta/20261122T130000Z-4444444444444444");
+  cp.chain_bytes.insert(cp.chain_bytes.begin(), 21, 123456789);
+  const Checkpoint::Retired retired{std::string(39, 'r'), 99};
+  cp.retired.assign(24, retired);
+  EXPECT_LT(EncodeCheckpoint(cp).size(), 6000u);
 }
 
 struct RejectCase {
@@ -104,7 +143,7 @@ TEST(CheckpointTest, DecodeRejectsNamingTheKey) {
        "unknown key \"recent[1].size\""},
       {Edit("\"target\":\"2026-11-22T14:05:00Z\"", "\"target\":\"14:05\""), StatusCode::kDataLoss,
        "\"recent[1].target\""},
-      {Edit("\"recent\":[", "\"recent\":[" + std::string(200000, '[')), StatusCode::kDataLoss, "bytes"},
+      {Edit("\"recent\":[", "\"recent\":[" + std::string(300000, '[')), StatusCode::kDataLoss, "bytes"},
       {std::string(100, '[') + std::string(100, ']'), StatusCode::kDataLoss, "not a JSON object"},
       {Edit("schema:9f2c", "schema:\xff\xfe"), StatusCode::kDataLoss, "not valid JSON"},
   };

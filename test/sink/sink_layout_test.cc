@@ -11,10 +11,13 @@ CurrentPointer Sample() {
   CurrentPointer c;
   c.full = "full/20261122T120000Z-00000000000000aa";
   c.delta = "delta/20261122T140500Z-00000000000000bb";
+  c.chain = {"delta/20261122T140000Z-00000000000000ab", c.delta};
   c.watermark = kT;
   c.checkpoint.watermark = kT;
   c.checkpoint.base_generation = c.full;
   c.checkpoint.delta_generation = c.delta;
+  c.checkpoint.chain = c.chain;
+  c.checkpoint.chain_bytes = {5000, 700};
   c.checkpoint.next_batch_id = 4;
   return c;
 }

@@ -1,0 +1,111 @@
+#include "ingest/ingested_window.h"
+
+#include <algorithm>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+
+namespace freshet {
+
+WindowDiff IngestedWindow::Diff(const std::vector<ObjectInfo>& window) const {
+  std::vector<ObjectInfo> sorted = window;
+  std::sort(sorted.begin(), sorted.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  WindowDiff d;
+  auto held = held_.begin();
+  for (const ObjectInfo& o : sorted) {
+    for (; held != held_.end() && held->first < o.key; ++held) d.removed.push_back(held->second.info);
+    if (held != held_.end() && held->first == o.key) {
+      if (held->second.info.etag != o.etag || held->second.info.size != o.size) {
+        d.removed.push_back(held->second.info);  // rewritten: the old version leaves, the new one comes
+        d.fetch.push_back(o);
+      }
+      ++held;
+    } else {
+      d.fetch.push_back(o);
+    }
+  }
+  for (; held != held_.end(); ++held) d.removed.push_back(held->second.info);
+  return d;
+}
+
+void IngestedWindow::Drop(const std::string& key) {
+  auto it = held_.find(key);
+  if (it == held_.end()) return;
+  state_.RemoveObject(key);
+  records_total_ -= it->second.records_total;
+  bytes_ -= it->second.info.size;
+  held_.erase(it);
+}
+
+void IngestedWindow::Apply(const WindowDiff& diff, DecodedInput decoded) {
+  for (const ObjectInfo& o : diff.removed) Drop(o.key);
+  // Records and quarantine entries name their object (`source`).
+  std::unordered_map<std::string, std::vector<EntityRecord>> records;
+  std::unordered_map<std::string, std::vector<QuarantineEntry>> bad;
+  for (EntityRecord& r : decoded.records) records[r.source].push_back(std::move(r));
+  for (QuarantineEntry& e : decoded.bad) bad[e.source].push_back(std::move(e));
+  for (const ObjectInfo& o : diff.fetch) {
+    Drop(o.key);
+    Held h;
+    h.info = o;
+    std::vector<EntityRecord> mine;
+    if (auto it = records.find(o.key); it != records.end()) mine = std::move(it->second);
+    if (auto it = bad.find(o.key); it != bad.end()) h.bad = std::move(it->second);
+    h.records_total = mine.size() + h.bad.size();
+    records_total_ += h.records_total;
+    bytes_ += o.size;
+    state_.AddObject(o.key, o.etag, std::move(mine));
+    held_.emplace(o.key, std::move(h));
+  }
+}
+
+DecodedInput IngestedWindow::SummaryAfter(const WindowDiff& diff, const DecodedInput& fetched) const {
+  std::set<std::string_view> leaving;
+  for (const ObjectInfo& o : diff.removed) leaving.insert(o.key);
+  for (const ObjectInfo& o : diff.fetch) leaving.insert(o.key);
+  DecodedInput out;
+  for (const auto& [key, h] : held_) {
+    if (leaving.contains(key)) continue;
+    ++out.objects;
+    out.bytes += h.info.size;
+    out.records_total += h.records_total;
+    for (const QuarantineEntry& e : h.bad) {
+      out.bad.push_back(e);
+      if (e.line == 0 && e.reason.starts_with(kReasonCorruptObject)) {
+        ++out.corrupt_objects;
+        out.corrupt_bytes += h.info.size;
+      }
+    }
+  }
+  out.objects += fetched.objects;
+  out.bytes += fetched.bytes;
+  out.records_total += fetched.records_total;
+  out.corrupt_objects += fetched.corrupt_objects;
+  out.corrupt_bytes += fetched.corrupt_bytes;
+  out.bad.insert(out.bad.end(), fetched.bad.begin(), fetched.bad.end());
+  return out;
+}
+
+void IngestedWindow::Clear() {
+  state_ = WindowState();
+  held_.clear();
+  records_total_ = 0;
+  bytes_ = 0;
+  head.clear();
+  base.clear();
+}
+
+std::vector<ObjectInfo> IngestedWindow::Objects() const {
+  std::vector<ObjectInfo> out;
+  out.reserve(held_.size());
+  for (const auto& [key, h] : held_) out.push_back(h.info);
+  return out;
+}
+
+std::vector<QuarantineEntry> IngestedWindow::Quarantine() const {
+  std::vector<QuarantineEntry> out;
+  for (const auto& [key, h] : held_) out.insert(out.end(), h.bad.begin(), h.bad.end());
+  return out;
+}
+
+}  // namespace freshet

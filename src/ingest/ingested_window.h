@@ -1,0 +1,91 @@
+// The Builder's incremental ingest (SPEC §4): the window's objects as
+// ingested so far, kept between triggers by object key + ETag, with their
+// parsed records (WindowState: dedupe and the parent -> children relation)
+// and their quarantined records.
+//
+// A trigger diffs the plan's window against what is held (Diff): objects
+// not held, or held with another ETag, are fetched and parsed; held objects
+// the window no longer lists (the window slid past them, or the source
+// deleted or rewrote them) leave. Apply() makes the change; the state's
+// touched entities (WindowState::TakeTouched) are then what the batch's
+// segment must re-emit.
+//
+// `head` names the chain segment whose window the state reflects: the
+// Builder keeps using the state only while the plan extends that segment,
+// and rebuilds it from the chain's manifests otherwise (a restart, a batch
+// that failed after the state moved on).
+//
+// Pure and synchronous; one owner at a time (the Builder, or the pool task
+// it hands the window to).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ingest/batch_input.h"
+#include "ingest/window_state.h"
+#include "storage/object_store.h"
+
+namespace freshet {
+
+struct WindowDiff {
+  std::vector<ObjectInfo> fetch;    // to fetch and Apply, ascending by key
+  std::vector<ObjectInfo> removed;  // held objects to drop (the held version), ascending by key
+  bool empty() const { return fetch.empty() && removed.empty(); }
+};
+
+class IngestedWindow {
+ public:
+  // What `window` (the plan's window objects) needs beyond what is held.
+  WindowDiff Diff(const std::vector<ObjectInfo>& window) const;
+
+  // Drops diff.removed, then adds each of diff.fetch with its records from
+  // `decoded` (DecodeAndParse of exactly diff.fetch: records and quarantine
+  // entries carry their object key as `source`). An object without records
+  // (empty, ignored or corrupt) is held all the same, so it is not fetched
+  // again.
+  void Apply(const WindowDiff& diff, DecodedInput decoded);
+
+  // Drops everything (the state is rebuilt from scratch).
+  void Clear();
+
+  WindowState& state() { return state_; }
+  const WindowState& state() const { return state_; }
+
+  // Every held object, ascending by key.
+  std::vector<ObjectInfo> Objects() const;
+  // The quarantine of every held object, in key then line order.
+  std::vector<QuarantineEntry> Quarantine() const;
+  // The window's input as a bad-record check sees it (counts and
+  // quarantine, no records): after Apply(diff, fetched) would run, or as
+  // held now. max_bad_ratio is judged over the window, as a from-scratch
+  // build judges it, not over one batch's few new objects.
+  DecodedInput SummaryAfter(const WindowDiff& diff, const DecodedInput& fetched) const;
+  DecodedInput Summary() const { return SummaryAfter(WindowDiff{}, DecodedInput{}); }
+
+  // Records (good and bad) and stored bytes over every held object.
+  uint64_t records_total() const { return records_total_; }
+  uint64_t bytes() const { return bytes_; }
+
+  // The chain segment this state reflects ("" = none: rebuild before use),
+  // and the full it is on.
+  std::string head;
+  std::string base;
+
+ private:
+  struct Held {
+    ObjectInfo info;
+    std::vector<QuarantineEntry> bad;
+    uint64_t records_total = 0;
+  };
+  void Drop(const std::string& key);
+
+  WindowState state_;
+  std::map<std::string, Held> held_;
+  uint64_t records_total_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace freshet
