@@ -14,7 +14,9 @@ constexpr std::string_view kMaxKeySuffix = "\xf4\x8f\xbf\xbf";
 void FolderListingCache::SetLowerBound(std::optional<TimePoint> from) {
   lower_bound_ = from ? std::optional<TimePoint>(layout_.Floor(*from)) : std::nullopt;
   if (!lower_bound_) return;
-  folders_.erase(folders_.begin(), folders_.lower_bound(*lower_bound_));
+  auto end = folders_.lower_bound(*lower_bound_);
+  if (end != folders_.begin()) shared_.reset();
+  folders_.erase(folders_.begin(), end);
   // Frozen folders below the new bound are gone, but the frozen mark stays:
   // listing restarts after it, never before the bound.
 }
@@ -47,15 +49,33 @@ void FolderListingCache::Absorb(const std::vector<ObjectInfo>& objects, TimePoin
     }
     if (lower_bound_ && *t < *lower_bound_) continue;
     if (frozen_through_ && *t <= *frozen_through_) continue;  // final already
+    if (!IsInputObject(o)) continue;
     fresh[*t].push_back(o);
   }
   // Everything after the frozen mark was listed again in full: replace it.
   auto keep_end = frozen_through_ ? folders_.upper_bound(*frozen_through_) : folders_.begin();
-  folders_.erase(keep_end, folders_.end());
-  for (auto& [t, objs] : fresh) folders_[t] = std::move(objs);
-  for (const auto& [t, objs] : folders_) {
-    if (t + settle_ <= now) frozen_through_ = std::max(frozen_through_.value_or(t), t);
+  bool changed = false;
+  if (keep_end == folders_.end()) {
+    changed = !fresh.empty();
+  } else {
+    // Unchanged when the same folders came back with the same objects.
+    changed = !std::equal(keep_end, folders_.end(), fresh.begin(), fresh.end());
   }
+  if (changed) {
+    folders_.erase(keep_end, folders_.end());
+    for (auto& [t, objs] : fresh) folders_[t] = std::move(objs);
+    shared_.reset();
+  }
+  // Only folders after the frozen mark can freeze now.
+  for (auto it = frozen_through_ ? folders_.upper_bound(*frozen_through_) : folders_.begin(); it != folders_.end();
+       ++it) {
+    if (it->first + settle_ <= now) frozen_through_ = std::max(frozen_through_.value_or(it->first), it->first);
+  }
+}
+
+std::shared_ptr<const std::vector<PartitionListing>> FolderListingCache::SharedPartitions() const {
+  if (!shared_) shared_ = std::make_shared<const std::vector<PartitionListing>>(Partitions());
+  return shared_;
 }
 
 std::vector<PartitionListing> FolderListingCache::Partitions() const {

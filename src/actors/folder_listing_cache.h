@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,11 +36,15 @@ class FolderListingCache {
 
   // Absorbs one complete listing (all pages) of keys after StartAfter(),
   // taken at `now`. Keys that do not parse as a folder of the layout are
-  // counted in unparsed(). Folders listed again replace what was known;
-  // folders whose settle time has passed become frozen.
+  // counted in unparsed(); markers and empty objects (not IsInputObject)
+  // are left out. Folders listed again replace what was known; folders
+  // whose settle time has passed become frozen.
   void Absorb(const std::vector<ObjectInfo>& objects, TimePoint now);
 
   std::vector<PartitionListing> Partitions() const;
+  // The same, shared: rebuilt only after the folders changed, so an idle
+  // trigger costs a pointer copy however many folders are known.
+  std::shared_ptr<const std::vector<PartitionListing>> SharedPartitions() const;
   std::vector<SnapshotListing> Snapshots() const;
   std::optional<TimePoint> frozen_through() const { return frozen_through_; }
   uint64_t unparsed() const { return unparsed_; }
@@ -52,7 +57,8 @@ class FolderListingCache {
   Duration settle_;
   std::optional<TimePoint> lower_bound_;
   std::optional<TimePoint> frozen_through_;
-  std::map<TimePoint, std::vector<ObjectInfo>> folders_;
+  std::map<TimePoint, std::vector<ObjectInfo>> folders_;  // input objects only (IsInputObject)
+  mutable std::shared_ptr<const std::vector<PartitionListing>> shared_;  // null once folders_ changed
   uint64_t unparsed_ = 0;
   std::string last_unparsed_;
 };

@@ -11,7 +11,7 @@ namespace freshet {
 uint64_t EligiblePendingBytes(const ListingReport& listing, const PlannerConfig& config, const Checkpoint& checkpoint,
                               TimePoint now) {
   uint64_t bytes = 0;
-  for (const auto& p : listing.partitions) {
+  for (const auto& p : listing.partitions()) {
     if (checkpoint.watermark && p.time <= *checkpoint.watermark) continue;
     if (p.time + config.interval + config.grace > now) continue;
     for (const auto& o : p.objects) bytes += o.size;
@@ -132,7 +132,7 @@ Awaitable<Result<ListingReport>> Lister::ListOnce() {
   if (!st.ok()) co_return st;
   partitions_.Absorb(updates, report.listed_at);
   snapshots_.Absorb(snaps, report.listed_at);
-  report.partitions = partitions_.Partitions();
+  report.partition_list = partitions_.SharedPartitions();
   report.snapshots = snapshots_.Snapshots();
   report.unparsed_keys = partitions_.unparsed() + snapshots_.unparsed();
   if (report.unparsed_keys > warned_unparsed_) {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -59,7 +60,15 @@ struct ListNow {
 // What one listing saw.
 struct ListingReport {
   TimePoint listed_at{};  // the clock when the LIST began: eligibility is judged at this time
-  std::vector<PartitionListing> partitions;
+  // Every partition of the window the Lister knows, shared and immutable:
+  // an idle trigger copies a pointer, not the history (SPEC §4: an idle
+  // tick costs ~1 ms whatever the history). Never null.
+  std::shared_ptr<const std::vector<PartitionListing>> partition_list =
+      std::make_shared<const std::vector<PartitionListing>>();
+  const std::vector<PartitionListing>& partitions() const { return *partition_list; }
+  void set_partitions(std::vector<PartitionListing> p) {
+    partition_list = std::make_shared<const std::vector<PartitionListing>>(std::move(p));
+  }
   std::vector<SnapshotListing> snapshots;
   uint64_t list_requests = 0;  // LIST calls this trigger
   uint64_t unparsed_keys = 0;  // total so far: keys outside the layout (ignored)

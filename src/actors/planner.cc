@@ -27,7 +27,7 @@ Awaitable<void> Planner::Run() {
 void Planner::OnPlanRequest(PlanRequest m) {
   const auto t0 = std::chrono::steady_clock::now();
   BatchProgress& p = m.progress;
-  PlanDecision d = Plan(config_, checkpoint_, m.listing.partitions, m.listing.snapshots, m.listing.listed_at);
+  PlanDecision d = Plan(config_, checkpoint_, m.listing.partitions(), m.listing.snapshots, m.listing.listed_at);
   MustDeliver(out_.watchdog->Post(InputWaiting{WaitingSince(d, config_, m.listing.listed_at)}));
   p.seconds(Stage::kPlan) = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.stages_reached = 2;

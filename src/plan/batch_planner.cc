@@ -60,6 +60,32 @@ std::vector<Listing> Normalize(const std::vector<Listing>& in) {
   return out;
 }
 
+// True when `in` is what Normalize would make of it: times strictly
+// ascending, each one's objects input objects, strictly ascending by key,
+// none empty-listed. The Lister's listings are (it keeps them so): checked
+// in one pass without copying, so an idle trigger does not copy history.
+template <typename Listing>
+bool IsNormalized(const std::vector<Listing>& in) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i > 0 && !(in[i - 1].time < in[i].time)) return false;
+    const std::vector<ObjectInfo>& objs = in[i].objects;
+    if (objs.empty()) return false;
+    for (size_t j = 0; j < objs.size(); ++j) {
+      if (!IsInputObject(objs[j])) return false;
+      if (j > 0 && !(objs[j - 1].key < objs[j].key)) return false;
+    }
+  }
+  return true;
+}
+
+// `in` itself when normalized, else Normalize(in) kept in *storage.
+template <typename Listing>
+const std::vector<Listing>& NormalizedView(const std::vector<Listing>& in, std::vector<Listing>* storage) {
+  if (IsNormalized(in)) return in;
+  *storage = Normalize(in);
+  return *storage;
+}
+
 PendingInput MakePending(TimePoint time, TimePoint eligible_at, const std::vector<ObjectInfo>& objects,
                          std::string reason) {
   PendingInput p{time, eligible_at, objects.size(), 0, std::move(reason)};
@@ -195,8 +221,10 @@ std::string DeltaGenerationId(const BuildPlan& p) {
 
 PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::vector<PartitionListing>& visible_in,
                   const std::vector<SnapshotListing>& snapshots_in, TimePoint now) {
-  const std::vector<PartitionListing> visible = Normalize(visible_in);
-  const std::vector<SnapshotListing> snapshots = Normalize(snapshots_in);
+  std::vector<PartitionListing> visible_storage;
+  std::vector<SnapshotListing> snapshots_storage;
+  const std::vector<PartitionListing>& visible = NormalizedView(visible_in, &visible_storage);
+  const std::vector<SnapshotListing>& snapshots = NormalizedView(snapshots_in, &snapshots_storage);
   const std::optional<TimePoint>& watermark = cp.watermark;
 
   // Eligibility.

@@ -34,6 +34,29 @@ TEST(FolderListingCacheTest, FreezesSettledFoldersAndListsOnlyAfterThem) {
   EXPECT_EQ(*c.frozen_through(), kT14 + minutes(5));
 }
 
+TEST(FolderListingCacheTest, AnUnchangedListingSharesTheSameReportAndMarkersAreLeftOut) {
+  auto l = Layout();
+  FolderListingCache c("updates/", l, minutes(7));
+  ObjectInfo marker = Obj(l, kT14 + minutes(5), "_SUCCESS");
+  marker.size = 0;
+  c.Absorb({Obj(l, kT14, "a"), Obj(l, kT14 + minutes(5), "a"), marker}, kT14 + minutes(8));
+  auto first = c.SharedPartitions();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[1].objects.size(), 1u) << "the marker is not an input";
+  // Idle triggers: nothing new after the frozen mark (14:05 is re-listed as it was).
+  c.Absorb({Obj(l, kT14 + minutes(5), "a"), marker}, kT14 + minutes(9));
+  EXPECT_EQ(c.SharedPartitions().get(), first.get()) << "an idle trigger copies a pointer, not the history";
+  c.Absorb({Obj(l, kT14 + minutes(5), "a")}, kT14 + minutes(13));  // 14:05 freezes (settled at 14:12)
+  EXPECT_EQ(c.SharedPartitions().get(), first.get());
+  c.Absorb({}, kT14 + minutes(14));  // nothing after the frozen 14:05
+  EXPECT_EQ(c.SharedPartitions().get(), first.get());
+  // A new object is a new report.
+  c.Absorb({Obj(l, kT14 + minutes(10), "a")}, kT14 + minutes(15));
+  EXPECT_NE(c.SharedPartitions().get(), first.get());
+  EXPECT_EQ(c.SharedPartitions()->size(), 3u);
+  EXPECT_EQ(first->size(), 2u) << "a report already handed out never changes";
+}
+
 TEST(FolderListingCacheTest, LowerBoundDropsOldFoldersAndStartsBeforeTheBound) {
   auto l = Layout();
   FolderListingCache c("updates/", l, minutes(7));

@@ -75,10 +75,10 @@ TEST_F(ListerTest, HandsThePlannerTheListingStampedWithItsOwnTime) {
   EXPECT_EQ(r.listed_at, kT0 + minutes(20));
   EXPECT_EQ(reqs[0].progress.trigger_time, kT0 + minutes(20));
   EXPECT_EQ(reqs[0].progress.stages_reached, 1);
-  ASSERT_EQ(r.partitions.size(), 2u);
-  EXPECT_EQ(r.partitions[0].time, kT0);
-  EXPECT_EQ(r.partitions[0].objects.size(), 2u);
-  EXPECT_EQ(r.partitions[1].time, kT0 + minutes(5));
+  ASSERT_EQ(r.partitions().size(), 2u);
+  EXPECT_EQ(r.partitions()[0].time, kT0);
+  EXPECT_EQ(r.partitions()[0].objects.size(), 2u);
+  EXPECT_EQ(r.partitions()[1].time, kT0 + minutes(5));
   EXPECT_GE(r.list_requests, 2u);  // updates and snapshots
   // The first listing makes the daemon ready (once running).
   peers_.board.Publish(RunStarted{});
@@ -94,7 +94,7 @@ TEST_F(ListerTest, FrozenFoldersAreNotListedAgain) {
   Put(kT0 + minutes(10), "a.ndjson", 10);
   auto reqs = ListForBatch(*l);
   ASSERT_EQ(reqs.size(), 1u);
-  ASSERT_EQ(reqs[0].listing.partitions.size(), 2u) << "the frozen folder is still reported";
+  ASSERT_EQ(reqs[0].listing.partitions().size(), 2u) << "the frozen folder is still reported";
   EXPECT_EQ(source_.call_counts().list, 2u);
 }
 
@@ -116,7 +116,7 @@ TEST_F(ListerTest, AProbeMeasuresEligibleInputAfterTheWatermark) {
 TEST_F(ListerTest, TheCommittedCheckpointMovesTheLowerBound) {
   for (int i = 0; i < 12; ++i) Put(kT0 - minutes(60) + i * minutes(5), "a.ndjson", 10);
   auto l = Make(&source_);
-  ASSERT_EQ(ListForBatch(*l).at(0).listing.partitions.size(), 12u);
+  ASSERT_EQ(ListForBatch(*l).at(0).listing.partitions().size(), 12u);
   // A base snapshot at 15:30: with the default 10-minute overlap the window
   // starts at 15:20, and older partitions are forgotten.
   Checkpoint cp;
@@ -126,8 +126,8 @@ TEST_F(ListerTest, TheCommittedCheckpointMovesTheLowerBound) {
   ASSERT_TRUE(Delivered(l->mailbox().Post(CheckpointAdvanced{cp})));
   auto reqs = ListForBatch(*l);
   ASSERT_EQ(reqs.size(), 1u);
-  ASSERT_FALSE(reqs[0].listing.partitions.empty());
-  EXPECT_EQ(reqs[0].listing.partitions.front().time, kT0 - minutes(40)) << "first slot reaching past 15:20";
+  ASSERT_FALSE(reqs[0].listing.partitions().empty());
+  EXPECT_EQ(reqs[0].listing.partitions().front().time, kT0 - minutes(40)) << "first slot reaching past 15:20";
 }
 
 TEST_F(ListerTest, AFailedListingEndsItsBatch) {

@@ -44,7 +44,7 @@ class PlannerTest : public ::testing::Test {
     PlanRequest req;
     req.progress.trigger_time = listed_at;
     req.listing.listed_at = listed_at;
-    req.listing.partitions = std::move(partitions);
+    req.listing.set_partitions(std::move(partitions));
     ASSERT_TRUE(Delivered(p.mailbox().Post(std::move(req))));
     Settle(io_);
   }
