@@ -1,5 +1,7 @@
 #include "admin/status_board.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -51,6 +53,11 @@ void StatusBoard::Publish(const BatchEnded& e) {
     std::lock_guard lock(mu_);
     in_flight_.reset();
     if (e.committed) {
+      const std::optional<Checkpoint::PendingMerge>& merge = checkpoint_.pending_merge;
+      if (merge && std::find(e.committed->chain.begin(), e.committed->chain.end(), merge->id) !=
+                       e.committed->chain.end()) {
+        ++merges_committed_;
+      }
       checkpoint_ = *e.committed;
       last_commit_ = clock_->Now();
     }
@@ -121,6 +128,10 @@ StatusSnapshot StatusBoard::SnapshotLocked() const {
   s.last_commit = last_commit_;
   s.base_generation = checkpoint_.base_generation;
   s.delta_generation = checkpoint_.delta_generation;
+  s.chain_segments = checkpoint_.chain.size();
+  for (uint64_t b : checkpoint_.chain_bytes) s.chain_bytes += b;
+  s.pending_merge = checkpoint_.pending_merge ? checkpoint_.pending_merge->id : "";
+  s.merges_committed = merges_committed_;
   s.next_batch_id = checkpoint_.next_batch_id;
   if (in_flight_) {
     s.in_flight = *in_flight_;
@@ -220,6 +231,12 @@ void StatusBoard::RegisterCollectors() {
     w.Gauge("freshet_not_eligible_partitions", "Partitions visible but not yet eligible (grace not passed).", {},
             static_cast<double>(s.not_eligible.size()));
     w.Gauge("freshet_batch_in_flight", "1 while a batch is being built or committed.", {}, s.in_flight.has_value());
+    w.Gauge("freshet_delta_chain_segments", "Delta segments CURRENT names since the full (readers overlay them all).",
+            {}, static_cast<double>(s.chain_segments));
+    w.Gauge("freshet_delta_chain_bytes", "Bytes of the delta segments CURRENT names.", {},
+            static_cast<double>(s.chain_bytes));
+    w.Counter("freshet_merges_total", "Merges of delta segments committed by this run.", {},
+              static_cast<double>(s.merges_committed));
     w.Gauge("freshet_batch_running_seconds", "How long the batch in flight has been running (0 when none).", {},
             s.in_flight ? s.in_flight->running_seconds : 0);
     if (s.watermark) {

@@ -118,6 +118,7 @@ class StatusBoard {
   bool running_ = false, listed_ = false, draining_ = false;
   TimePoint started_{};
   Checkpoint checkpoint_;
+  uint64_t merges_committed_ = 0;  // this run's commits that carried a merge
   std::optional<TimePoint> last_commit_;
   std::optional<StatusSnapshot::InFlight> in_flight_;
   uint64_t backlog_ = 0;

@@ -194,6 +194,17 @@ std::string EncodeStatusJson(const StatusSnapshot& s, const std::vector<BatchPro
   StrOrNull(w, s.base_generation);
   Key(w, "delta_generation");
   StrOrNull(w, s.delta_generation);
+  Key(w, "chain");
+  w.StartObject();
+  Key(w, "segments");
+  w.Uint64(s.chain_segments);
+  Key(w, "bytes");
+  w.Uint64(s.chain_bytes);
+  Key(w, "pending_merge");
+  StrOrNull(w, s.pending_merge);
+  Key(w, "merges_committed");
+  w.Uint64(s.merges_committed);
+  w.EndObject();
   Key(w, "next_batch_id");
   w.Uint64(s.next_batch_id);
   Key(w, "batch_in_flight");

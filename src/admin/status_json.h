@@ -32,6 +32,11 @@ struct StatusSnapshot {
   Duration partition_interval{};
   std::optional<TimePoint> last_commit;
   std::string base_generation, delta_generation;
+  // The delta chain (SPEC §3): segments since the full, their bytes, the
+  // merge the next commit carries, and merges committed by this run.
+  uint64_t chain_segments = 0, chain_bytes = 0;
+  std::string pending_merge;
+  uint64_t merges_committed = 0;
   uint64_t next_batch_id = 1;
   struct InFlight {
     uint64_t batch_id = 0;

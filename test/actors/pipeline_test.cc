@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <thread>
 
+#include "commit/segment_chain.h"
 #include "gen/generator.h"
+#include "index/manifest.h"
 #include "sink/checkpoint.h"
 #include "sink/sink_layout.h"
 #include "storage/blocking_store.h"
@@ -144,6 +146,34 @@ TEST_F(PipelineTest, SequentialBuildsEveryPartitionInOrder) {
     EXPECT_EQ(batches_[i].skipped, 0u);
   }
   EXPECT_EQ(Current()->watermark, kT0 + minutes(15));
+}
+
+TEST_F(PipelineTest, EachBatchAddsASegmentAndMergesKeepTheChainShort) {
+  options_.pipeline.policy = PlanPolicy::kSequential;
+  WritePartitions(0, 10);
+  ASSERT_EQ(RunAt(kT0 + minutes(90)), kExitOk);
+  ASSERT_EQ(batches_.size(), 10u);
+  auto cur = Current();
+  ASSERT_TRUE(cur);
+  const Checkpoint& cp = cur->checkpoint;
+  EXPECT_EQ(cur->chain, cp.chain);
+  EXPECT_LT(cp.chain.size(), 10u) << "merges replaced runs of segments";
+  ASSERT_EQ(cp.chain_bytes.size(), cp.chain.size());
+  EXPECT_FALSE(cp.retired.empty()) << "merged segments stay for readers of older CURRENTs";
+  // The chain links up: the first starts it, each later one names the one
+  // before (or the last member of a merged one), and all shadow the full.
+  auto sink = MemoryStore::OpenNamed(name_ + "-sink");
+  std::vector<Manifest> manifests;
+  for (const std::string& id : cp.chain) {
+    auto got = GetSync(*sink, GenerationFileKey(id, kManifestName));
+    ASSERT_TRUE(got.ok()) << id;
+    auto m = ParseManifest(got->body);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    manifests.push_back(*m);
+  }
+  EXPECT_TRUE(CheckChainLinks(manifests, cur->full).ok()) << CheckChainLinks(manifests, cur->full).ToString();
+  EXPECT_FALSE(manifests.front().merged.empty()) << "the oldest segments were merged";
+  EXPECT_TRUE(manifests.back().merged.empty()) << "the newest segment is never merged";
 }
 
 TEST_F(PipelineTest, TooManyBadRecordsFailsTheBatchAndCommitsNothing) {
