@@ -21,7 +21,8 @@ bin=${FRESHET_BIN:-$root/build/freshet}
 ads=1000000
 steps=12
 dir=""
-updates=300  # generator events per partition: about 5,000 records
+updates=2000  # generator events per partition: about 5,000 records
+campaigns=2000  # x 10 ad groups x 50 ads at 1M: a campaign change fans out to 500 ads
 idle_only=0
 
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -31,6 +32,7 @@ while (($#)); do
     --steps) steps=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --updates-per-partition) updates=$2; shift 2 ;;
+    --campaigns) campaigns=$2; shift 2 ;;
     --idle-only) idle_only=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "delta_latency.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -105,6 +107,17 @@ wait_for_watermark() {  # <sink> <time> <seconds>
   done
 }
 
+# The log line of the batch that committed watermark <time> (it may follow
+# CURRENT by a moment).
+committed_line() {  # <log> <time>
+  local i
+  for ((i = 0; i < 200; i++)); do
+    if grep -q " committed .* watermark=$2" "$1"; then grep " committed .* watermark=$2" "$1" | tail -1; return; fi
+    sleep 0.05
+  done
+  echo "delta_latency.sh: no committed log line for $2 in $1" >&2; exit 1
+}
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$daemon_pid/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; }
@@ -125,12 +138,12 @@ stage() { grep -o "stages_ms=[^ ]*" | tr ',' '\n' | grep "^\(stages_ms=\)\?$1:" 
 
 # --- the source ----------------------------------------------------------------
 
-staging=$dir/staging-$ads-$updates
+staging=$dir/staging-$ads-$campaigns-$updates
 if [[ $idle_only == 0 && ! -f "$staging/.complete" ]]; then
   rm -rf "$staging"
   echo "generating $ads ads and $partitions partitions of 5 minutes into $staging ..." >&2
-  "$bin" gen --out "$staging" --ads "$ads" --partitions "$partitions" --interval 5m --start "$start" \
-    --updates-per-partition "$updates" --seed 7 >&2
+  "$bin" gen --out "$staging" --ads "$ads" --campaigns "$campaigns" --ad-groups-per-campaign 10 \
+    --partitions "$partitions" --interval 5m --start "$start" --updates-per-partition "$updates" --seed 7 >&2
   touch "$staging/.complete"
 fi
 
@@ -166,7 +179,7 @@ if [[ $idle_only == 0 ]]; then
     for ((s = 0; s < steps; s++)); do
       publish "$next"
       wait_for_watermark "$sink" "$(part_time "$next")" 120
-      grep " committed " "$log" | tail -1 >>"$run/steps.log"
+      committed_line "$log" "$(part_time "$next")" >>"$run/steps.log"
       next=$((next + 1))
       sleep 1.5  # a trigger interval and a bit: merges build between batches, as they would
     done
@@ -192,7 +205,7 @@ if [[ $idle_only == 0 ]]; then
     start_daemon "$config" "$log"
     wait_for_watermark "$sink" "$(part_time "$next")" 300
     t1=$(date +%s.%N)
-    line=$(grep " committed " "$log" | tail -1)
+    line=$(committed_line "$log" "$(part_time "$next")")
     first_after_restart[$hours]="$(field total_ms <<<"$line") ms batch ($(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s from exec to commit; fetch $(stage fetch <<<"$line") parse $(stage parse <<<"$line") build $(stage build <<<"$line") ms; $(field objects <<<"$line") objects read)"
     next=$((next + 1))
   done

@@ -7,6 +7,7 @@
 #include "actors/compute_await.h"
 #include "actors/store_await.h"
 #include "base/elapsed.h"
+#include "base/release_memory.h"
 #include "commit/segment_chain.h"
 #include "index/manifest.h"
 #include "sink/sink_layout.h"
@@ -267,8 +268,9 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
   IngestedWindow* w = &window_;
   std::function<Result<Unit>()> work = [w, all = std::move(all), d = std::make_shared<DecodedInput>(
                                                                      std::move(decoded).value())]() mutable {
+    w->state().SetTracking(false);  // the chain already shows all of it
     w->Apply(all, std::move(*d));
-    (void)w->state().TakeTouched();  // the chain already shows all of it
+    w->state().SetTracking(true);
     return Result<Unit>(Unit{});
   };
   Result<Unit> applied = co_await AwaitCompute<Unit>(compute_, std::move(work));
@@ -333,7 +335,9 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   window_.head.clear();  // from here on the state is ahead of the committed chain until this succeeds
   std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, snap, w, shared_diff, input, meta, starts_chain] {
     w->Apply(*shared_diff, std::move(*input));
-    return BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain);
+    Result<BuiltBatch> built = BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain);
+    ReleaseFreeMemory();  // the encoders' scratch: the bytes to commit are all that stays
+    return built;
   };
   Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
   if (!built.ok()) co_return built;

@@ -4,6 +4,7 @@
 
 #include "actors/compute_await.h"
 #include "actors/store_await.h"
+#include "base/release_memory.h"
 #include "commit/segment_chain.h"
 #include "commit/segment_merge.h"
 #include "sink/sink_layout.h"
@@ -99,7 +100,12 @@ Awaitable<Result<BuiltGeneration>> Merger::Build(Checkpoint cp) {
   GenerationContext ctx{&schema_, schema_hash_, 1.0};
   ctx.threads = 1;  // beside the batches: one pool thread, never the whole pool
   auto window = std::make_shared<std::vector<ObjectInfo>>(std::move(window_before).value());
-  std::function<Result<BuiltGeneration>()> work = [ctx, run, window] { return MergeSegments(ctx, *run, *window); };
+  std::function<Result<BuiltGeneration>()> work = [ctx, run, window] {
+    Result<BuiltGeneration> merged = MergeSegments(ctx, *run, *window);
+    run->clear();  // the members' bytes and documents are done with
+    ReleaseFreeMemory();
+    return merged;
+  };
   Result<BuiltGeneration> merged = co_await AwaitCompute<BuiltGeneration>(compute_, std::move(work));
   if (merged.ok() && merged->id != pm.id) {
     co_return Status::Internal("merged segment id " + merged->id + ", pending merge " + pm.id);

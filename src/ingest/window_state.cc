@@ -37,8 +37,13 @@ void WindowState::SetWinner(const EntityKey& key, Entity& entity, const EntityRe
   Touch(key, old);
 }
 
+void WindowState::SetTracking(bool on) {
+  tracking_ = on;
+  if (!on) touched_.clear();
+}
+
 void WindowState::Touch(const EntityKey& key, const EntityRecord* before) {
-  if (touched_.contains(key)) return;  // the first change's `before` is the one that showed
+  if (!tracking_ || touched_.contains(key)) return;  // the first change's `before` is the one that showed
   touched_.emplace(key, before ? std::optional<EntityRecord>(*before) : std::nullopt);
 }
 

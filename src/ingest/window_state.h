@@ -85,6 +85,11 @@ class WindowState {
 
   // The entities whose winner changed since the last call, ascending by key.
   std::vector<TouchedEntity> TakeTouched();
+  // Off: changes are not recorded (and what was recorded is dropped). For
+  // rebuilding a state whose documents the chain already shows: a restart
+  // re-ingests the whole window, and remembering every entity's previous
+  // winner would cost a copy of each for nothing. On by default.
+  void SetTracking(bool on);
 
   size_t objects() const { return objects_.size(); }
   size_t entities() const { return entities_.size(); }
@@ -126,6 +131,7 @@ class WindowState {
   std::map<EntityKey, Entity, KeyLess> entities_;
   std::set<ChildKey> children_;
   std::map<EntityKey, std::optional<EntityRecord>> touched_;  // key -> winner before the first change
+  bool tracking_ = true;
   size_t records_ = 0;
 };
 
