@@ -10,6 +10,7 @@
 #include "base/release_memory.h"
 #include "commit/segment_chain.h"
 #include "index/manifest.h"
+#include "reader/store_range_source.h"
 #include "sink/sink_layout.h"
 
 namespace freshet {
@@ -120,7 +121,8 @@ Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, T
                  const Options& options, std::string schema_hash)
     : mailbox_(io, "builder", 8), source_(source), sink_(sink), compute_(compute), schema_(options.schema),
       schema_hash_(std::move(schema_hash)), max_bad_ratio_(options.pipeline.max_bad_ratio),
-      fetch_parallelism_(options.pipeline.fetch_parallelism) {}
+      fetch_parallelism_(options.pipeline.fetch_parallelism),
+      shared_sink_(std::shared_ptr<ObjectStore>(), sink) {}
 
 void Builder::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }
 
@@ -222,6 +224,42 @@ Awaitable<Result<const ParsedSnapshot*>> Builder::LoadSnapshot(const BuildPlan& 
   co_return snapshot_.get();
 }
 
+Awaitable<Result<BaseEntities*>> Builder::OpenBaseEntities(const std::string& full) {
+  if (entities_ && entities_full_ == full) {
+    entities_->ForgetRecords();  // the last batch's records; its blocks stay cached
+    co_return entities_.get();
+  }
+  entities_.reset();
+  entities_full_.clear();
+  GetRequest req;
+  req.key = GenerationFileKey(full, kManifestName);
+  Result<GetResult> got = co_await AwaitGet(sink_, std::move(req));
+  if (!got.ok()) co_return got.status().WithContext("reading the live full's manifest");
+  Result<Manifest> m = ParseManifest(got->body);
+  if (!m.ok()) co_return m.status().WithContext(full);
+  auto sizes = std::make_shared<std::map<std::string, uint64_t>>();
+  for (const ManifestFile& f : m->files) {
+    if (f.name.starts_with(kEntitiesFilePrefix)) (*sizes)[f.name] = f.size;
+  }
+  if (sizes->empty()) co_return static_cast<BaseEntities*>(nullptr);
+  SegmentReader::FileOpener open = [sink = shared_sink_, full, sizes](const std::string& name)
+      -> Result<std::unique_ptr<RandomAccessSource>> {
+    auto it = sizes->find(name);
+    if (it == sizes->end()) return Status::NotFound("the full's manifest lists no " + name);
+    return StoreRangeSource(sink, GenerationFileKey(full, name), it->second);
+  };
+  // Opening reads footers and sparse indexes (blocking ranged reads): on the pool.
+  std::function<Result<std::shared_ptr<BaseEntities>>()> work = [open]() -> Result<std::shared_ptr<BaseEntities>> {
+    FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<BaseEntities> e, BaseEntities::Open(open, kEntitiesBlockCache));
+    return std::shared_ptr<BaseEntities>(std::move(e));
+  };
+  Result<std::shared_ptr<BaseEntities>> opened = co_await AwaitCompute<std::shared_ptr<BaseEntities>>(compute_, std::move(work));
+  if (!opened.ok()) co_return opened.status().WithContext("opening the entities of " + full);
+  entities_ = std::move(opened).value();
+  entities_full_ = full;
+  co_return entities_.get();
+}
+
 Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCounters* c) {
   window_.Clear();
   if (plan.chain.empty()) co_return true;  // nothing to extend: the segment starts the chain
@@ -285,7 +323,17 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   const BuildPlan& plan = *shared_plan;
   BuildCounters c;
   window_warnings_.clear();
-  Result<const ParsedSnapshot*> snapshot = co_await LoadSnapshot(plan, &c);
+  // The base: a delta on a full reads the full's entities as its fan-out
+  // needs them; a full batch (or a full without entities) parses the snapshot.
+  BaseEntities* entities = nullptr;
+  if (plan.kind == BatchKind::kDelta && !plan.full_generation.empty()) {
+    Result<BaseEntities*> opened = co_await OpenBaseEntities(plan.full_generation);
+    if (!opened.ok()) co_return opened.status();
+    entities = *opened;
+  }
+  if (entities != nullptr) snapshot_.reset();  // not needed: free it
+  Result<const ParsedSnapshot*> snapshot = static_cast<const ParsedSnapshot*>(nullptr);
+  if (entities == nullptr) snapshot = co_await LoadSnapshot(plan, &c);
   if (!snapshot.ok()) co_return snapshot.status();
 
   // The window state must reflect the chain this batch extends. A full
@@ -333,14 +381,18 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;
   IngestedWindow* w = &window_;
   window_.head.clear();  // from here on the state is ahead of the committed chain until this succeeds
-  std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, snap, w, shared_diff, input, meta, starts_chain] {
+  std::shared_ptr<BaseEntities> base = entities != nullptr ? entities_ : nullptr;
+  std::function<Result<BuiltBatch>()> work = [ctx, shared_plan, snap, base, w, shared_diff, input, meta, starts_chain] {
     w->Apply(*shared_diff, std::move(*input));
-    Result<BuiltBatch> built = BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain);
+    Result<BuiltBatch> built =
+        BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain, base.get());
     ReleaseFreeMemory();  // the encoders' scratch: the bytes to commit are all that stays
     return built;
   };
   Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
   if (!built.ok()) co_return built;
+  // The next deltas read the new full's entities: the parse is done with.
+  if (plan.kind == BatchKind::kFullAndDelta) snapshot_.reset();
   window_.head = plan.delta_generation;
   window_.base = plan.full_generation;
   built->fetch_seconds = c.fetch_s;

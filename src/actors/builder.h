@@ -25,6 +25,7 @@
 #include "actors/messages.h"
 #include "base/thread_pool.h"
 #include "commit/generation_builder.h"
+#include "ingest/base_entities.h"
 #include "storage/object_store.h"
 
 namespace freshet {
@@ -59,6 +60,10 @@ class Builder : public std::enable_shared_from_this<Builder> {
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr);
   Awaitable<Result<const ParsedSnapshot*>> LoadSnapshot(const BuildPlan& plan, BuildCounters* c);
+  // The live full's entities segment (ingest/base_entities.h), opened once
+  // per full; nullptr when that full has none (written before fulls
+  // carried them): the snapshot is parsed instead.
+  Awaitable<Result<BaseEntities*>> OpenBaseEntities(const std::string& full_generation);
   // Brings window_ to the window of plan.chain's head. True when it cannot
   // (no chain yet, unreadable manifests, a source that moved): window_ is
   // then empty and the batch starts a new chain.
@@ -76,6 +81,10 @@ class Builder : public std::enable_shared_from_this<Builder> {
   bool building_ = false;
   std::shared_ptr<const ParsedSnapshot> snapshot_;  // cache
   IngestedWindow window_;                           // touched only by the build in flight
+  std::shared_ptr<ObjectStore> shared_sink_;        // sink_, unowned: for ranged reads
+  std::shared_ptr<BaseEntities> entities_;          // of full entities_full_
+  std::string entities_full_;
+  static constexpr size_t kEntitiesBlockCache = 64 << 20;  // decoded blocks kept across batches
   std::vector<std::string> window_warnings_;
 };
 

@@ -187,6 +187,13 @@ int Pipeline::Impl::Start() {
     lease = me;
     held = Committer::Lease{me, std::move(etag).value(), options.sink.writer_lease};
   }
+  // The one writer now (or the operator said so: no lease): whatever a
+  // killed run's writes left behind is garbage.
+  if (Result<uint64_t> swept = sink->RemoveAbandonedWrites(); !swept.ok()) {
+    spdlog::warn("{}", swept.status().ToString());
+  } else if (*swept > 0) {
+    spdlog::info("removed {} temp file(s) a cut-short write left in the sink", *swept);
+  }
   const Checkpoint& c = recovered->checkpoint;
   spdlog::info("freshet starting: source={} sink={} watermark={} base={} next batch {}", source->Describe(),
                sink->Describe(), c.watermark ? FormatRfc3339(*c.watermark) : "none",
@@ -232,6 +239,8 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
                                          std::chrono::seconds(10)),
                     EligibilityGrid{o.source.partition_interval, o.pipeline.grace}};
   Committer::Config cc{o.sink.retain_generations, 8, o.source.partition_interval};
+  cc.merge_policy.merge_factor = o.pipeline.merge_factor;
+  cc.merge_policy.max_segments = o.pipeline.max_segments;
   control = std::make_shared<RunControl>(io(), o.watchdog.drain_timeout, clock);
   ticker = std::make_shared<Ticker>(io(), tc, clock);
   lister = std::make_shared<Lister>(io(), source.get(), o, layout, pc, checkpoint, clock);

@@ -39,8 +39,10 @@ Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, M
 }  // namespace
 
 Result<BuiltGeneration> AssembleGeneration(const GenerationContext& ctx, std::string id, Manifest manifest,
-                                           SegmentWriter& writer, std::string quarantine) {
+                                           SegmentWriter& writer, std::string quarantine,
+                                           std::vector<SegmentFile> extra_files) {
   FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
+  for (SegmentFile& f : extra_files) files.push_back(std::move(f));
   // The files grew by doubling and live until committed (and are copied on
   // the way): drop the slack, up to half of each.
   for (SegmentFile& f : files) f.bytes.shrink_to_fit();
@@ -117,7 +119,11 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   m.counts.records = snapshot->records_total;
   m.counts.bad_records = snapshot->bad.size();
   m.counts.input_bytes = snapshot->bytes;
-  return Assemble(ctx, plan.full_generation, std::move(m), writer, snapshot->bad);
+  // The base's entities, for the deltas' fan-out (ingest/base_entities.h).
+  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, BuildEntitiesSegment(snapshot->table, WriterOptions(ctx)));
+  return AssembleGeneration(ctx, plan.full_generation, std::move(m), writer,
+                            snapshot->bad.empty() ? std::string() : QuarantineNdjson(snapshot->bad),
+                            std::move(entities));
 }
 
 // A delta's manifest fields that come from the plan alone.
@@ -177,10 +183,13 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
 
 // BuildChainBatch with a pool in `ctx` when it wants threads.
 Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
-                              IngestedWindow& window, const WindowDiff& change, const DecodedInput& fetched,
-                              bool starts_chain) {
+                              const BaseEntities* entities, IngestedWindow& window, const WindowDiff& change,
+                              const DecodedInput& fetched, bool starts_chain) {
   static const EntityTable kEmpty;
   const EntityTable& base = snapshot ? snapshot->table : kEmpty;
+  // A delta on the live full joins against the full's entities when the
+  // caller has them; a full batch against the snapshot it just parsed.
+  const BaseEntities* from_full = plan.kind == BatchKind::kDelta ? entities : nullptr;
   BuiltBatch out;
   out.objects = fetched.objects;
   out.bytes = fetched.bytes;
@@ -210,13 +219,16 @@ Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& pla
     winners.reserve(window.state().entities());
     window.state().ForEachWinner([&winners](const EntityRecord& r) { winners.push_back(r); });
     EntityTable table = EntityTable::Build(std::move(winners));
-    StreamDeltaDocs(*ctx.schema, base, table, par, [&writer](const DocBatch& b) { writer.Add(b); });
+    if (from_full) StreamDeltaDocs(*ctx.schema, *from_full, table, par, [&writer](const DocBatch& b) { writer.Add(b); });
+    else StreamDeltaDocs(*ctx.schema, base, table, par, [&writer](const DocBatch& b) { writer.Add(b); });
     m.inputs = Inputs(window.Objects());
     bad = window.Quarantine();
     m.counts.records = window.records_total();
     m.counts.input_bytes = window.bytes();
   } else {
-    StreamTouchedDocs(*ctx.schema, base, window.state(), touched, par, [&writer](const DocBatch& b) { writer.Add(b); });
+    auto add = [&writer](const DocBatch& b) { writer.Add(b); };
+    if (from_full) StreamTouchedDocs(*ctx.schema, *from_full, window.state(), touched, par, add);
+    else StreamTouchedDocs(*ctx.schema, base, window.state(), touched, par, add);
     m.predecessor = plan.chain.back();
     m.inputs = Inputs(change.fetch);
     m.removed = Inputs(change.removed);
@@ -225,6 +237,7 @@ Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& pla
     m.counts.input_bytes = fetched.bytes;
   }
   m.counts.bad_records = bad.size();
+  if (from_full) FRESHET_RETURN_IF_ERROR(from_full->status());  // a lookup failed: the segment would be incomplete
   FRESHET_ASSIGN_OR_RETURN(out.delta, Assemble(ctx, plan.delta_generation, std::move(m), writer, bad));
   out.delta.starts_chain = starts_chain;
   return out;
@@ -249,14 +262,14 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
 
 Result<BuiltBatch> BuildChainBatch(const GenerationContext& ctx, const BuildPlan& plan,
                                    const ParsedSnapshot* snapshot, IngestedWindow& window, const WindowDiff& change,
-                                   const DecodedInput& fetched, bool starts_chain) {
+                                   const DecodedInput& fetched, bool starts_chain, const BaseEntities* entities) {
   if (ctx.pool != nullptr || ctx.threads <= 1) {
-    return ChainBatch(ctx, plan, snapshot, window, change, fetched, starts_chain);
+    return ChainBatch(ctx, plan, snapshot, entities, window, change, fetched, starts_chain);
   }
   ThreadPool own("build", ctx.threads - 1, 4 * ctx.threads);
   GenerationContext with_pool = ctx;
   with_pool.pool = &own;
-  return ChainBatch(with_pool, plan, snapshot, window, change, fetched, starts_chain);
+  return ChainBatch(with_pool, plan, snapshot, entities, window, change, fetched, starts_chain);
 }
 
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,

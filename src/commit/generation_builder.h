@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/thread_pool.h"
+#include "ingest/base_entities.h"
 #include "ingest/batch_input.h"
 #include "ingest/entity_table.h"
 #include "ingest/ingested_window.h"
@@ -19,8 +20,8 @@
 
 namespace freshet {
 
-// A decoded base snapshot; the Builder keeps the last one between triggers
-// so deltas do not re-read it.
+// A decoded base snapshot: parsed for a full batch (and for deltas on a
+// full written before fulls carried their entities).
 struct ParsedSnapshot {
   std::string identity;  // FullGenerationId of the snapshot: changes iff its objects do
   EntityTable table;
@@ -54,8 +55,11 @@ Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPla
 // Finishes the segment `writer` holds into generation `id`: its files, the
 // quarantine object when `quarantine` (NDJSON) is not empty, and
 // `manifest` completed with the counts, fields and files, encoded last.
+// `extra_files` (another segment's, e.g. a full's entities) are added as
+// they are.
 Result<BuiltGeneration> AssembleGeneration(const GenerationContext& ctx, std::string id, Manifest manifest,
-                                           SegmentWriter& writer, std::string quarantine);
+                                           SegmentWriter& writer, std::string quarantine,
+                                           std::vector<SegmentFile> extra_files = {});
 //
 // One batch of the incremental daemon: the delta is one segment of the
 // chain (SPEC §3). REQUIRES: `window` is at the plan's window: the caller
@@ -72,9 +76,13 @@ Result<BuiltGeneration> AssembleGeneration(const GenerationContext& ctx, std::st
 //   as removed.
 // Takes the window's touched set either way. kFailedPrecondition when the
 // new input's bad-record ratio exceeds the limit.
+// The base of a kDelta plan: `entities` (the live full's entities segment)
+// when given, else `snapshot`; the same bytes either way. A full batch
+// needs `snapshot` and writes the new full's entities segment.
 Result<BuiltBatch> BuildChainBatch(const GenerationContext& ctx, const BuildPlan& plan,
                                    const ParsedSnapshot* snapshot, IngestedWindow& window, const WindowDiff& change,
-                                   const DecodedInput& fetched, bool starts_chain);
+                                   const DecodedInput& fetched, bool starts_chain,
+                                   const BaseEntities* entities = nullptr);
 // Same, moving the window's records into its table instead of copying them
 // (the daemon's path; `window` keeps its counts and quarantine).
 Result<BuiltBatch> BuildGenerations(const GenerationContext& ctx, const BuildPlan& plan,

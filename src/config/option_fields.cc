@@ -56,6 +56,8 @@ constexpr F<Options> kPipelineFields[] = {
     {"fetch_parallelism",     [](Options& o) -> FieldRef { return &o.pipeline.fetch_parallelism; }},
     {"compute_threads",       [](Options& o) -> FieldRef { return &o.pipeline.compute_threads; }},
     {"io_threads",            [](Options& o) -> FieldRef { return &o.pipeline.io_threads; }},
+    {"merge_factor",          [](Options& o) -> FieldRef { return &o.pipeline.merge_factor; }},
+    {"max_segments",          [](Options& o) -> FieldRef { return &o.pipeline.max_segments; }},
 };
 constexpr F<Options> kWatchdogFields[] = {
     {"heartbeat_interval", [](Options& o) -> FieldRef { return &o.watchdog.heartbeat_interval; }},

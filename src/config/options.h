@@ -83,6 +83,12 @@ struct PipelineOptions {
   // server and the S3 connections each keep their own state serial on a
   // strand of it, so this only sets how many run at once. 1..64.
   uint32_t io_threads = 2;
+  // The delta chain's merge policy (plan/merge_policy.h): runs of this many
+  // segments of similar size merge (2..64), and the chain is kept at most
+  // max_segments long (merge_factor..128). Readers overlay every segment,
+  // so a longer chain costs them; a shorter one rewrites bytes more often.
+  uint32_t merge_factor = 4;
+  uint32_t max_segments = 24;
 };
 
 struct WatchdogOptions {

@@ -1,5 +1,7 @@
 #include "config/validate_options.h"
 
+#include <algorithm>
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -282,6 +284,11 @@ Status ValidateOptions(const Options& o) {
           "must be in 0..1024 (0 = one per core), got " + std::to_string(pl.compute_threads));
   if (pl.io_threads < 1 || pl.io_threads > 64)
     p.Add("pipeline.io_threads", "must be in 1..64, got " + std::to_string(pl.io_threads));
+  if (pl.merge_factor < 2 || pl.merge_factor > 64)
+    p.Add("pipeline.merge_factor", "must be in 2..64, got " + std::to_string(pl.merge_factor));
+  if (pl.max_segments < std::max<uint32_t>(pl.merge_factor, 2) || pl.max_segments > 128)
+    p.Add("pipeline.max_segments", "must be in merge_factor (" + std::to_string(pl.merge_factor) + ")..128, got " +
+                                       std::to_string(pl.max_segments));
 
   const WatchdogOptions& w = o.watchdog;
   CheckPositive(&p, "watchdog.heartbeat_interval", w.heartbeat_interval);

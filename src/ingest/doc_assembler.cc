@@ -437,8 +437,8 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
   EmitInOrder<Block>(schema, affected.size(), par, make, sink, stats);
 }
 
-template <typename Block, typename Sink>
-void EmitDelta(const SchemaOptions& schema, const EntityTable& base, const EntityTable& window, DocParallelism par,
+template <typename Block, typename Base, typename Sink>
+void EmitDelta(const SchemaOptions& schema, const Base& base, const EntityTable& window, DocParallelism par,
                const Sink& sink, DocBuildStats* stats) {
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
@@ -487,6 +487,20 @@ void StreamTouchedDocs(const SchemaOptions& schema, const EntityTable& base, con
   if (stats == nullptr) stats = &local;
   stats->entities += touched.size();
   EmitAffected<DocBatch>(schema, base, window, RootsOf(touched), par, sink, stats);
+}
+
+void StreamTouchedDocs(const SchemaOptions& schema, const BaseEntities& base, const WindowState& window,
+                       const std::vector<TouchedEntity>& touched, DocParallelism par, const BatchSink& sink,
+                       DocBuildStats* stats) {
+  DocBuildStats local;
+  if (stats == nullptr) stats = &local;
+  stats->entities += touched.size();
+  EmitAffected<DocBatch>(schema, base, window, RootsOf(touched), par, sink, stats);
+}
+
+void StreamDeltaDocs(const SchemaOptions& schema, const BaseEntities& base, const EntityTable& window,
+                     DocParallelism par, const BatchSink& sink, DocBuildStats* stats) {
+  EmitDelta<DocBatch>(schema, base, window, par, sink, stats);
 }
 
 std::vector<IndexDoc> BuildTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,

@@ -35,6 +35,7 @@
 #include "base/thread_pool.h"
 #include "config/options.h"
 #include "ingest/entity_table.h"
+#include "ingest/base_entities.h"
 #include "ingest/window_state.h"
 #include "index/index_doc.h"
 #include "index/segment_writer.h"
@@ -116,6 +117,15 @@ std::vector<IndexDoc> BuildDeltaDocs(const SchemaOptions& schema, const EntityTa
 void StreamTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,
                        const std::vector<TouchedEntity>& touched, DocParallelism par, const BatchSink& sink,
                        DocBuildStats* stats = nullptr);
+
+// The same two, with the base read from the full's entities segment
+// (base_entities.h) instead of a parsed snapshot: the same documents.
+// REQUIRES (after): base.status().ok(), or the output is incomplete.
+void StreamTouchedDocs(const SchemaOptions& schema, const BaseEntities& base, const WindowState& window,
+                       const std::vector<TouchedEntity>& touched, DocParallelism par, const BatchSink& sink,
+                       DocBuildStats* stats = nullptr);
+void StreamDeltaDocs(const SchemaOptions& schema, const BaseEntities& base, const EntityTable& window,
+                     DocParallelism par, const BatchSink& sink, DocBuildStats* stats = nullptr);
 
 // StreamTouchedDocs, collected.
 std::vector<IndexDoc> BuildTouchedDocs(const SchemaOptions& schema, const EntityTable& base, const WindowState& window,

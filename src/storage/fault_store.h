@@ -170,6 +170,7 @@ class FaultStore final : public ObjectStore {
   void Delete(std::string key, StoreCallback<Unit> done) override;
   // "faults(<inner's Describe()>)".
   std::string Describe() const override;
+  Result<uint64_t> RemoveAbandonedWrites() override { return inner_->RemoveAbandonedWrites(); }
 
  private:
   struct ArmedRule {

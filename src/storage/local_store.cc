@@ -110,6 +110,49 @@ LocalStore::~LocalStore() {
   pool_.Shutdown();
 }
 
+namespace {
+
+// Unlinks the abandoned temp files under `dir`, recursively.
+Status SweepTemps(const std::string& dir, const std::string& own_prefix, uint64_t* removed, int depth) {
+  if (depth > 64) return Status::Ok();  // deeper than any key can be
+  DIR* d = ::opendir(dir.empty() ? "/" : dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::Ok();
+    return PosixError("open directory '" + dir + "'", errno);
+  }
+  std::vector<std::string> subdirs;
+  Status st;
+  while (struct dirent* de = ::readdir(d)) {
+    std::string_view name = de->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat sb;
+    if (::fstatat(::dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(sb.st_mode)) {
+      subdirs.emplace_back(name);
+    } else if (S_ISREG(sb.st_mode) && name.starts_with(kReservedSegmentPrefix) &&
+               !name.substr(kReservedSegmentPrefix.size()).starts_with("lock-") && !name.starts_with(own_prefix)) {
+      if (::unlinkat(::dirfd(d), de->d_name, 0) == 0) ++*removed;
+      else if (errno != ENOENT) st = PosixError("remove '" + dir + "/" + std::string(name) + "'", errno);
+    }
+  }
+  ::closedir(d);
+  for (const std::string& sub : subdirs) {
+    Status sub_st = SweepTemps(dir + "/" + sub, own_prefix, removed, depth + 1);
+    if (st.ok()) st = sub_st;
+  }
+  return st;
+}
+
+}  // namespace
+
+Result<uint64_t> LocalStore::RemoveAbandonedWrites() {
+  uint64_t removed = 0;
+  const std::string own = std::string(kReservedSegmentPrefix) + std::to_string(temp_nonce_) + "-";
+  Status st = SweepTemps(root_, own, &removed, 0);
+  if (!st.ok()) return st.WithContext("local store " + Describe() + ": removing abandoned temp files");
+  return removed;
+}
+
 std::string LocalStore::Describe() const { return "local://" + (root_.empty() ? std::string("/") : root_); }
 
 LocalStore::Stats LocalStore::stats() const { return Stats{dirs_opened_.load(), files_hashed_.load()}; }

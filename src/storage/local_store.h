@@ -86,6 +86,9 @@ class LocalStore final : public ObjectStore {
   void Delete(std::string key, StoreCallback<Unit> done) override;
   // "local://<root>", e.g. "local:///srv/data".
   std::string Describe() const override;
+  // Temp files of puts a crash cut short (".freshet-tmp-<nonce>-<n>", in
+  // any directory), other than this store's own; lock files stay.
+  Result<uint64_t> RemoveAbandonedWrites() override;
 
   // The canonical absolute root directory, without a trailing '/'.
   const std::string& root() const { return root_; }

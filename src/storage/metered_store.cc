@@ -130,6 +130,7 @@ class MeteredStore final : public ObjectStore {
   }
 
   std::string Describe() const override { return inner_->Describe(); }
+  Result<uint64_t> RemoveAbandonedWrites() override { return inner_->RemoveAbandonedWrites(); }
 
  private:
   static std::chrono::steady_clock::time_point Now() { return std::chrono::steady_clock::now(); }

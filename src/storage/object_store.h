@@ -95,6 +95,12 @@ class ObjectStore {
   // A printable name for logs and errors ("local:///srv/data",
   // "s3://bucket/prefix"); never contains secrets.
   virtual std::string Describe() const = 0;
+
+  // Removes what writes cut short by a crash left behind (the local
+  // store's temp files; nothing for stores without such leftovers) and
+  // returns how many. Blocking. Only for the sink's one writer (it holds
+  // the writer lease), at start-up: any leftover then is another run's.
+  virtual Result<uint64_t> RemoveAbandonedWrites() { return uint64_t{0}; }
 };
 
 }  // namespace freshet

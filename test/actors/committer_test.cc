@@ -221,6 +221,29 @@ TEST_F(CommitterTest, RetentionDeletesWhatNoRetainedCurrentNames) {
   EXPECT_EQ(cp.retired.size(), kMaxRecentBatches - 1);
 }
 
+TEST_F(CommitterTest, RetentionAlsoRunsAtStartUp) {
+  // A run killed during retention: CURRENT names the newest generations,
+  // and an old one it meant to delete is still there.
+  Checkpoint cp;
+  {
+    auto c = Make(&sink_, Checkpoint{}, /*retain=*/2);
+    for (int n = 1; n <= 4; ++n) {
+      CommitRequest r = Request(cp, n);
+      r.built.delta.starts_chain = true;
+      ASSERT_TRUE(Commit(*c, std::move(r)).built) << n;
+      cp = RecoverState(sink_)->checkpoint;
+    }
+  }
+  const std::string orphan = "delta/20240101T000000Z-00000000000000aa";
+  ASSERT_TRUE(PutSync(sink_, GenerationFileKey(orphan, "ids"), "x").ok());
+  ASSERT_TRUE(PutSync(sink_, GenerationFileKey(orphan, kManifestName), "{}").ok());
+  auto restarted = Make(&sink_, cp, /*retain=*/2, RecoverState(sink_)->current_etag);
+  Settle(io_);
+  EXPECT_EQ(GetSync(sink_, GenerationFileKey(orphan, kManifestName)).status().code(), StatusCode::kNotFound)
+      << "deleted at start-up, before any commit";
+  EXPECT_TRUE(GetSync(sink_, GenerationFileKey(cp.delta_generation, kManifestName)).ok()) << "CURRENT's stays";
+}
+
 TEST_F(CommitterTest, RetentionKeepsEverySegmentOfTheChain) {
   auto c = Make(&sink_, Checkpoint{}, /*retain=*/2);
   Checkpoint cp;

@@ -90,6 +90,9 @@ const BadCase kBadCases[] = {
     {"too many threads", [](Options& o) { o.pipeline.compute_threads = 5000; }, "pipeline.compute_threads", "0..1024"},
     {"no io threads", [](Options& o) { o.pipeline.io_threads = 0; }, "pipeline.io_threads", "1..64"},
     {"too many io threads", [](Options& o) { o.pipeline.io_threads = 65; }, "pipeline.io_threads", "1..64"},
+    {"merge factor 1", [](Options& o) { o.pipeline.merge_factor = 1; }, "pipeline.merge_factor", "2..64"},
+    {"chain cap below the factor", [](Options& o) { o.pipeline.max_segments = 3; }, "pipeline.max_segments",
+     "merge_factor (4)..128"},
     // Watchdog
     {"heartbeat zero", [](Options& o) { o.watchdog.heartbeat_interval = 0s; }, "watchdog.heartbeat_interval", "must be positive"},
     {"stall under heartbeat", [](Options& o) { o.watchdog.actor_stall = 5s; }, "watchdog.actor_stall", "longer than watchdog.heartbeat_interval"},

@@ -108,6 +108,24 @@ TEST_F(LocalStoreTest, LeftoversAreNotListed) {
   EXPECT_EQ(GetSync(*store, "p/fifo").status().code(), StatusCode::kNotFound);  // and does not hang
 }
 
+TEST_F(LocalStoreTest, AbandonedTempFilesAreRemovedAndLocksKept) {
+  auto store = Open();
+  ASSERT_TRUE(PutSync(*store, "p/real", "r").ok());
+  WriteFile(".freshet-tmp-123-0", "partial");
+  WriteFile("p/q/.freshet-tmp-9-9", "partial");
+  WriteFile(".freshet-tmp-lock-CURRENT", "");
+  WriteFile("p/.freshet-tmpish", "not ours: does not start with the reserved prefix");
+  Result<uint64_t> removed = store->RemoveAbandonedWrites();
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 2u);
+  std::vector<std::string> paths = AllPathsUnderRoot();
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), ".freshet-tmp-123-0"), 0);
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), "p/q/.freshet-tmp-9-9"), 0);
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), ".freshet-tmp-lock-CURRENT"), 1) << "lock files stay";
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), "p/real"), 1);
+  EXPECT_EQ(*store->RemoveAbandonedWrites(), 0u);
+}
+
 TEST_F(LocalStoreTest, KeyConflictsWithDirectories) {
   auto store = Open();
   ASSERT_TRUE(PutSync(*store, "a", "file").ok());

@@ -1,0 +1,139 @@
+// The full's entities segment (ingest/base_entities.h): records round-trip,
+// and a delta joined against it is the very delta joined against the
+// parsed snapshot.
+#include "ingest/base_entities.h"
+
+#include <gtest/gtest.h>
+
+#include "commit/generation_builder.h"
+#include "config/schema_hash.h"
+#include "gen/generator.h"
+#include "index/random_access_source.h"
+#include "ingest/doc_assembler.h"
+#include "ingest/ingested_window.h"
+#include "storage/blocking_store.h"
+#include "storage/memory_store.h"
+
+namespace freshet {
+namespace {
+
+bool SameRecord(const EntityRecord& a, const EntityRecord& b) {
+  return a.level == b.level && a.id == b.id && a.parent_id == b.parent_id && a.version == b.version &&
+         a.deleted == b.deleted && a.active == b.active && a.fields_json == b.fields_json && a.fields == b.fields &&
+         a.tiebreak == b.tiebreak && a.source == b.source && a.line == b.line;
+}
+
+class BaseEntitiesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gen_.seed = 11;
+    gen_.campaigns = 6;
+    gen_.ad_groups_per_campaign = 4;
+    gen_.ads_per_ad_group = 5;
+    gen_.partitions = 4;
+    gen_.updates_per_partition = 30;
+    ASSERT_TRUE(Generate(gen_, source_).ok());
+    options_.schema = DefaultAdsSchema();
+    snapshot_ = MakeParsedSnapshot("snap", Decode(ListAllSync(source_, gen_.snapshots_prefix).value()));
+    auto files = BuildEntitiesSegment(snapshot_.table, SegmentWriterOptions{});
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    for (SegmentFile& f : *files) files_[f.name] = std::move(f.bytes);
+    SegmentReader::FileOpener open = [this](const std::string& name) -> Result<std::unique_ptr<RandomAccessSource>> {
+      auto it = files_.find(name);
+      if (it == files_.end()) return Status::NotFound(name);
+      return StringSource(it->second);
+    };
+    auto view = BaseEntities::Open(open, 1 << 20);
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+    view_ = std::move(view).value();
+  }
+
+  DecodedInput Decode(const std::vector<ObjectInfo>& objects) {
+    std::vector<std::pair<ObjectInfo, std::string>> fetched;
+    for (const auto& o : objects) fetched.emplace_back(o, GetSync(source_, o.key)->body);
+    return DecodeAndParse(options_.schema, fetched);
+  }
+
+  GenOptions gen_;
+  MemoryStore source_;
+  Options options_;
+  ParsedSnapshot snapshot_;
+  std::map<std::string, std::string> files_;
+  std::unique_ptr<BaseEntities> view_;
+};
+
+TEST_F(BaseEntitiesTest, RecordsRoundTripAndDamageIsDataLoss) {
+  ASSERT_FALSE(snapshot_.table.empty());
+  for (const EntityRecord& r : snapshot_.table.records()) {
+    std::string bytes = EncodeEntityRecord(r);
+    auto back = DecodeEntityRecord(bytes);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_TRUE(SameRecord(*back, r)) << r.id;
+    for (size_t cut : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
+      EXPECT_EQ(DecodeEntityRecord(std::string_view(bytes).substr(0, cut)).status().code(), StatusCode::kDataLoss);
+    }
+  }
+  EXPECT_EQ(DecodeEntityRecord(EncodeEntityRecord(snapshot_.table.records()[0]) + "x").status().code(),
+            StatusCode::kDataLoss);
+}
+
+TEST_F(BaseEntitiesTest, FindAndChildrenAnswerAsTheTable) {
+  EXPECT_EQ(view_->entities(), snapshot_.table.size());
+  for (const EntityRecord& r : snapshot_.table.records()) {
+    const EntityRecord* found = view_->Find(r.level, r.id);
+    ASSERT_NE(found, nullptr) << r.id;
+    EXPECT_TRUE(SameRecord(*found, r));
+    std::vector<const EntityRecord*> a, b;
+    snapshot_.table.ChildrenOf(static_cast<uint16_t>(r.level + 1), r.id, &a);
+    view_->ChildrenOf(static_cast<uint16_t>(r.level + 1), r.id, &b);
+    ASSERT_EQ(a.size(), b.size()) << r.id;
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]->id, b[i]->id);
+  }
+  EXPECT_EQ(view_->Find(0, "no-such-campaign"), nullptr);
+  EXPECT_EQ(view_->Find(2, ""), nullptr);
+  EXPECT_TRUE(view_->status().ok());
+  EXPECT_EQ(view_->Find(0, snapshot_.table.records()[0].id), view_->Find(0, snapshot_.table.records()[0].id))
+      << "pointers stay valid and unique";
+}
+
+TEST_F(BaseEntitiesTest, ADeltaJoinedAgainstTheFullIsTheDeltaJoinedAgainstTheSnapshot) {
+  GenerationContext ctx{&options_.schema, SchemaHash(options_.schema), 1.0};
+  BuildPlan plan;
+  plan.kind = BatchKind::kDelta;
+  plan.full_generation = "full/x";
+  plan.delta_generation = "delta/y";
+  plan.chain = {"delta/x0"};
+  plan.window_start = plan.window_end = gen_.start;
+  auto updates = ListAllSync(source_, gen_.updates_prefix).value();
+  // Two windows: a segment over each half (touched docs), and a chain start.
+  for (bool starts_chain : {false, true}) {
+    IngestedWindow a, b;
+    std::vector<ObjectInfo> first(updates.begin(), updates.begin() + static_cast<ptrdiff_t>(updates.size() / 2));
+    for (IngestedWindow* w : {&a, &b}) {
+      WindowDiff d = w->Diff(first);
+      w->Apply(d, Decode(d.fetch));
+      (void)w->state().TakeTouched();
+    }
+    plan.window_objects = updates;
+    WindowDiff da = a.Diff(updates), db = b.Diff(updates);
+    DecodedInput fa = Decode(da.fetch), meta;
+    meta.records_total = fa.records_total;
+    a.Apply(da, std::move(fa));
+    b.Apply(db, Decode(db.fetch));
+    auto from_snapshot = BuildChainBatch(ctx, plan, &snapshot_, a, da, meta, starts_chain);
+    auto from_full = BuildChainBatch(ctx, plan, nullptr, b, db, meta, starts_chain, view_.get());
+    ASSERT_TRUE(from_snapshot.ok()) << from_snapshot.status().ToString();
+    ASSERT_TRUE(from_full.ok()) << from_full.status().ToString();
+    EXPECT_GT(from_full->delta.docs + from_full->delta.tombstones, 0u);
+    ASSERT_EQ(from_full->delta.files.size(), from_snapshot->delta.files.size());
+    for (size_t i = 0; i < from_full->delta.files.size(); ++i) {
+      EXPECT_TRUE(from_full->delta.files[i].bytes == from_snapshot->delta.files[i].bytes)
+          << from_full->delta.files[i].name << (starts_chain ? " (chain start)" : "");
+    }
+    EXPECT_EQ(from_full->delta.manifest_json, from_snapshot->delta.manifest_json);
+  }
+  EXPECT_LT(view_->cached(), snapshot_.table.size()) << "only what the fan-out needed was read";
+}
+
+}  // namespace
+}  // namespace freshet
