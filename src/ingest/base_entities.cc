@@ -164,15 +164,26 @@ const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) cons
 void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
                               std::vector<const EntityRecord*>* out) const {
   if (level == 0) return;
-  Result<std::vector<uint32_t>> docs =
-      reader_->Postings(MakeTerm(kParentField, ParentValue(level, parent)));
+  Result<std::vector<uint32_t>> docs = reader_->Postings(MakeTerm(kParentField, ParentValue(level, parent)));
   if (!docs.ok()) return Fail(docs.status().WithContext("base entities"));
+  // Each child's record straight from its stored value (no id lookup), and
+  // kept: the fan-out asks for these very children next.
   for (uint32_t d : *docs) {
-    Result<std::string> key = reader_->DocId(d);
-    if (!key.ok()) return Fail(key.status().WithContext("base entities"));
-    if (key->size() < 3 || (*key)[2] != '\0') return Fail(Status::DataLoss("base entities: malformed doc id"));
-    const EntityRecord* r = Find(level, std::string_view(*key).substr(3));
-    if (r != nullptr) out->push_back(r);
+    Result<std::string> stored = reader_->Stored(d);
+    Result<EntityRecord> r = stored.ok() ? DecodeEntityRecord(*stored) : Result<EntityRecord>(stored.status());
+    if (!r.ok()) return Fail(r.status().WithContext("base entities"));
+    if (r->level != level || r->parent_id != parent) {
+      return Fail(Status::DataLoss("base entities: a child record does not match its parent term"));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(std::pair<uint16_t, std::string_view>(level, r->id));
+    if (it == cache_.end()) {
+      std::string id = r->id;
+      it = cache_.emplace(std::pair<uint16_t, std::string>(level, std::move(id)),
+                          std::make_unique<EntityRecord>(std::move(r).value()))
+               .first;
+    }
+    if (it->second) out->push_back(it->second.get());
   }
 }
 
