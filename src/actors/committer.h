@@ -47,7 +47,7 @@ class Committer : public std::enable_shared_from_this<Committer> {
     Mailbox<PlannerMsg>* planner = nullptr;
     Mailbox<WatchdogMsg>* watchdog = nullptr;
     Mailbox<ControlMsg>* control = nullptr;  // WriterFenced
-    Mailbox<MergerMsg>* merger = nullptr;    // optional: CheckpointAdvanced, MergeDone
+    Mailbox<MergerMsg>* merger = nullptr;    // optional (no merges without): CheckpointAdvanced
     BatchRoute route;
   };
   struct Config {
