@@ -35,23 +35,23 @@ Status ReadSegmentDocs(const SegmentBytes& member, std::map<std::string, IndexDo
   if (!opened.ok()) return opened.status().WithContext(m.generation);
   const SegmentReader& r = **opened;
 
+  // Two sequential scans: docs with their stored values, then the posting
+  // lists (ascending terms, so each doc's terms come out sorted).
   std::vector<IndexDoc> mine(r.num_docs());
-  for (uint32_t d = 0; d < r.num_docs(); ++d) {
-    FRESHET_ASSIGN_OR_RETURN(mine[d].id, r.DocId(d));
-    FRESHET_ASSIGN_OR_RETURN(mine[d].tombstone, r.IsTombstone(d));
-    if (!mine[d].tombstone) {
-      FRESHET_ASSIGN_OR_RETURN(mine[d].stored, r.Stored(d));
-    }
-  }
-  std::vector<std::string> terms;
-  FRESHET_RETURN_IF_ERROR(r.ForEachTerm([&terms](std::string_view t, uint32_t) { terms.emplace_back(t); }));
-  for (const std::string& t : terms) {  // ascending: each doc's terms come out sorted
-    FRESHET_ASSIGN_OR_RETURN(std::vector<uint32_t> postings, r.Postings(t));
+  FRESHET_RETURN_IF_ERROR(r.ForEachDoc([&mine](uint32_t d, std::string_view id, bool tombstone,
+                                               std::string_view stored) {
+    mine[d].id.assign(id);
+    mine[d].tombstone = tombstone;
+    mine[d].stored.assign(stored);
+    return Status::Ok();
+  }));
+  FRESHET_RETURN_IF_ERROR(r.ForEachPostingList([&](std::string_view t, const std::vector<uint32_t>& postings) {
     for (uint32_t d : postings) {
       if (d >= mine.size()) return Status::DataLoss(m.generation + ": a posting names doc " + std::to_string(d));
       mine[d].terms.push_back(t);
     }
-  }
+    return Status::Ok();
+  }));
   for (IndexDoc& d : mine) {
     std::string id = d.id;
     (*docs)[std::move(id)] = std::move(d);

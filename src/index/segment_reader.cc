@@ -425,6 +425,74 @@ Status SegmentReader::ForEachTerm(
   return Status::Ok();
 }
 
+Status SegmentReader::ForEachDoc(
+    const std::function<Status(uint32_t, std::string_view, bool, std::string_view)>& fn) const {
+  const OpenedFile& sf = files_[kStored];
+  // The stored cursor: entries of block `sb`, the next one for doc `at`.
+  size_t sb = 0;
+  std::string stored_payload;
+  std::string_view in;
+  uint32_t at = 0, left = 0;
+  bool first_entry = true;
+  auto next_stored = [&](uint32_t doc, std::string_view* json) -> Status {
+    if (left == 0) {
+      if (sb >= stored_blocks_.size()) return Corrupt(sf, "no stored entry for live doc " + std::to_string(doc));
+      FRESHET_ASSIGN_OR_RETURN(stored_payload, ReadBlock(sf, stored_blocks_[sb]));
+      in = stored_payload;
+      if (!GetVarint32(&in, &at) || at != stored_first_[sb] || !GetVarint32(&in, &left) || left == 0) {
+        return Corrupt(sf, "bad stored block header");
+      }
+      ++sb;
+      first_entry = true;
+    }
+    uint32_t gap = 0;
+    if ((!first_entry && (!GetVarint32(&in, &gap) || gap == 0 || gap >= num_docs_ - at)) ||
+        !GetLengthPrefixed(&in, json)) {
+      return Corrupt(sf, "bad stored block entry");
+    }
+    at += gap;
+    first_entry = false;
+    --left;
+    if (left == 0 && !in.empty()) return Corrupt(sf, "trailing bytes in stored block");
+    if (at != doc) return Corrupt(sf, "stored entry for doc " + std::to_string(at) + " where live doc " +
+                                          std::to_string(doc) + " comes next");
+    return Status::Ok();
+  };
+  std::vector<std::string> ids;
+  for (size_t b = 0; b < ids_blocks_.size(); ++b) {
+    FRESHET_ASSIGN_OR_RETURN(std::string payload, ReadBlock(files_[kIds], ids_blocks_[b]));
+    std::string_view bits;
+    FRESHET_RETURN_IF_ERROR(DecodeIdsBlock(payload, b, &ids, &bits));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const uint32_t doc = static_cast<uint32_t>(b * ids_per_block_ + i);
+      const bool tombstone = ((static_cast<unsigned char>(bits[i / 8]) >> (i % 8)) & 1) != 0;
+      std::string_view json;
+      if (!tombstone) FRESHET_RETURN_IF_ERROR(next_stored(doc, &json));
+      FRESHET_RETURN_IF_ERROR(fn(doc, ids[i], tombstone, json));
+    }
+  }
+  if (left != 0 || sb != stored_blocks_.size()) return Corrupt(sf, "stored entries past the last live doc");
+  return Status::Ok();
+}
+
+Status SegmentReader::ForEachPostingList(
+    const std::function<Status(std::string_view, const std::vector<uint32_t>&)>& fn) const {
+  BlockHandle current;
+  std::string block;
+  for (size_t b = 0; b < terms_blocks_.size(); ++b) {
+    FRESHET_ASSIGN_OR_RETURN(std::string payload, ReadBlock(files_[kTerms], terms_blocks_[b]));
+    FRESHET_RETURN_IF_ERROR(ScanTermsBlock(b, payload, [&](const TermEntry& e, bool*) -> Status {
+      if (!(e.postings == current)) {
+        FRESHET_ASSIGN_OR_RETURN(block, ReadBlock(files_[kPostings], e.postings));
+        current = e.postings;
+      }
+      FRESHET_ASSIGN_OR_RETURN(std::vector<uint32_t> docs, DecodePostingList(block, e));
+      return fn(e.term, docs);
+    }));
+  }
+  return Status::Ok();
+}
+
 Status SegmentReader::Verify() const {
   for (const OpenedFile& f : files_) FRESHET_RETURN_IF_ERROR(VerifyFileChecksum(f));
 

@@ -64,6 +64,20 @@ class SegmentReader {
   // only during the call.
   Status ForEachTerm(const std::function<void(std::string_view term, uint32_t doc_freq)>& fn) const;
 
+  // Sequential scans, reading each block once and bypassing the cache (a
+  // merge reads whole segments this way). The views passed to `fn` are
+  // valid only during the call; an error `fn` returns ends the scan and is
+  // returned as is.
+  //
+  // Every doc in doc order: its id, whether it is a tombstone, and its
+  // stored JSON (empty for a tombstone).
+  Status ForEachDoc(
+      const std::function<Status(uint32_t doc, std::string_view id, bool tombstone, std::string_view stored)>& fn)
+      const;
+  // Every term in ascending bytewise order with its sorted posting list.
+  Status ForEachPostingList(
+      const std::function<Status(std::string_view term, const std::vector<uint32_t>& docs)>& fn) const;
+
  private:
   // Keys packed in one buffer: the sparse indexes' first ids / first terms.
   struct KeyList {

@@ -88,6 +88,10 @@ Result<EntityRecord> DecodeEntityRecord(std::string_view in) {
 
 Result<std::vector<SegmentFile>> BuildEntitiesSegment(const EntityTable& table, SegmentWriterOptions options) {
   options.ids_ascending = true;  // records() is (level, id) sorted, and so are the doc ids
+  // A delta reads single records at random (a changed ad's parent, a changed
+  // parent's children): small stored blocks keep each read and its LZ4
+  // decode near the one record it wants, and the block cache dense.
+  options.stored_block_bytes = kEntitiesStoredBlockBytes;
   SegmentWriter writer(options);
   DocBatch batch;
   IndexDoc doc;
@@ -141,13 +145,14 @@ size_t BaseEntities::cached() const {
 }
 
 const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) const {
+  std::string key = EntityDocId(level, id);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(std::pair<uint16_t, std::string_view>(level, id));  // KeyLess: no copy
+    auto it = cache_.find(key);
     if (it != cache_.end()) return it->second.get();
   }
   std::unique_ptr<EntityRecord> found;
-  Result<std::optional<uint32_t>> doc = reader_->FindDoc(EntityDocId(level, id));
+  Result<std::optional<uint32_t>> doc = reader_->FindDoc(key);
   if (!doc.ok()) {
     Fail(doc.status().WithContext("base entities"));
   } else if (*doc) {
@@ -157,7 +162,7 @@ const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) cons
     else Fail(r.status().WithContext("base entities"));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = cache_.emplace(std::pair<uint16_t, std::string>(level, std::string(id)), std::move(found));
+  auto [it, inserted] = cache_.emplace(std::move(key), std::move(found));
   return it->second.get();  // a racing Find may have inserted first: keep one copy
 }
 
@@ -175,13 +180,11 @@ void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
     if (r->level != level || r->parent_id != parent) {
       return Fail(Status::DataLoss("base entities: a child record does not match its parent term"));
     }
+    std::string key = EntityDocId(level, r->id);
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(std::pair<uint16_t, std::string_view>(level, r->id));
+    auto it = cache_.find(key);
     if (it == cache_.end()) {
-      std::string id = r->id;
-      it = cache_.emplace(std::pair<uint16_t, std::string>(level, std::move(id)),
-                          std::make_unique<EntityRecord>(std::move(r).value()))
-               .first;
+      it = cache_.emplace(std::move(key), std::make_unique<EntityRecord>(std::move(r).value())).first;
     }
     if (it->second) out->push_back(it->second.get());
   }

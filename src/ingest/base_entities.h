@@ -19,11 +19,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,6 +36,8 @@
 namespace freshet {
 
 inline constexpr std::string_view kEntitiesFilePrefix = "entities.";
+// The entities segment's stored block size (whatever the index's is).
+inline constexpr size_t kEntitiesStoredBlockBytes = 4 * 1024;
 
 // Lossless binary form of a record (every field, the spans included).
 std::string EncodeEntityRecord(const EntityRecord& r);
@@ -71,15 +73,13 @@ class BaseEntities {
 
   std::unique_ptr<SegmentReader> reader_;
   mutable std::mutex mu_;
-  struct KeyLess {
+  struct KeyHash {
     using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return a.first != b.first ? a.first < b.first : std::string_view(a.second) < std::string_view(b.second);
-    }
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>()(k); }
   };
-  // (level, id) -> record, or null when the base has none. Never erased.
-  mutable std::map<std::pair<uint16_t, std::string>, std::unique_ptr<EntityRecord>, KeyLess> cache_;
+  // Entity doc id ("<level>\0<id>") -> record, or null when the base has
+  // none. Never erased within a batch.
+  mutable std::unordered_map<std::string, std::unique_ptr<EntityRecord>, KeyHash, std::equal_to<>> cache_;
   mutable Status status_;
 };
 

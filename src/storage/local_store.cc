@@ -157,6 +157,11 @@ std::string LocalStore::Describe() const { return "local://" + (root_.empty() ? 
 
 LocalStore::Stats LocalStore::stats() const { return Stats{dirs_opened_.load(), files_hashed_.load()}; }
 
+std::optional<std::string> LocalStore::LocalPath(const std::string& key) const {
+  if (!ValidateObjectKey(key).ok()) return std::nullopt;
+  return PathOf(key);
+}
+
 std::string LocalStore::PathOf(std::string_view key) const {
   std::string path = root_;
   path += '/';

@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -89,6 +90,7 @@ class LocalStore final : public ObjectStore {
   // Temp files of puts a crash cut short (".freshet-tmp-<nonce>-<n>", in
   // any directory), other than this store's own; lock files stay.
   Result<uint64_t> RemoveAbandonedWrites() override;
+  std::optional<std::string> LocalPath(const std::string& key) const override;
 
   // The canonical absolute root directory, without a trailing '/'.
   const std::string& root() const { return root_; }

@@ -131,6 +131,8 @@ class MeteredStore final : public ObjectStore {
 
   std::string Describe() const override { return inner_->Describe(); }
   Result<uint64_t> RemoveAbandonedWrites() override { return inner_->RemoveAbandonedWrites(); }
+  // Direct file reads are not store requests: nothing to count.
+  std::optional<std::string> LocalPath(const std::string& key) const override { return inner_->LocalPath(key); }
 
  private:
   static std::chrono::steady_clock::time_point Now() { return std::chrono::steady_clock::now(); }

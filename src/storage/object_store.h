@@ -101,6 +101,17 @@ class ObjectStore {
   // returns how many. Blocking. Only for the sink's one writer (it holds
   // the writer lease), at start-up: any leftover then is another run's.
   virtual Result<uint64_t> RemoveAbandonedWrites() { return uint64_t{0}; }
+
+  // A filesystem path the object `key` can be read from directly with
+  // positional reads, for stores whose objects are files (LocalStore);
+  // nullopt otherwise and for an invalid key. Objects are replaced by
+  // rename, so a file opened from this path keeps the bytes it had.
+  // Decorators that must see every read (fault injection, request
+  // counting) keep this default.
+  virtual std::optional<std::string> LocalPath(const std::string& key) const {
+    (void)key;
+    return std::nullopt;
+  }
 };
 
 }  // namespace freshet

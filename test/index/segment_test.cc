@@ -271,6 +271,38 @@ void CheckAgainstModel(const SegmentReader& r, const Model& m) {
       EXPECT_THAT(*r.Postings(t.substr(0, t.size() - 1) + "\x01"), IsEmpty());
     }
   }
+  // The sequential scans see the same segment.
+  auto next = m.docs.begin();
+  uint32_t seen = 0;
+  Status scanned = r.ForEachDoc([&](uint32_t d, std::string_view id, bool tombstone, std::string_view stored) {
+    EXPECT_EQ(d, seen++);
+    EXPECT_EQ(id, next->first);
+    EXPECT_EQ(tombstone, next->second.tombstone);
+    EXPECT_EQ(stored, tombstone ? std::string() : next->second.stored);
+    ++next;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(scanned.ok()) << scanned.ToString();
+  EXPECT_EQ(next, m.docs.end());
+  auto list = postings.begin();
+  scanned = r.ForEachPostingList([&](std::string_view t, const std::vector<uint32_t>& docs) {
+    EXPECT_EQ(t, list->first);
+    EXPECT_EQ(docs, list->second);
+    ++list;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(scanned.ok()) << scanned.ToString();
+  EXPECT_EQ(list, postings.end());
+  // An error from the callback ends the scan and comes back as is.
+  if (r.num_docs() > 0) {
+    int calls = 0;
+    Status stopped = r.ForEachDoc([&](uint32_t, std::string_view, bool, std::string_view) {
+      ++calls;
+      return Status::Cancelled("enough");
+    });
+    EXPECT_EQ(stopped.code(), StatusCode::kCancelled);
+    EXPECT_EQ(calls, 1);
+  }
   EXPECT_THAT(*r.Postings(""), IsEmpty());
   EXPECT_THAT(*r.Postings("\xff\xff\xff"), IsEmpty());
   EXPECT_EQ(*r.FindDoc(""), std::nullopt);
@@ -475,6 +507,8 @@ void ReadEverything(const SegmentReader& r) {
   check(r.ForEachTerm([&](std::string_view t, uint32_t) { terms.emplace_back(t); }));
   for (const auto& t : terms) check(r.Postings(t).status());
   check(r.Postings(MakeTerm("title", "w0")).status());
+  check(r.ForEachDoc([](uint32_t, std::string_view, bool, std::string_view) { return Status::Ok(); }));
+  check(r.ForEachPostingList([](std::string_view, const std::vector<uint32_t>&) { return Status::Ok(); }));
 }
 
 FileMap SmallCorpus() {
