@@ -1,7 +1,10 @@
 #include "actors/builder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
+
+#include <spdlog/spdlog.h>
 
 #include "actors/bounded_parallel.h"
 #include "actors/compute_await.h"
@@ -19,15 +22,14 @@ namespace {
 using FetchedObjects = std::vector<std::pair<ObjectInfo, std::string>>;
 
 // GETs every object (at most `parallelism` at once) and checks that each is
-// still the object that was listed: a changed ETag or size means the input
-// moved under us, and the batch is retried on the next trigger.
-// With `moved` set, an object that changed or vanished is not an error: its
-// key is appended to *moved and its slot left empty (key "").
+// still the object that was listed: one that changed (ETag or size) or
+// vanished is not fetched but named in *moved, its slot left empty (key
+// ""); the caller decides what that means.
 struct FetchAllStart {
   ObjectStore* store;
   std::vector<ObjectInfo> objects;
   size_t parallelism;
-  std::shared_ptr<std::vector<std::string>> moved;
+  std::shared_ptr<std::vector<std::string>> moved;  // never null
   void operator()(StoreCallback<FetchedObjects> done) {
     auto out = std::make_shared<FetchedObjects>(objects.size());
     auto objs = std::make_shared<std::vector<ObjectInfo>>(std::move(objects));
@@ -40,16 +42,12 @@ struct FetchAllStart {
           store->Get(std::move(req), [objs, out, i, complete, moved, mu](Result<GetResult> r) {
             const ObjectInfo& want = (*objs)[i];
             const bool gone = !r.ok() && r.status().code() == StatusCode::kNotFound;
-            if (moved && (gone || (r.ok() && (r->info.etag != want.etag || r->body.size() != want.size)))) {
+            if (gone || (r.ok() && (r->info.etag != want.etag || r->body.size() != want.size))) {
               std::lock_guard<std::mutex> lock(*mu);
               moved->push_back(want.key);
               return complete(Status::Ok());
             }
             if (!r.ok()) return complete(r.status().WithContext("get " + want.key));
-            if (r->info.etag != want.etag || r->body.size() != want.size) {
-              return complete(Status::Unavailable("object " + want.key + " changed since it was listed (etag " +
-                                                  want.etag + " -> " + r->info.etag + "); retrying next trigger"));
-            }
             (*out)[i] = {want, std::move(r->body)};
             complete(Status::Ok());
           });
@@ -121,8 +119,14 @@ Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, T
                  const Options& options, std::string schema_hash)
     : mailbox_(io, "builder", 8), source_(source), sink_(sink), compute_(compute), schema_(options.schema),
       schema_hash_(std::move(schema_hash)), max_bad_ratio_(options.pipeline.max_bad_ratio),
-      fetch_parallelism_(options.pipeline.fetch_parallelism),
-      shared_sink_(std::shared_ptr<ObjectStore>(), sink) {}
+      fetch_parallelism_(options.pipeline.fetch_parallelism), updates_prefix_(options.source.updates_prefix),
+      shared_sink_(std::shared_ptr<ObjectStore>(), sink) {
+  // Validated options always give a layout; without one, objects are just
+  // not classified as late or changed.
+  if (auto layout = PartitionLayout::Create(options.source.layout, options.source.partition_interval); layout.ok()) {
+    layout_ = std::move(layout).value();
+  }
+}
 
 void Builder::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }
 
@@ -149,8 +153,13 @@ Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
   auto self = shared_from_this();
   BatchProgress& p = m.progress;
   auto plan = std::make_shared<const BuildPlan>(std::move(m.plan));
+  source_moved_.clear();
   Result<BuiltBatch> built = co_await Build(plan);
   building_ = false;
+  if (!source_moved_.empty() && out_.lister != nullptr) {
+    // Before the batch ends: the next trigger's listing then sees it.
+    (void)out_.lister->Post(RelistWindow{"object " + source_moved_ + " changed or vanished since it was listed"});
+  }
   if (!built.ok()) {
     p.outcome = BatchOutcome::kFailed;
     p.message = built.status().ToString();
@@ -165,6 +174,8 @@ Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
   p.bytes = built->bytes;
   p.records = built->records;
   p.bad_records = built->bad_records;
+  p.late_objects = built->late_objects;
+  p.changed_objects = built->changed_objects;
   p.docs = built->delta.docs;
   p.tombstones = built->delta.tombstones;
   p.terms = built->delta.terms;
@@ -187,11 +198,23 @@ Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> o
                                                         double* parse_s,
                                                         std::shared_ptr<std::vector<std::string>> moved) {
   auto t0 = std::chrono::steady_clock::now();
+  const bool strict = moved == nullptr;
+  if (strict) moved = std::make_shared<std::vector<std::string>>();
   FetchAllStart fetch{source_, std::move(objects), fetch_parallelism_, moved};
   Result<FetchedObjects> fetched = co_await AwaitStore<FetchedObjects>(std::move(fetch));
   *fetch_s += SecondsSince(t0);
   if (!fetched.ok()) co_return fetched.status();
-  if (moved) std::erase_if(*fetched, [](const auto& f) { return f.first.key.empty(); });
+  if (strict && !moved->empty()) {
+    // The listing is stale: the plan named versions the source no longer
+    // holds. Nothing is built from it; the whole window is listed again
+    // (OnBuildRequest tells the Lister) and the next trigger retries.
+    std::sort(moved->begin(), moved->end());
+    source_moved_ = moved->front();
+    co_return Status::FailedPrecondition(std::to_string(moved->size()) + " object(s) changed or vanished since " +
+                                         "they were listed (first: " + moved->front() +
+                                         "); listing the whole window again for the next trigger");
+  }
+  std::erase_if(*fetched, [](const auto& f) { return f.first.key.empty(); });
   auto t1 = std::chrono::steady_clock::now();
   ParseAllStart parse{compute_, &schema_, std::make_shared<FetchedObjects>(std::move(fetched).value())};
   Result<DecodedInput> decoded = co_await AwaitStore<DecodedInput>(std::move(parse));
@@ -290,6 +313,9 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
   Result<DecodedInput> decoded = co_await FetchAndParse(*objects, &c->fetch_s, &c->parse_s, moved);
   if (!decoded.ok()) co_return decoded.status().WithContext("rebuilding the window of chain " + plan.chain.back());
   if (!moved->empty()) {
+    std::sort(moved->begin(), moved->end());
+    c->changes.vanished += moved->size();  // rewritten or gone: the chain's version is not there
+    if (c->changes.first_changed.empty()) c->changes.first_changed = moved->front();
     // The source no longer holds what the chain was built from: the state
     // the chain shows cannot be rebuilt, so the batch starts a new chain.
     window_warnings_.push_back(std::to_string(moved->size()) + " object(s) the delta chain ingested changed or "
@@ -339,6 +365,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   // The window state must reflect the chain this batch extends. A full
   // batch starts a new chain on its new base; the window's objects stay.
   bool starts_chain = plan.kind == BatchKind::kFullAndDelta;
+  bool state_known = !window_.head.empty();  // it reflects a committed chain
   if (!starts_chain) {
     const bool extends = !plan.chain.empty() && window_.head == plan.chain.back() &&
                          window_.base == plan.full_generation;
@@ -349,10 +376,25 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
         co_return fresh.status();
       }
       starts_chain = *fresh;
+      state_known = !*fresh;
     }
   }
 
   WindowDiff diff = window_.Diff(plan.window_objects);
+  if (state_known && layout_) {
+    // Against the committed chain's state, the diff also says how the
+    // source changed under it (counted; the batch reflects the listing).
+    PartitionOfKey partition_of = [this](std::string_view key) -> std::optional<TimePoint> {
+      if (!key.starts_with(updates_prefix_)) return std::nullopt;
+      return layout_->ParseKey(key.substr(updates_prefix_.size()));
+    };
+    SourceChanges ch = ClassifyChanges(diff, partition_of, plan.window_start, plan.previous_watermark);
+    c.changes.late += ch.late;
+    c.changes.rewritten += ch.rewritten;
+    c.changes.vanished += ch.vanished;
+    if (c.changes.first_late.empty()) c.changes.first_late = ch.first_late;
+    if (c.changes.first_changed.empty()) c.changes.first_changed = ch.first_changed;
+  }
   Result<DecodedInput> fetched = co_await FetchAndParse(diff.fetch, &c.fetch_s, &c.parse_s);
   if (!fetched.ok()) co_return fetched.status().WithContext("window");
   // Refused before the state moves: a rejected batch leaves it as it was.
@@ -401,6 +443,17 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   built->objects += c.objects;
   built->bytes += c.bytes;
   built->rebuilt_window_objects = c.rebuilt_objects;
+  built->late_objects = c.changes.late;
+  built->changed_objects = c.changes.changed();
+  if (c.changes.late > 0) {
+    spdlog::warn("builder: batch {}: {} late object(s) in partitions already committed, ingested now (first: {})",
+                 plan.batch_id, c.changes.late, c.changes.first_late);
+  }
+  if (c.changes.changed() > 0) {
+    spdlog::warn("builder: batch {}: {} window object(s) rewritten and {} deleted in the source since they were "
+                 "ingested (first: {}); the batch reflects the source as listed now",
+                 plan.batch_id, c.changes.rewritten, c.changes.vanished, c.changes.first_changed);
+  }
   for (std::string& warning : window_warnings_) built->warnings.push_back(std::move(warning));
   co_return built;
 }

@@ -19,6 +19,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "actors/batch_route.h"
 #include "actors/mailbox.h"
@@ -26,6 +28,8 @@
 #include "base/thread_pool.h"
 #include "commit/generation_builder.h"
 #include "ingest/base_entities.h"
+#include "ingest/ingested_window.h"
+#include "plan/partition_layout.h"
 #include "storage/object_store.h"
 
 namespace freshet {
@@ -35,6 +39,9 @@ class Builder : public std::enable_shared_from_this<Builder> {
   struct Outputs {
     Mailbox<CommitterMsg>* committer = nullptr;
     Mailbox<WatchdogMsg>* watchdog = nullptr;
+    // Told to list the whole window again when an object changed or
+    // vanished since it was listed. Optional (nullptr: nobody to tell).
+    Mailbox<ListerMsg>* lister = nullptr;
     BatchRoute route;  // a failed build ends its batch
   };
   // REQUIRES: `source`, `compute` and the outputs outlive the actor.
@@ -54,9 +61,12 @@ class Builder : public std::enable_shared_from_this<Builder> {
     double fetch_s = 0, parse_s = 0;
     uint64_t objects = 0, bytes = 0;  // read besides the batch's new window objects
     uint64_t rebuilt_objects = 0;     // window objects re-ingested to rebuild the state
+    SourceChanges changes;            // how the source changed under the window
   };
   // With `moved`, objects that changed or vanished since they were listed
-  // are skipped and named there instead of failing the fetch.
+  // are skipped and named there instead of failing the fetch. Without, such
+  // an object fails the fetch (kFailedPrecondition, retried next trigger)
+  // and sets source_moved_, so the Lister is told to list the window again.
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr);
   Awaitable<Result<const ParsedSnapshot*>> LoadSnapshot(const BuildPlan& plan, BuildCounters* c);
@@ -78,7 +88,10 @@ class Builder : public std::enable_shared_from_this<Builder> {
   double max_bad_ratio_;
   uint32_t fetch_parallelism_;
   Outputs out_;
+  std::optional<PartitionLayout> layout_;  // to tell which partition a window object is in
+  std::string updates_prefix_;
   bool building_ = false;
+  std::string source_moved_;  // a key that changed under the batch in flight ("" = none)
   std::shared_ptr<const ParsedSnapshot> snapshot_;  // cache
   IngestedWindow window_;                           // touched only by the build in flight
   std::shared_ptr<ObjectStore> shared_sink_;        // sink_, unowned: for ranged reads

@@ -22,7 +22,7 @@ void FolderListingCache::SetLowerBound(std::optional<TimePoint> from) {
 }
 
 std::string FolderListingCache::StartAfter() const {
-  if (frozen_through_ && (!lower_bound_ || *frozen_through_ >= *lower_bound_)) {
+  if (!relist_whole_ && frozen_through_ && (!lower_bound_ || *frozen_through_ >= *lower_bound_)) {
     return prefix_ + layout_.Format(*frozen_through_) + std::string(kMaxKeySuffix);
   }
   if (lower_bound_) {
@@ -48,12 +48,14 @@ void FolderListingCache::Absorb(const std::vector<ObjectInfo>& objects, TimePoin
       continue;
     }
     if (lower_bound_ && *t < *lower_bound_) continue;
-    if (frozen_through_ && *t <= *frozen_through_) continue;  // final already
+    if (!relist_whole_ && frozen_through_ && *t <= *frozen_through_) continue;  // not listed again
     if (!IsInputObject(o)) continue;
     fresh[*t].push_back(o);
   }
-  // Everything after the frozen mark was listed again in full: replace it.
-  auto keep_end = frozen_through_ ? folders_.upper_bound(*frozen_through_) : folders_.begin();
+  // Everything after the frozen mark (everything, for a whole listing) was
+  // listed again in full: replace it.
+  auto keep_end = !relist_whole_ && frozen_through_ ? folders_.upper_bound(*frozen_through_) : folders_.begin();
+  relist_whole_ = false;
   bool changed = false;
   if (keep_end == folders_.end()) {
     changed = !fresh.empty();

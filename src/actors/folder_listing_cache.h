@@ -6,6 +6,8 @@
 // Each trigger lists only keys after StartAfter(): the frozen prefix of
 // history costs nothing, which keeps a LIST per trigger cheap however long
 // the daemon runs (SPEC §4: resume from the watermark, not all history).
+// Now and then (RelistWhole) the whole window is listed again, so changes
+// to frozen folders are seen too.
 #pragma once
 
 #include <map>
@@ -30,8 +32,16 @@ class FolderListingCache {
   // Forget folders before `from` (they left the window); nullopt keeps all.
   void SetLowerBound(std::optional<TimePoint> from);
 
-  // The start-after key for this trigger's LIST: past every frozen folder,
-  // and just before the lower bound's folder.
+  // The next listing covers the whole window again, frozen folders too: a
+  // frozen folder's objects can still be rewritten, deleted or joined by
+  // late ones (README "Late and changed objects"). The listing absorbed
+  // next replaces every folder from the lower bound on, dropping those it
+  // no longer shows.
+  void RelistWhole() { relist_whole_ = true; }
+  bool relisting_whole() const { return relist_whole_; }
+
+  // The start-after key for this trigger's LIST: past every frozen folder
+  // (unless RelistWhole), and just before the lower bound's folder.
   std::string StartAfter() const;
 
   // Absorbs one complete listing (all pages) of keys after StartAfter(),
@@ -61,6 +71,7 @@ class FolderListingCache {
   mutable std::shared_ptr<const std::vector<PartitionListing>> shared_;  // null once folders_ changed
   uint64_t unparsed_ = 0;
   std::string last_unparsed_;
+  bool relist_whole_ = false;
 };
 
 }  // namespace freshet

@@ -25,7 +25,7 @@ Lister::Lister(asio::io_context& io, ObjectStore* source, const Options& options
       partitions_(options.source.updates_prefix, layout, planner_config.interval + planner_config.grace),
       snapshots_(options.source.snapshots_prefix, layout, planner_config.snapshot_grace),
       updates_prefix_(options.source.updates_prefix), snapshots_prefix_(options.source.snapshots_prefix),
-      layout_pattern_(options.source.layout) {
+      layout_pattern_(options.source.layout), relist_interval_(options.source.relist_interval) {
   SetCheckpoint(checkpoint);
 }
 
@@ -50,6 +50,10 @@ Awaitable<void> Lister::Run() {
       }
       listing_ = true;
       asio::co_spawn(mailbox_.strand(), OnListNow(std::move(*list)), asio::detached);
+    } else if (auto* relist = std::get_if<RelistWindow>(&*msg)) {
+      spdlog::info("lister: listing the whole window again at the next trigger: {}", relist->reason);
+      partitions_.RelistWhole();
+      snapshots_.RelistWhole();
     } else if (auto* cp = std::get_if<CheckpointAdvanced>(&*msg)) {
       SetCheckpoint(cp->checkpoint);
     } else if (auto* ping = std::get_if<Ping>(&*msg)) {
@@ -127,9 +131,15 @@ Awaitable<Result<ListingReport>> Lister::ListOnce() {
   // so a partition that becomes eligible during the LIST is not built from
   // a listing taken before it was.
   report.listed_at = clock_->Now();
+  if (!last_whole_listing_ || report.listed_at - *last_whole_listing_ >= relist_interval_) {
+    partitions_.RelistWhole();
+    snapshots_.RelistWhole();
+  }
+  report.whole_window = partitions_.relisting_whole();
   Status st = co_await ListAfter(updates_prefix_, partitions_.StartAfter(), &updates, &report.list_requests);
   if (st.ok()) st = co_await ListAfter(snapshots_prefix_, snapshots_.StartAfter(), &snaps, &report.list_requests);
-  if (!st.ok()) co_return st;
+  if (!st.ok()) co_return st;  // a whole listing cut short is tried again next time
+  if (report.whole_window) last_whole_listing_ = report.listed_at;
   partitions_.Absorb(updates, report.listed_at);
   snapshots_.Absorb(snaps, report.listed_at);
   report.partition_list = partitions_.SharedPartitions();

@@ -4,8 +4,13 @@
 // to the Planner; or, for a probe, measures the eligible input not yet
 // built and tells the Ticker.
 //
-// Receives ListNow, CheckpointAdvanced (its listing lower bounds follow
-// the Committer's checkpoint), Ping. One listing at a time: the Ticker
+// The whole window is listed again (frozen folders too) at start-up, every
+// source.relist_interval, and after a RelistWindow (the Builder found an
+// object changed since it was listed), so a rewritten, deleted or late
+// object in a settled partition is seen by the next batch.
+//
+// Receives ListNow, RelistWindow, CheckpointAdvanced (its listing lower
+// bounds follow the Committer's checkpoint), Ping. One listing at a time: the Ticker
 // never asks for another while a batch or probe is in flight (one that
 // arrives anyway fails at once, naming the reason).
 //
@@ -13,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "actors/batch_route.h"
 #include "actors/folder_listing_cache.h"
@@ -59,6 +65,8 @@ class Lister : public std::enable_shared_from_this<Lister> {
   FolderListingCache partitions_;
   FolderListingCache snapshots_;
   std::string updates_prefix_, snapshots_prefix_, layout_pattern_;
+  Duration relist_interval_;
+  std::optional<TimePoint> last_whole_listing_;  // when the last whole-window listing began
   uint64_t warned_unparsed_ = 0;
   bool listing_ = false;
 };

@@ -57,6 +57,14 @@ struct ListNow {
   bool probe = false;
 };
 
+// Builder -> Lister: the source changed under the listing (an object was
+// rewritten or deleted after it was listed): list the whole window again
+// at the next trigger, frozen folders too.
+struct RelistWindow {
+  static constexpr Overflow kOverflow = Overflow::kCoalesce;
+  std::string reason;
+};
+
 // What one listing saw.
 struct ListingReport {
   TimePoint listed_at{};  // the clock when the LIST began: eligibility is judged at this time
@@ -71,6 +79,7 @@ struct ListingReport {
   }
   std::vector<SnapshotListing> snapshots;
   uint64_t list_requests = 0;  // LIST calls this trigger
+  bool whole_window = false;   // the window was listed whole (frozen folders too)
   uint64_t unparsed_keys = 0;  // total so far: keys outside the layout (ignored)
 };
 
@@ -195,7 +204,7 @@ struct DrainExpired {  // RunControl: the drain bound passed
 // --- Each actor's mailbox -------------------------------------------------------
 
 using TickerMsg = std::variant<DeadlineDue, ProbeDue, BatchFinished, PendingMeasured, DrainRequest, Ping>;
-using ListerMsg = std::variant<ListNow, CheckpointAdvanced, Ping>;
+using ListerMsg = std::variant<ListNow, RelistWindow, CheckpointAdvanced, Ping>;
 using PlannerMsg = std::variant<PlanRequest, CheckpointAdvanced, Ping>;
 using BuilderMsg = std::variant<BuildRequest, Ping>;
 using CommitterMsg = std::variant<CommitRequest, MergeReady, MergeFailed, Ping, LeaseDue>;

@@ -255,7 +255,7 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   ticker->Connect({&lister->mailbox(), &control->mailbox(), wd, board.get()});
   lister->Connect({&planner->mailbox(), &ticker->mailbox(), wd, route});
   planner->Connect({&builder->mailbox(), wd, route});
-  builder->Connect({&committer->mailbox(), wd, route});
+  builder->Connect({&committer->mailbox(), wd, &lister->mailbox(), route});
   committer->Connect({&lister->mailbox(), &planner->mailbox(), wd, &control->mailbox(), &merger->mailbox(), route});
   merger->Connect({&committer->mailbox(), wd});
   // A merge recovered from the sink may be pending.

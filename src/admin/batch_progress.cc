@@ -48,6 +48,8 @@ std::string FormatProgressLine(const BatchProgress& p) {
   }
   line += fmt::format(" total_ms={:.0f}", p.total_seconds() * 1000);
   if (p.pending) line += fmt::format(" pending={}", p.pending);
+  if (p.late_objects) line += fmt::format(" late_objects={}", p.late_objects);
+  if (p.changed_objects) line += fmt::format(" changed_objects={}", p.changed_objects);
   if (!p.watermark.empty()) line += " watermark=" + p.watermark;
   if (p.freshness_lag_seconds >= 0) line += fmt::format(" freshness_lag_s={:.1f}", p.freshness_lag_seconds);
   if (!p.message.empty()) line += " msg=\"" + p.message + "\"";

@@ -33,6 +33,8 @@ struct BatchProgress {
   uint64_t bytes = 0;        // input bytes read
   uint64_t records = 0;
   uint64_t bad_records = 0;
+  uint64_t late_objects = 0;     // objects new in partitions already committed, ingested now
+  uint64_t changed_objects = 0;  // window objects rewritten or deleted in the source since ingested
   uint64_t docs = 0;
   uint64_t tombstones = 0;
   uint64_t terms = 0;

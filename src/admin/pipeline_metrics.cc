@@ -25,6 +25,10 @@ PipelineMetrics::PipelineMetrics(MetricsRegistry* registry) : registry_(registry
   bytes_ = &r.GetCounter("freshet_input_bytes_total", "Input bytes read by batches.");
   records_ = &r.GetCounter("freshet_input_records_total", "Input records parsed by batches.");
   bad_records_ = &r.GetCounter("freshet_bad_records_total", "Malformed input records quarantined by batches.");
+  late_objects_ = &r.GetCounter("freshet_late_objects_total",
+                                "Objects that appeared in partitions already committed, ingested by a later batch.");
+  changed_objects_ = &r.GetCounter("freshet_source_changed_objects_total",
+                                   "Window objects rewritten or deleted in the source after they were ingested.");
   output_bytes_ = &r.GetCounter("freshet_output_bytes_total", "Index bytes written by committed batches.");
   output_docs_ = &r.GetCounter("freshet_output_docs_total", "Documents written into delta generations.");
   const char* docs_help = "Documents in the live generation (delta or full).";
@@ -55,6 +59,8 @@ void PipelineMetrics::OnBatchEnd(const BatchProgress& p, double committed_at) {
   bad_records_->Inc(static_cast<double>(p.bad_records));
   if (p.outcome != BatchOutcome::kCommitted) return;
   skipped_->Inc(static_cast<double>(p.skipped));
+  late_objects_->Inc(static_cast<double>(p.late_objects));
+  changed_objects_->Inc(static_cast<double>(p.changed_objects));
   output_bytes_->Inc(static_cast<double>(p.output_bytes));
   output_docs_->Inc(static_cast<double>(p.docs));
   delta_docs_->Set(static_cast<double>(p.docs));

@@ -7,6 +7,7 @@
 //   batch_duration_seconds               histogram, batches that built (committed or failed after planning)
 //   batches_total{outcome}               committed | failed | idle
 //   skipped_partitions_total             jumped over by the latest policy
+//   late_objects_total, source_changed_objects_total   the source changing under the window
 //   input_objects_total, input_bytes_total, input_records_total, bad_records_total
 //   output_bytes_total, output_docs_total
 //   generation_docs{generation}, generation_terms{generation}   the last committed delta / full
@@ -38,6 +39,7 @@ class PipelineMetrics {
   Histogram* duration_;
   Counter *committed_, *failed_, *idle_;
   Counter *skipped_, *objects_, *bytes_, *records_, *bad_records_, *output_bytes_, *output_docs_;
+  Counter *late_objects_, *changed_objects_;
   Gauge *delta_docs_, *delta_terms_, *full_docs_, *full_terms_, *last_commit_;
 };
 

@@ -88,6 +88,10 @@ void Batch(JsonWriter& w, const BatchProgress& p, const BatchProgress* previous)
   w.Uint64(p.records);
   Key(w, "bad_records");
   w.Uint64(p.bad_records);
+  Key(w, "late_objects");
+  w.Uint64(p.late_objects);
+  Key(w, "changed_objects");
+  w.Uint64(p.changed_objects);
   // Spark's inputRowsPerSecond: records over the time since the previous
   // batch's trigger.
   Key(w, "records_per_second");

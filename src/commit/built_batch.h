@@ -30,6 +30,9 @@ struct BuiltBatch {
   uint64_t records = 0, bad_records = 0;
   // Window objects read again to rebuild the incremental state (a restart).
   uint64_t rebuilt_window_objects = 0;
+  // The source as it changed under the window (ingest/ingested_window.h
+  // SourceChanges): late objects ingested, objects rewritten or vanished.
+  uint64_t late_objects = 0, changed_objects = 0;
   std::vector<std::string> warnings;
   double fetch_seconds = 0, parse_seconds = 0, build_seconds = 0;
 };

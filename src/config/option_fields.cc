@@ -23,6 +23,7 @@ constexpr F<Options> kSourceFields[] = {
     {"snapshots_prefix",   [](Options& o) -> FieldRef { return &o.source.snapshots_prefix; }},
     {"layout",             [](Options& o) -> FieldRef { return &o.source.layout; }},
     {"partition_interval", [](Options& o) -> FieldRef { return &o.source.partition_interval; }},
+    {"relist_interval",    [](Options& o) -> FieldRef { return &o.source.relist_interval; }},
 };
 constexpr F<Options> kSinkFields[] = {
     {"uri",                [](Options& o) -> FieldRef { return &o.sink.uri; }},

@@ -49,6 +49,11 @@ struct SourceOptions {
   std::string snapshots_prefix = "snapshots/";
   std::string layout = "%Y/%m/%d/%H/%M";      // or dt=%Y-%m-%d/hr=%H/min=%M
   Duration partition_interval = std::chrono::minutes(5);
+  // How often the whole window is listed again, folders already settled
+  // too, so objects rewritten, deleted or added late in them are seen
+  // (README "Late and changed objects"). Between such listings a trigger
+  // lists only what follows the settled folders. 0 = every listing.
+  Duration relist_interval = std::chrono::minutes(1);
 };
 
 struct SinkOptions {

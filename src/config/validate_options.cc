@@ -256,6 +256,7 @@ Status ValidateOptions(const Options& o) {
     p.Add(about_interval ? "source.partition_interval" : "source.layout",
           about_interval ? st.message() : Quoted(o.source.layout) + " " + st.message());
   }
+  CheckNonNegative(&p, "source.relist_interval", o.source.relist_interval);
 
   CheckUri(&p, "sink.uri", o.sink.uri);
   if (o.sink.retain_generations < 2)

@@ -28,6 +28,38 @@ WindowDiff IngestedWindow::Diff(const std::vector<ObjectInfo>& window) const {
   return d;
 }
 
+SourceChanges ClassifyChanges(const WindowDiff& diff, const PartitionOfKey& partition_of, TimePoint window_start,
+                              std::optional<TimePoint> committed_through) {
+  SourceChanges c;
+  std::set<std::string_view> fetched, dropped;
+  for (const ObjectInfo& o : diff.fetch) fetched.insert(o.key);
+  for (const ObjectInfo& o : diff.removed) dropped.insert(o.key);
+  auto note = [](std::string* first, const std::string& key) {
+    if (first->empty()) *first = key;
+  };
+  for (const ObjectInfo& o : diff.fetch) {
+    if (dropped.contains(o.key)) {
+      ++c.rewritten;
+      note(&c.first_changed, o.key);
+      continue;
+    }
+    const std::optional<TimePoint> t = partition_of(o.key);
+    if (t && committed_through && *t <= *committed_through) {
+      ++c.late;
+      note(&c.first_late, o.key);
+    }
+  }
+  for (const ObjectInfo& o : diff.removed) {
+    if (fetched.contains(o.key)) continue;
+    const std::optional<TimePoint> t = partition_of(o.key);
+    if (t && *t >= window_start) {
+      ++c.vanished;
+      note(&c.first_changed, o.key);
+    }
+  }
+  return c;
+}
+
 void IngestedWindow::Drop(const std::string& key) {
   auto it = held_.find(key);
   if (it == held_.end()) return;

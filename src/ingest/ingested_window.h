@@ -20,10 +20,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "freshet/time.h"
 #include "ingest/batch_input.h"
 #include "ingest/window_state.h"
 #include "storage/object_store.h"
@@ -35,6 +38,31 @@ struct WindowDiff {
   std::vector<ObjectInfo> removed;  // held objects to drop (the held version), ascending by key
   bool empty() const { return fetch.empty() && removed.empty(); }
 };
+
+// How the source changed under an ingested window, as a diff against the
+// newest listing shows it. Not errors: the batch ingests the source as it
+// is now listed (README "Late and changed objects"), and these are counted.
+struct SourceChanges {
+  uint64_t late = 0;       // new objects in partitions already committed (at or before the watermark)
+  uint64_t rewritten = 0;  // held objects listed again with another ETag or size
+  uint64_t vanished = 0;   // held objects no longer listed while their partition is in the window
+  std::string first_late;     // the first key of each kind, for the log
+  std::string first_changed;
+  uint64_t changed() const { return rewritten + vanished; }
+};
+
+// The partition a window object's key belongs to, nullopt when the key does
+// not parse (such an object is never classified).
+using PartitionOfKey = std::function<std::optional<TimePoint>(std::string_view key)>;
+
+// Classifies `diff`, taken between a state reflecting the committed chain
+// (watermark `committed_through`, nullopt before any commit) and the plan's
+// window starting at `window_start`: objects fetched that are not replacing
+// a held version are late when their partition is at or before the
+// watermark; held objects dropped without a replacement have vanished when
+// their partition is still in the window (else the window slid past them).
+SourceChanges ClassifyChanges(const WindowDiff& diff, const PartitionOfKey& partition_of, TimePoint window_start,
+                              std::optional<TimePoint> committed_through);
 
 class IngestedWindow {
  public:

@@ -215,6 +215,13 @@ std::string DeltaGenerationId(const BuildPlan& p) {
   // A segment extends a chain: the same window on another predecessor is
   // another segment.
   if (p.kind == BatchKind::kDelta && !p.chain.empty()) h.Str("predecessor").Str(p.chain.back());
+  // The manifest records the planner's warnings, and a generation's bytes
+  // must follow from its id: a plan with other warnings is another
+  // generation. (None: the id is as it always was.)
+  if (!p.warnings.empty()) {
+    h.Str("warnings").Num(p.warnings.size());
+    for (const std::string& w : p.warnings) h.Str(w);
+  }
   TimePoint named = p.target ? *p.target : p.snapshot_time ? *p.snapshot_time : p.window_end;
   return "delta/" + TimeTag(named) + "-" + h.Hex();
 }
@@ -335,11 +342,21 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
   plan.previous_watermark = watermark;
   if (!after.empty()) {
     const bool latest = config.policy == PlanPolicy::kLatest;
-    plan.target = latest ? after.back()->time : after.front()->time;
+    // Under `sequential`, a new full jumps over the partitions its snapshot
+    // already holds (ending before its window starts): they are recorded
+    // as skipped, like latest's, and the batch targets the first one after.
+    size_t first = 0;
+    if (!latest && full) {
+      const TimePoint lower = newest_snapshot->time - config.overlap;
+      while (first + 1 < after.size() && after[first]->time + config.interval <= lower) ++first;
+      if (after[first]->time + config.interval <= lower) first = after.size() - 1;  // all held: the newest
+    }
+    plan.target = latest ? after.back()->time : after[first]->time;
     if (latest) {
       for (size_t i = 0; i + 1 < after.size(); ++i) plan.skipped.push_back(after[i]->time);
     } else {
-      plan.backlog = after.size() - 1;
+      for (size_t i = 0; i < first; ++i) plan.skipped.push_back(after[i]->time);
+      plan.backlog = after.size() - 1 - first;
     }
   } else {
     plan.target = watermark;  // a full batch with nothing new: the delta re-covers the window
@@ -388,10 +405,10 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
   }
 
   if (plan.kind == BatchKind::kDelta) plan.chain = EffectiveChain(cp.delta_generation, cp.chain);
+  plan.warnings = std::move(warnings);  // before the id: the manifest records them
   plan.delta_generation = DeltaGenerationId(plan);
   plan.pending = std::move(pending);
   plan.pending_snapshots = std::move(pending_snapshots);
-  plan.warnings = std::move(warnings);
   return PlanDecision{std::move(plan)};
 }
 

@@ -230,13 +230,14 @@ bool IsInputObject(const ObjectInfo& object);
 // XXH64 over a canonical serialization of every input that determines the
 // generation's bytes. Same inputs, same id; any change, a new id. So a
 // generation's files (manifest included) must not record anything that is
-// not hashed here, such as the batch id, pending inputs or warnings.
+// not hashed here, such as the batch id or pending inputs.
 // The time part is for people; order generations by the checkpoint/CURRENT
 // chain, not by sorting ids.
 std::string FullGenerationId(const std::string& salt, TimePoint snapshot_time,
                              const std::vector<ObjectInfo>& snapshot_objects);
 // Hashes plan.kind, target, window (bounds, partitions, objects), skipped,
-// snapshot time and objects, full_generation and salt.
+// snapshot time and objects, full_generation, salt, the predecessor and the
+// warnings (which the manifest records).
 std::string DeltaGenerationId(const BuildPlan& plan);
 
 }  // namespace freshet

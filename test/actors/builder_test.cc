@@ -69,7 +69,7 @@ class BuilderTest : public ::testing::Test {
 
   std::shared_ptr<Builder> Make(ObjectStore* source) {
     auto b = std::make_shared<Builder>(io_, source, &sink_, &pool_, options_, SchemaHash(options_.schema));
-    b->Connect({&peers_.committer, &peers_.watchdog, BatchRoute{&peers_.board, &peers_.watchdog, &peers_.ticker}});
+    b->Connect({&peers_.committer, &peers_.watchdog, nullptr, BatchRoute{&peers_.board, &peers_.watchdog, &peers_.ticker}});
     b->Start();
     closers_.push_back([b] { b->mailbox().Close(); });
     return b;

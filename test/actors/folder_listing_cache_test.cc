@@ -69,6 +69,34 @@ TEST(FolderListingCacheTest, LowerBoundDropsOldFoldersAndStartsBeforeTheBound) {
   EXPECT_FALSE(c.frozen_through().has_value());
 }
 
+TEST(FolderListingCacheTest, AWholeRelistSeesFrozenFoldersChangeAndDropsVanishedOnes) {
+  auto l = Layout();
+  FolderListingCache c("updates/", l, minutes(7));
+  c.SetLowerBound(kT14);
+  c.Absorb({Obj(l, kT14, "a"), Obj(l, kT14 + minutes(5), "a"), Obj(l, kT14 + minutes(10), "a")},
+           kT14 + minutes(30));
+  ASSERT_EQ(*c.frozen_through(), kT14 + minutes(10));
+  const std::string incremental = c.StartAfter();
+  EXPECT_GT(incremental, Obj(l, kT14 + minutes(10), "zzz").key);
+
+  c.RelistWhole();
+  EXPECT_TRUE(c.relisting_whole());
+  const std::string whole = c.StartAfter();
+  EXPECT_LT(whole, Obj(l, kT14, "a").key);  // the lower bound's folder is listed again
+  // 14:00 gained a late object, 14:05's object was rewritten, 14:10 is gone.
+  ObjectInfo rewritten = Obj(l, kT14 + minutes(5), "a");
+  rewritten.etag = "e2";
+  c.Absorb({Obj(l, kT14, "a"), Obj(l, kT14, "late"), rewritten}, kT14 + minutes(31));
+  EXPECT_FALSE(c.relisting_whole());
+  auto parts = c.Partitions();
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].objects.size(), 2u);
+  EXPECT_EQ(parts[0].objects[1].key, Obj(l, kT14, "late").key);
+  EXPECT_EQ(parts[1].objects, std::vector<ObjectInfo>{rewritten});
+  // Frozen stays frozen: the next listing is incremental again.
+  EXPECT_EQ(c.StartAfter(), incremental);
+}
+
 TEST(FolderListingCacheTest, CountsKeysOutsideTheLayout) {
   auto l = Layout();
   FolderListingCache c("updates/", l, minutes(7));

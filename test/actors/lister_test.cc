@@ -98,6 +98,50 @@ TEST_F(ListerTest, FrozenFoldersAreNotListedAgain) {
   EXPECT_EQ(source_.call_counts().list, 2u);
 }
 
+// Frozen folders still change (producer compaction rewrites an object,
+// source retention deletes one, a late object lands): the whole window is
+// listed again every source.relist_interval and when the Builder says an
+// object moved under it.
+TEST_F(ListerTest, TheWholeWindowIsListedAgainEveryRelistIntervalAndWhenTold) {
+  options_.source.relist_interval = minutes(1);
+  Put(kT0, "a.ndjson", 10);
+  auto l = Make(&source_);
+  auto reqs = ListForBatch(*l);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].listing.whole_window) << "the first listing is whole";
+  const std::string old_etag = reqs[0].listing.partitions()[0].objects[0].etag;
+
+  Put(kT0, "a.ndjson", 11);  // rewritten in the frozen 16:00
+  reqs = ListForBatch(*l);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_FALSE(reqs[0].listing.whole_window);
+  EXPECT_EQ(reqs[0].listing.partitions()[0].objects[0].etag, old_etag) << "not listed again yet";
+
+  ASSERT_TRUE(Delivered(l->mailbox().Post(RelistWindow{"test: an object moved"})));
+  reqs = ListForBatch(*l);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].listing.whole_window);
+  ASSERT_EQ(reqs[0].listing.partitions().size(), 1u);
+  EXPECT_NE(reqs[0].listing.partitions()[0].objects[0].etag, old_etag);
+  EXPECT_EQ(reqs[0].listing.partitions()[0].objects[0].size, 11u);
+
+  // Deleted, and a late object in another frozen folder: seen once the
+  // interval has passed.
+  ASSERT_TRUE(DeleteSync(source_, PartitionKey(kT0, "a.ndjson")).ok());
+  Put(kT0 + minutes(5), "late.ndjson", 7);
+  clock_.Advance(std::chrono::seconds(30));
+  reqs = ListForBatch(*l);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_FALSE(reqs[0].listing.whole_window);
+  EXPECT_EQ(reqs[0].listing.partitions().size(), 2u) << "16:05 was not frozen yet: listed, 16:00 kept";
+  clock_.Advance(std::chrono::seconds(31));
+  reqs = ListForBatch(*l);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].listing.whole_window);
+  ASSERT_EQ(reqs[0].listing.partitions().size(), 1u);
+  EXPECT_EQ(reqs[0].listing.partitions()[0].time, kT0 + minutes(5));
+}
+
 TEST_F(ListerTest, AProbeMeasuresEligibleInputAfterTheWatermark) {
   Put(kT0, "a.ndjson", 100);                // eligible, at the watermark: built
   Put(kT0 + minutes(5), "a.ndjson", 200);   // eligible (16:12 <= 16:20), not built

@@ -131,8 +131,12 @@ void CheckPlan(const PlannerConfig& config, const Checkpoint& cp, const std::vec
       if (p.time < *plan.target) {
         ASSERT_TRUE(skipped.count(p.time)) << FormatRfc3339(p.time) << " not in skipped";
       }
-    } else {
-      ASSERT_TRUE(plan.target && p.time >= *plan.target) << "sequential must take the oldest";
+    } else if (p.time < *plan.target) {
+      // Only a new full jumps over, and only what its snapshot holds: recorded.
+      ASSERT_EQ(plan.kind, BatchKind::kFullAndDelta) << "sequential must take the oldest";
+      ASSERT_TRUE(skipped.count(p.time)) << FormatRfc3339(p.time) << " not in skipped";
+      ASSERT_TRUE(plan.snapshot_time && p.time + config.interval <= *plan.snapshot_time - config.overlap)
+          << FormatRfc3339(p.time) << " jumped over but not held by the new full's snapshot";
     }
   }
   // The window: exactly the input objects of visible partitions whose slot

@@ -362,6 +362,50 @@ TEST(BatchPlannerTest, NewEligibleSnapshotTriggersAFullBuild) {
   EXPECT_EQ(plan.window_partitions.front(), At("17:50"));
 }
 
+// Under sequential a new full jumps over the partitions its snapshot holds
+// (ending before its window), recording them as skipped, instead of
+// committing one empty-window batch for each.
+TEST(BatchPlannerTest, SequentialFullJumpsOverWhatItsSnapshotHoldsAndRecordsIt) {
+  const Checkpoint cp = Committed(At("17:20"));
+  const auto visible = Range(At("17:00"), At("18:10"));
+  const std::vector<SnapshotListing> snaps = {Snap(At("12:00")), Snap(At("18:00"))};
+
+  const BuildPlan& plan = MustBuild(Plan(Config(PlanPolicy::kSequential), cp, visible, snaps, At("18:17")));
+  EXPECT_EQ(plan.kind, BatchKind::kFullAndDelta);
+  // 17:25 .. 17:45 end by 17:50 (18:00 - 10m overlap): held by the snapshot.
+  EXPECT_EQ(plan.skipped, Times({"17:25", "17:30", "17:35", "17:40", "17:45"}));
+  EXPECT_EQ(plan.target, At("17:50"));
+  EXPECT_EQ(plan.backlog, 4u);  // 17:55 .. 18:10, one batch each
+  EXPECT_EQ(plan.window_start, At("17:50"));
+
+  // Every eligible partition held by the snapshot: straight to the newest.
+  const BuildPlan& all = MustBuild(Plan(Config(PlanPolicy::kSequential), cp, Range(At("17:00"), At("17:40")),
+                                        snaps, At("18:17")));
+  EXPECT_EQ(all.target, At("17:40"));
+  EXPECT_EQ(all.skipped, Times({"17:25", "17:30", "17:35"}));
+  EXPECT_EQ(all.backlog, 0u);
+
+  // A delta batch (no new full) still takes one partition, skipping none.
+  const BuildPlan& delta = MustBuild(Plan(Config(PlanPolicy::kSequential), cp, visible, {Snap(At("12:00"))},
+                                          At("18:17")));
+  EXPECT_EQ(delta.target, At("17:25"));
+  EXPECT_TRUE(delta.skipped.empty());
+}
+
+// The manifest records the planner's warnings: they are part of the id, so
+// a generation's bytes always follow from its id.
+TEST(BatchPlannerTest, WarningsArePartOfTheDeltaId) {
+  BuildPlan p;
+  p.kind = BatchKind::kDelta;
+  p.target = At("18:00");
+  const std::string quiet = DeltaGenerationId(p);
+  p.warnings = {"WINDOW TOO WIDE: ..."};
+  const std::string loud = DeltaGenerationId(p);
+  EXPECT_NE(quiet, loud);
+  p.warnings = {"another warning"};
+  EXPECT_NE(DeltaGenerationId(p), loud);
+}
+
 TEST(BatchPlannerTest, NotYetEligibleSnapshotKeepsTheOldBase) {
   PlannerConfig c = Config();
   c.snapshot_grace = minutes(10);  // 18:00 is eligible at 18:10; partition 18:00 at 18:07
