@@ -20,6 +20,7 @@ if [[ "${1:-test}" == test ]]; then
          prometheus  # promtool check metrics, and a real server scraping the daemon
          chromium    # renders the status page headless in the admin tests
          wrk         # HTTP load on the admin endpoint (perf/admin_load.sh)
+         clang-14 libclang-rt-14-dev llvm-14  # ASan+UBSan stage and libFuzzer (perf/fuzz_campaign.sh)
          systemd)    # systemd-analyze verify/security on conf/freshet.service
   # Node.js runs the S3-compatible test servers and the AWS SDK signer the
   # differential tests compare against (scripts/install-npm-tools.sh). The

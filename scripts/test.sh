@@ -53,23 +53,26 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   # -O1 without debug info keeps sanitizer builds quick on 2 cores.
   san_flags=(-DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-O1 -DFRESHET_BUILD_PERF=OFF)
 
-  # ASan+UBSan: every parser (the fuzz replays, 20,000 seeded inputs each)
-  # and the unit tests of the modules that parse, encode or hold raw
-  # buffers: config, index (segment format), plan (layouts, checkpoint),
-  # build (records, LZ4), sink and commit, reader (queries), the local/fault stores and
-  # the Beast HTTP client. (UBSan's null, alignment, object-size and
-  # pointer-overflow checks are off next to ASan: see FRESHET_SANITIZE in
-  # CMakeLists.txt.)
+  # ASan+UBSan, built with clang as the libFuzzer build (FRESHET_LIBFUZZER:
+  # every library instrumented for coverage), so the coverage-guided fuzz
+  # targets keep compiling: every parser's libFuzzer target replays 20,000
+  # executions from its seeds, and the unit tests of the modules that parse,
+  # encode or hold raw buffers run: config, index (segment format), plan
+  # (layouts, checkpoint), ingest (records, LZ4), sink and commit, reader
+  # (queries), the local/fault stores and the Beast HTTP client. (UBSan's
+  # null, alignment, object-size and pointer-overflow checks are off next to
+  # ASan: see CMakeLists.txt.) perf/fuzz_campaign.sh runs the long campaigns.
   asan_tests=(base_test config_test index_test plan_test ingest_test sink_test commit_test reader_test storage_test
               http_test)
   fuzzers=$(cd test/fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
-  stage "ASan+UBSan build: parsers' unit tests and fuzz replays"
-  configure build-asan "${san_flags[@]}" -DFRESHET_SANITIZE=address,undefined
+  stage "ASan+UBSan build (clang, libFuzzer): parsers' unit tests and fuzz targets"
+  configure build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_FLAGS=-O1 \
+    -DFRESHET_BUILD_PERF=OFF -DFRESHET_LIBFUZZER=ON
   # shellcheck disable=SC2086
-  cmake --build build-asan -j "$jobs" --target "${asan_tests[@]}" $fuzzers
+  cmake --build build-fuzz -j "$jobs" --target "${asan_tests[@]}" $fuzzers
   stage "ASan+UBSan tests"
-  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure --timeout 900 -R '^fuzz\.'
-  ASAN_OPTIONS=detect_leaks=1 scripts/run-test-binaries.sh ASan build-asan "$jobs" '*' "${asan_tests[@]}"
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-fuzz -j "$jobs" --output-on-failure --timeout 900 -R '^fuzz\.'
+  ASAN_OPTIONS=detect_leaks=1 scripts/run-test-binaries.sh ASan build-fuzz "$jobs" '*' "${asan_tests[@]}"
 
   # TSan: the threaded code (actors with their mailboxes and timers, the
   # pipeline, stores, HTTP client, S3, admin server, metrics, pools, the

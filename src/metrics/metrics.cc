@@ -244,7 +244,10 @@ std::string MetricsRegistry::RenderPrometheus() const {
   std::vector<std::shared_ptr<const std::function<void(MetricsWriter&)>>> collectors;
   {
     std::lock_guard lock(impl_->mu);
-    for (const auto& [name, f] : impl_->families) {
+    for (const auto& family : impl_->families) {
+      // Not a structured binding: clang 14 cannot capture one in a lambda.
+      const std::string& name = family.first;
+      const auto& f = family.second;
       auto labels_of = [&](const std::vector<std::string>& values) {
         MetricLabels labels;
         for (size_t i = 0; i < values.size(); ++i) labels.emplace_back(f.label_names[i], values[i]);

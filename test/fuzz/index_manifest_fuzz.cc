@@ -1,5 +1,6 @@
-// ParseManifest must accept any bytes without crashing; whatever it accepts
-// must serialize and parse back to the same manifest, byte for byte.
+// ParseManifest must accept any bytes without crashing, refusing them with
+// kDataLoss (or kFailedPrecondition for another format_version); whatever it
+// accepts must serialize and parse back to the same manifest, byte for byte.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -11,7 +12,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto m = freshet::ParseManifest(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!m.ok()) {
-    if (m.status().code() != freshet::StatusCode::kDataLoss) std::abort();
+    // Malformed bytes are kDataLoss; another format_version is
+    // kFailedPrecondition (a newer freshet wrote it: upgrade, do not retry).
+    const freshet::StatusCode code = m.status().code();
+    if (code != freshet::StatusCode::kDataLoss && code != freshet::StatusCode::kFailedPrecondition) std::abort();
     return 0;
   }
   const std::string json = freshet::ManifestToJson(*m);

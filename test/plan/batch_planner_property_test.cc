@@ -42,7 +42,7 @@ struct TimedObject {
 
 class Source {
  public:
-  Source(std::mt19937_64& rng, TimePoint start, TimePoint end, Duration interval) : interval_(interval) {
+  Source(std::mt19937_64& rng, TimePoint start, TimePoint end, Duration interval) {
     auto uniform = [&rng](Duration max) { return Duration(static_cast<int64_t>(rng() % (max.count() + 1))); };
     int serial = 0;
     for (TimePoint t = start; t < end; t += interval) {
@@ -100,7 +100,6 @@ class Source {
   void Add(TimePoint t, TimedObject o) { partitions_[t].push_back(std::move(o)); }
 
  private:
-  Duration interval_;
   std::map<TimePoint, std::vector<TimedObject>> partitions_;
   std::map<TimePoint, std::vector<TimedObject>> snapshots_;
 };
