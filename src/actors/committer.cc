@@ -93,13 +93,7 @@ Awaitable<void> Committer::Run() {
   // generations nothing names; they go now rather than after the next
   // commit. (Messages wait in the mailbox meanwhile.)
   if (!checkpoint_.base_generation.empty() || !checkpoint_.delta_generation.empty()) {
-    CurrentPointer current;
-    current.full = checkpoint_.base_generation;
-    current.delta = checkpoint_.delta_generation;
-    current.chain = EffectiveChain(checkpoint_.delta_generation, checkpoint_.chain);
-    current.watermark = checkpoint_.watermark;
-    current.checkpoint = checkpoint_;
-    Result<uint64_t> deleted = co_await ApplyRetention(std::move(current));
+    Result<uint64_t> deleted = co_await ApplyRetention(CurrentFrom(checkpoint_));
     if (!deleted.ok()) spdlog::warn("retention at start-up: {} (will retry after the next commit)", deleted.status().ToString());
     else if (*deleted > 0) spdlog::info("retention at start-up: deleted {} generation(s)", *deleted);
   }

@@ -46,11 +46,7 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
   Checkpoint after = merging ? ApplyMerge(before, merged_bytes, plan.batch_id) : before;
   after = AdvanceCheckpoint(after, plan, built.delta.starts_chain, segment_bytes);
   after.pending_merge = DecideMerge(after, policy);
-  out.current.full = after.base_generation;
-  out.current.delta = after.delta_generation;
-  out.current.chain = after.chain;
-  out.current.watermark = after.watermark;
-  out.current.checkpoint = std::move(after);
+  out.current = CurrentFrom(std::move(after));
   std::string current = EncodeCurrent(out.current);
   out.bytes += current.size();
   out.steps.push_back({"before-current", {}});

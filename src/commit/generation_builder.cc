@@ -146,25 +146,32 @@ Manifest DeltaManifest(const BuildPlan& plan) {
   return m;
 }
 
-// BuildGenerations with the window's table built: `window` supplies the
-// counts and quarantine (its records are not read).
-Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
-                         const DecodedInput& window, EntityTable window_table) {
-  static const EntityTable kEmpty;
-  const EntityTable& base = snapshot ? snapshot->table : kEmpty;
+// What every batch starts with: the counts of the input it read (`read`)
+// and, for a full batch, the full generation built from `snapshot`.
+Result<BuiltBatch> StartBatch(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
+                              const DecodedInput& read) {
   BuiltBatch out;
-  out.objects = window.objects;
-  out.bytes = window.bytes;
-  out.records = window.records_total;
-  out.bad_records = window.bad.size();
+  out.objects = read.objects;
+  out.bytes = read.bytes;
+  out.records = read.records_total;
+  out.bad_records = read.bad.size();
   out.warnings = plan.warnings;
-
   if (plan.kind == BatchKind::kFullAndDelta) {
     FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full, BuildFull(ctx, plan, snapshot));
     out.full = std::move(full);
     out.records += snapshot->records_total;
     out.bad_records += snapshot->bad.size();
   }
+  return out;
+}
+
+// BuildGenerations with the window's table built: `window` supplies the
+// counts and quarantine (its records are not read).
+Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot,
+                         const DecodedInput& window, EntityTable window_table) {
+  static const EntityTable kEmpty;
+  const EntityTable& base = snapshot ? snapshot->table : kEmpty;
+  FRESHET_ASSIGN_OR_RETURN(BuiltBatch out, StartBatch(ctx, plan, snapshot, window));
 
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window, ctx.max_bad_ratio).WithContext("window ending " +
                                                                                 TimeOrEmpty(plan.target)));
@@ -190,19 +197,8 @@ Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& pla
   // A delta on the live full joins against the full's entities when the
   // caller has them; a full batch against the snapshot it just parsed.
   const BaseEntities* from_full = plan.kind == BatchKind::kDelta ? entities : nullptr;
-  BuiltBatch out;
-  out.objects = fetched.objects;
-  out.bytes = fetched.bytes;
-  out.records = fetched.records_total;
-  out.bad_records = fetched.bad.size();
-  out.warnings = plan.warnings;
-  if (plan.kind == BatchKind::kFullAndDelta) {
-    FRESHET_ASSIGN_OR_RETURN(BuiltGeneration full, BuildFull(ctx, plan, snapshot));
-    out.full = std::move(full);
-    out.records += snapshot->records_total;
-    out.bad_records += snapshot->bad.size();
-    starts_chain = true;  // a new base: the chain starts over
-  }
+  FRESHET_ASSIGN_OR_RETURN(BuiltBatch out, StartBatch(ctx, plan, snapshot, fetched));
+  if (out.full) starts_chain = true;  // a new base: the chain starts over
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.Summary(), ctx.max_bad_ratio).WithContext("window ending " +
                                                                                         TimeOrEmpty(plan.target)));
   if (!starts_chain && plan.chain.empty()) return Status::Internal("a segment that extends no chain");

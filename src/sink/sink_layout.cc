@@ -37,6 +37,16 @@ std::string EncodeCurrent(const CurrentPointer& c) {
   return out;
 }
 
+CurrentPointer CurrentFrom(Checkpoint checkpoint) {
+  CurrentPointer c;
+  c.full = checkpoint.base_generation;
+  c.delta = checkpoint.delta_generation;
+  c.chain = EffectiveChain(checkpoint.delta_generation, checkpoint.chain);
+  c.watermark = checkpoint.watermark;
+  c.checkpoint = std::move(checkpoint);
+  return c;
+}
+
 Result<CurrentPointer> DecodeCurrent(std::string_view json) {
   FRESHET_ASSIGN_OR_RETURN(JsonDocument doc, JsonDocument::Parse(json, "CURRENT", kMaxCurrentBytes));
   const JsonObject root = doc.root();

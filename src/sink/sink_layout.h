@@ -49,6 +49,10 @@ struct CurrentPointer {
   friend bool operator==(const CurrentPointer&, const CurrentPointer&) = default;
 };
 
+// The CURRENT that names what `checkpoint` committed: its full, its chain
+// (a checkpoint from before chains: its one delta) and its watermark.
+CurrentPointer CurrentFrom(Checkpoint checkpoint);
+
 // Deterministic JSON (fixed key order, trailing newline).
 std::string EncodeCurrent(const CurrentPointer& current);
 // Strict, as every document freshet writes whole (base/json_reader.h):
