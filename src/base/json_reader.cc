@@ -2,8 +2,15 @@
 
 #include <rapidjson/error/en.h>
 
+#include "base/utf8.h"
+
 namespace freshet {
 namespace {
+
+// rapidjson's encoding check passes a lone low surrogate written as a \u
+// escape ("\udc00") and decodes it into bytes that are not UTF-8: such a
+// string would be written back as JSON no reader accepts.
+constexpr std::string_view kNotUtf8 = "is not valid UTF-8 (an escaped lone surrogate)";
 
 rapidjson::Value::StringRefType Ref(std::string_view s) {
   return rapidjson::StringRef(s.data(), static_cast<rapidjson::SizeType>(s.size()));
@@ -92,7 +99,11 @@ Status JsonObject::ReadStringArray(std::string_view key, std::vector<std::string
     if (!v[i].IsString()) {
       return Status::DataLoss(*what_ + ": \"" + PathOf(key) + "[" + std::to_string(i) + "]\" is not a string");
     }
-    out->emplace_back(v[i].GetString(), v[i].GetStringLength());
+    std::string_view s(v[i].GetString(), v[i].GetStringLength());
+    if (!IsValidUtf8(s)) {
+      return Status::DataLoss(*what_ + ": \"" + PathOf(key) + "[" + std::to_string(i) + "]\" " + std::string(kNotUtf8));
+    }
+    out->emplace_back(s);
   }
   return Status::Ok();
 }
@@ -116,7 +127,9 @@ bool JsonObject::IsNull(std::string_view key) const { return Member(key).IsNull(
 Status JsonObject::ReadString(std::string_view key, std::string* out) const {
   const rapidjson::Value& v = Member(key);
   if (!v.IsString()) return Bad(key, "is not a string");
-  out->assign(v.GetString(), v.GetStringLength());
+  std::string_view s(v.GetString(), v.GetStringLength());
+  if (!IsValidUtf8(s)) return Bad(key, kNotUtf8);
+  out->assign(s);
   return Status::Ok();
 }
 

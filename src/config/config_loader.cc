@@ -462,8 +462,11 @@ Result<Options> LoadOptionsFromString(std::string_view json, std::string_view or
   rapidjson::MemoryStream stream(json.data() + base, json.size() - base);
   TreeBuilder builder(json, base, &stream);
   rapidjson::Reader reader;
+  // No kParseFullPrecisionFlag: rapidjson 1.1's full-precision path reads
+  // a zero with an exponent ("0e5") as garbage (ingest/json_text.h), and a
+  // config's numbers need no last-bit exactness.
   constexpr unsigned kFlags = rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
-                              rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
+                              rapidjson::kParseValidateEncodingFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
   if (!ok) {
     size_t offset = base + ok.Offset();

@@ -1,5 +1,6 @@
 #include "ingest/json_text.h"
 
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 
@@ -167,6 +168,59 @@ void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_v
     out->push_back(canonical.substr(start, i - start));
     ++i;  // the ',' (or past the end)
   }
+}
+
+size_t RewriteZeroExponents(char* text, size_t size) {
+  size_t rewritten = 0;
+  auto digit = [&](size_t i) { return i < size && text[i] >= '0' && text[i] <= '9'; };
+  size_t i = 0;
+  while (i < size) {
+    const char c = text[i];
+    if (c == '"') {  // skip the string, escapes included
+      for (++i; i < size && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      ++i;
+      continue;
+    }
+    const bool starts_number = c == '-' || (c >= '0' && c <= '9');
+    if (!starts_number || (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
+                                     text[i - 1] == '+' || text[i - 1] == '-'))) {
+      ++i;
+      continue;
+    }
+    // -? int frac? exp?, with int = "0" | [1-9][0-9]*.
+    const size_t start = i;
+    size_t j = i + (c == '-' ? 1 : 0);
+    const size_t int_start = j;
+    while (digit(j)) ++j;
+    const bool int_is_zero = j == int_start + 1 && text[int_start] == '0';
+    bool frac_zero = true;
+    if (j < size && text[j] == '.') {
+      const size_t frac_start = ++j;
+      for (; digit(j); ++j) {
+        if (text[j] != '0') frac_zero = false;
+      }
+      if (j == frac_start) frac_zero = false;  // "0." is not a number: leave it to the parser
+    }
+    bool has_exp = false;
+    if (j < size && (text[j] == 'e' || text[j] == 'E')) {
+      size_t k = j + 1;
+      if (k < size && (text[k] == '+' || text[k] == '-')) ++k;
+      const size_t exp_start = k;
+      while (digit(k)) ++k;
+      has_exp = k > exp_start;
+      if (has_exp) j = k;
+    }
+    if (int_is_zero && frac_zero && has_exp) {
+      const std::string_view zero = c == '-' ? "-0.0" : "0.0";
+      std::memcpy(text + start, zero.data(), zero.size());  // the token is at least as long: "0e5"
+      std::memset(text + start + zero.size(), ' ', j - start - zero.size());
+      ++rewritten;
+    }
+    i = j > start ? j : start + 1;
+  }
+  return rewritten;
 }
 
 std::string Utf8Excerpt(std::string_view raw, size_t max_bytes) {

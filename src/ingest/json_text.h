@@ -25,6 +25,16 @@ std::string_view JsonStringValue(std::string_view quoted, std::string* scratch);
 // REQUIRES: canonical JSON (no whitespace), arrays holding no arrays/objects.
 void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_view>* out);
 
+// rapidjson 1.1's full-precision number parsing (kParseFullPrecisionFlag)
+// turns a zero written with an exponent ("0e90", "-0.0E-5") into a garbage
+// double: its DiyFp normalisation takes clz(0), which is undefined (found
+// by UBSan under libFuzzer; "0e90" parsed as -6.6e268). Rewrites each such
+// number outside strings in `text`, in place, to the zero it denotes with
+// the same sign and type and the same width ("0.0" or "-0.0", padded with
+// spaces), so offsets stay put. Only numbers JSON allows are touched ("00e5"
+// stays invalid). Returns how many were rewritten.
+size_t RewriteZeroExponents(char* text, size_t size);
+
 // The first `max_bytes` bytes of `raw` as valid UTF-8: well-formed
 // sequences are kept, every other byte becomes the four characters "\xNN".
 // A well-formed sequence straddling the limit is dropped whole.

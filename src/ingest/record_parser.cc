@@ -231,6 +231,7 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   }
 
   insitu.assign(line);
+  RewriteZeroExponents(insitu.data(), insitu.size());  // rapidjson 1.1 misreads "0e90": see json_text.h
   value_pool.Clear();
   stack_pool.Clear();
   Document doc(&value_pool, 1024, &stack_pool);

@@ -203,6 +203,17 @@ TEST(ConfigLoaderTest, WholeNumbersMayBeWrittenAsDoubles) {
   EXPECT_EQ(r->pipeline.fetch_parallelism, 16u);
 }
 
+// Found by libFuzzer + UBSan (config_loader_fuzz): rapidjson 1.1's
+// full-precision parse read "0e5" as garbage; a config reads it as 0.
+TEST(ConfigLoaderTest, AZeroWithAnExponentIsZero) {
+  auto r = Load(R"({"pipeline": {"max_bad_ratio": 0e5}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->pipeline.max_bad_ratio, 0.0);
+  r = Load(R"({"pipeline": {"max_bad_ratio": 0.25e0}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->pipeline.max_bad_ratio, 0.25);
+}
+
 TEST(ConfigLoaderTest, NumbersOfEveryKind) {
   auto r = Load(R"({"pipeline": {"max_bad_ratio": 0, "trigger_pending_bytes": 18446744073709551615}})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -1,4 +1,5 @@
 #include "ingest/record_parser.h"
+#include "ingest/json_text.h"
 
 #include <gtest/gtest.h>
 #include <xxhash.h>
@@ -75,6 +76,27 @@ TEST(RecordParserTest, CanonicalFormIgnoresKeyOrderWhitespaceAndEscapes) {
   EXPECT_EQ(a.record.fields_json, "{\"id\":\"x\",\"n\":{\"y\":null,\"z\":[1,2.5,100.0,0]},\"s\":\"caf\xC3\xA9/\\t\",\"version\":1}");
   EXPECT_EQ(a.record.fields_json, b.record.fields_json);
   EXPECT_NE(a.record.tiebreak, b.record.tiebreak);  // different raw lines
+}
+
+// Found by libFuzzer + UBSan: rapidjson 1.1's full-precision parse read a
+// zero with an exponent as garbage ("0e90" became -6.6e268 in the record).
+TEST(RecordParserTest, AZeroWithAnExponentIsZero) {
+  const SchemaOptions schema = DefaultFlatSchema();
+  Parsed a = ParseOne(schema, R"({"id":"x","version":1,"p":0e90,"q":[0.000E-5,-0e300],"s":"0e90"})");
+  Parsed b = ParseOne(schema, R"({"id":"x","version":1,"p":0.0,"q":[0.0,-0.0],"s":"0e90"})");
+  ASSERT_TRUE(a.ok) << a.bad.reason;
+  ASSERT_TRUE(b.ok) << b.bad.reason;
+  EXPECT_EQ(a.record.fields_json, b.record.fields_json);
+  EXPECT_NE(a.record.fields_json.find("\"s\":\"0e90\""), std::string::npos) << "strings are left alone";
+  // Not numbers JSON allows: still rejected.
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":1,"p":00e5})"), kReasonInvalidJson);
+  EXPECT_EQ(Reject(schema, R"({"id":"x","version":1,"p":0.e5})"), kReasonInvalidJson);
+}
+
+TEST(RecordParserTest, RewriteZeroExponentsKeepsWidthAndSkipsStrings) {
+  std::string t = R"([0e5,-0E+12, 0.00e-1,10e5,1.0e5,"0e5\"0e5",0.5e3,-0.0e0])";
+  EXPECT_EQ(RewriteZeroExponents(t.data(), t.size()), 4u);
+  EXPECT_EQ(t, R"([0.0,-0.0  , 0.0    ,10e5,1.0e5,"0e5\"0e5",0.5e3,-0.0  ])");
 }
 
 TEST(RecordParserTest, DuplicateKeysUseTheFirstOccurrence) {
