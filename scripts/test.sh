@@ -75,22 +75,19 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   ASAN_OPTIONS=detect_leaks=1 scripts/run-test-binaries.sh ASan build-fuzz "$jobs" '*' "${asan_tests[@]}"
 
   # TSan: the threaded code (actors with their mailboxes and timers, the
-  # pipeline, stores, HTTP client, S3, admin server, metrics, pools, the
-  # segment reader's shared block cache). The parallel build and segment
-  # writer run under TSan inside the pipeline tests (actors_test, two
-  # compute threads); ingest_test and commit_test, single-threaded pure code
+  # pipeline, stores, HTTP client, S3, admin server, metrics, pools). The
+  # parallel build, the segment writer and the full's entities read by
+  # concurrent lookups (a segment reader's shared block cache) run under
+  # TSan inside the pipeline tests (actors_test, two compute threads);
+  # index_test, ingest_test and commit_test, single-threaded pure code
   # otherwise, run in the release and ASan stages only (a 15-minute CI).
-  tsan_tests=(actors_test storage_test http_test s3_test admin_test metrics_test base_test index_test)
+  tsan_tests=(actors_test storage_test http_test s3_test admin_test metrics_test base_test)
   stage "TSan build: the threaded code"
   configure build-tsan "${san_flags[@]}" -DFRESHET_SANITIZE=thread
   cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
   stage "TSan tests"
   # Chromium drawing the status page tests the page, not our C++: release only.
-  # Left out under TSan: single-threaded pure code that the release and
-  # ASan stages run (the segment format's round trips, about 30 s here) and
-  # Chromium.
-  TSAN_OPTIONS=halt_on_error=1 scripts/run-test-binaries.sh TSan build-tsan "$jobs" \
-    '-*Chromium*:SegmentTest.RandomRoundTrip10k:SegmentTest.OpenReadsFewBlocks:SegmentCorruptionTest.*' \
+  TSAN_OPTIONS=halt_on_error=1 scripts/run-test-binaries.sh TSan build-tsan "$jobs" '-*Chromium*' \
     "${tsan_tests[@]}"
 fi
 stage ""
