@@ -80,6 +80,16 @@ class PipelineTest : public ::testing::Test {
     return Current().has_value();
   }
 
+  // Polls (another thread runs the pipeline) until CURRENT's watermark is `want`.
+  bool WaitForWatermark(TimePoint want) {
+    for (int i = 0; i < 600; ++i) {
+      auto cur = Current();
+      if (cur && cur->watermark == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
   std::optional<CurrentPointer> Current() {
     auto sink = MemoryStore::OpenNamed(name_ + "-sink");
     auto got = GetSync(*sink, std::string(kCurrentKey));
@@ -245,20 +255,12 @@ TEST_F(PipelineTest, HybridTriggerFiresEarlyOnPendingBytes) {
   clock_.Set(kT0 + minutes(15));  // moves by hand, never to the 6 s deadline
   Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
   std::thread runner([&] { (void)p.Run(); });
-  auto wait_for_watermark = [&](TimePoint want) {
-    for (int i = 0; i < 400; ++i) {
-      auto cur = Current();
-      if (cur && cur->watermark == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  };
-  EXPECT_TRUE(wait_for_watermark(kT0));
+  EXPECT_TRUE(WaitForWatermark(kT0));
   WritePartitions(1, 1);  // 00:05: eligible already (00:12 <= 00:15)
   // One probe interval later the interval deadline is still 5 s away: only
   // an early fire can commit this partition.
   clock_.Advance(std::chrono::seconds(1));
-  EXPECT_TRUE(wait_for_watermark(kT0 + minutes(5)));
+  EXPECT_TRUE(WaitForWatermark(kT0 + minutes(5)));
   p.Stop();
   runner.join();
 }
@@ -406,15 +408,7 @@ TEST_F(PipelineTest, ChangedDeletedAndLateObjectsInCommittedPartitionsAreIngeste
   {
     Pipeline p(options_, MemoryStore::OpenNamed(name_ + "-source"), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
     std::thread runner([&] { (void)p.Run(); });
-    auto wait_for_watermark = [&](TimePoint want) {
-      for (int i = 0; i < 600; ++i) {
-        auto cur = Current();
-        if (cur && cur->watermark == want) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      return false;
-    };
-    ASSERT_TRUE(wait_for_watermark(kT0 + minutes(10)));
+    ASSERT_TRUE(WaitForWatermark(kT0 + minutes(10)));
 
     // Under the committed 00:00 and 00:05: one object rewritten (another's
     // records), one deleted, one late (moved in from the new 00:20).
@@ -433,7 +427,7 @@ TEST_F(PipelineTest, ChangedDeletedAndLateObjectsInCommittedPartitionsAreIngeste
     // The relist interval has passed: the next trigger lists the whole
     // window and its batch commits 00:15 and 00:20 with the changes.
     clock_.Advance(minutes(5));
-    ASSERT_TRUE(wait_for_watermark(kT0 + minutes(20)));
+    ASSERT_TRUE(WaitForWatermark(kT0 + minutes(20)));
     p.Stop();
     runner.join();
     std::vector<BatchProgress> batches = p.board().RecentBatches();
