@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <utility>
 #include <vector>
 
-#include "base/md5.h"
 #include "base/atomic_file.h"
 #include "base/posix_error.h"
 #include "storage/list_emulation.h"
@@ -26,6 +27,17 @@ namespace {
 // O_NONBLOCK only matters for what is not a regular file: opening a FIFO
 // that sits where a key is expected must not hang an I/O thread.
 int OpenForRead(const char* path, int extra_flags = 0) { return OpenFile(path, O_RDONLY | O_NONBLOCK | extra_flags); }
+
+// The ETag of a regular file with status `st` (see the header): inode,
+// size and modification time, in hex. Not the ctime: renaming a file into
+// place changes it without changing the content.
+std::string ValidatorEtag(const struct stat& st) {
+  char buf[3 * 17];
+  const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  const int n = std::snprintf(buf, sizeof buf, "%" PRIx64 "-%" PRIx64 "-%" PRIx64, static_cast<uint64_t>(st.st_ino),
+                              static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(mtime_ns));
+  return std::string(buf, static_cast<size_t>(n));
+}
 
 // Reads up to `len` bytes at `offset`; stops early at end of file.
 Result<std::string> ReadAt(int fd, uint64_t offset, uint64_t len, const std::string& path) {
@@ -155,7 +167,7 @@ Result<uint64_t> LocalStore::RemoveAbandonedWrites() {
 
 std::string LocalStore::Describe() const { return "local://" + (root_.empty() ? std::string("/") : root_); }
 
-LocalStore::Stats LocalStore::stats() const { return Stats{dirs_opened_.load(), files_hashed_.load()}; }
+LocalStore::Stats LocalStore::stats() const { return Stats{dirs_opened_.load()}; }
 
 std::optional<std::string> LocalStore::LocalPath(const std::string& key) const {
   if (!ValidateObjectKey(key).ok()) return std::nullopt;
@@ -209,72 +221,6 @@ void LocalStore::Delete(std::string key, StoreCallback<Unit> done) {
 }
 
 // ---------------------------------------------------------------------------
-// ETag cache
-
-std::optional<std::string> LocalStore::CachedEtagFor(const std::string& path, const FileId& id) {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = etag_cache_.find(path);
-  if (it == etag_cache_.end() || !(it->second.id == id)) return std::nullopt;
-  return it->second.etag;
-}
-
-void LocalStore::RememberEtag(const std::string& path, const FileId& id, std::string etag) {
-  if (options_.etag_cache_entries == 0) return;
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = etag_cache_.find(path);
-  if (it != etag_cache_.end()) {
-    it->second = CachedEtag{id, std::move(etag)};
-    return;
-  }
-  if (etag_cache_.size() >= options_.etag_cache_entries) etag_cache_.erase(etag_cache_.begin());
-  etag_cache_.emplace(path, CachedEtag{id, std::move(etag)});
-}
-
-void LocalStore::ForgetEtag(const std::string& path) {
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  etag_cache_.erase(path);
-}
-
-namespace {
-template <typename FileIdT>
-FileIdT IdOf(const struct stat& st) {
-  FileIdT id;
-  id.dev = st.st_dev;
-  id.ino = st.st_ino;
-  id.size = static_cast<uint64_t>(st.st_size);
-  id.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  id.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
-  return id;
-}
-}  // namespace
-
-Result<std::string> LocalStore::EtagOf(const std::string& path, int fd, const struct stat& st,
-                                       const std::string* body) {
-  FileId id = IdOf<FileId>(st);
-  if (std::optional<std::string> hit = CachedEtagFor(path, id)) return std::move(*hit);
-  files_hashed_.fetch_add(1, std::memory_order_relaxed);
-  std::string etag;
-  if (body != nullptr && body->size() == id.size) {
-    etag = Md5Hex(*body);
-  } else {
-    FRESHET_ASSIGN_OR_RETURN(etag, Md5HexOfFd(fd));
-  }
-  RememberEtag(path, id, etag);
-  return etag;
-}
-
-Result<std::string> LocalStore::EtagOfPath(const std::string& path, struct stat* st) {
-  if (std::optional<std::string> hit = CachedEtagFor(path, IdOf<FileId>(*st))) return std::move(*hit);
-  Fd fd(OpenForRead(path.c_str()));
-  if (!fd.valid()) return PosixError("open '" + path + "'", errno);
-  // Hash what the descriptor sees, keyed by the descriptor's identity: the
-  // path may have been replaced since *st was taken.
-  if (::fstat(fd.get(), st) != 0) return PosixError("stat '" + path + "'", errno);
-  if (!S_ISREG(st->st_mode)) return Status::NotFound("'" + path + "' is no longer a regular file");
-  return EtagOf(path, fd.get(), *st, nullptr);
-}
-
-// ---------------------------------------------------------------------------
 // Get / Head
 
 Result<GetResult> LocalStore::DoGet(const GetRequest& req) {
@@ -298,8 +244,7 @@ Result<GetResult> LocalStore::DoGet(const GetRequest& req) {
   }
   GetResult out;
   FRESHET_ASSIGN_OR_RETURN(out.body, ReadAt(fd.get(), offset, len, path));
-  FRESHET_ASSIGN_OR_RETURN(std::string etag, EtagOf(path, fd.get(), st, req.range ? nullptr : &out.body));
-  out.info = ObjectInfo{req.key, size, std::move(etag)};
+  out.info = ObjectInfo{req.key, size, ValidatorEtag(st)};
   return out;
 }
 
@@ -313,14 +258,7 @@ Result<ObjectInfo> LocalStore::DoHead(const std::string& key) {
     return PosixError("head '" + key + "' in " + Describe(), err);
   }
   if (!S_ISREG(st.st_mode)) return Status::NotFound("no object '" + key + "' in " + Describe());
-  Result<std::string> etag = EtagOfPath(path, &st);
-  if (!etag.ok()) {
-    if (etag.status().code() == StatusCode::kNotFound) {
-      return Status::NotFound("no object '" + key + "' in " + Describe());  // deleted meanwhile
-    }
-    return etag.status();
-  }
-  return ObjectInfo{key, static_cast<uint64_t>(st.st_size), std::move(*etag)};
+  return ObjectInfo{key, static_cast<uint64_t>(st.st_size), ValidatorEtag(st)};
 }
 
 // ---------------------------------------------------------------------------
@@ -407,7 +345,7 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
       return Status::FailedPrecondition("object '" + req.key + "' in " + Describe() + " is absent, not " +
                                         *req.if_match + " (If-Match)");
     }
-    FRESHET_ASSIGN_OR_RETURN(std::string etag, EtagOfPath(final_path, &now));
+    const std::string etag = ValidatorEtag(now);
     if (etag != *req.if_match) {
       return Status::FailedPrecondition("object '" + req.key + "' in " + Describe() + " has ETag " + etag +
                                         ", not " + *req.if_match + " (If-Match)");
@@ -439,13 +377,11 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
     if (!st.ok() && st.code() != StatusCode::kNotFound) return st.WithContext("put '" + req.key + "'");
   }
 
-  // Seed the ETag cache with the identity the file has now (rename and
-  // link change ctime), taken from our descriptor so a racing Put of the
-  // same key cannot be confused with ours.
-  std::string etag = Md5Hex(req.body);
+  // The ETag from our own descriptor, so a racing Put of the same key cannot
+  // be confused with ours (rename keeps the inode and the mtime).
   struct stat st;
-  if (::fstat(temp.fd(), &st) == 0) RememberEtag(final_path, IdOf<FileId>(st), etag);
-  return ObjectInfo{req.key, req.body.size(), std::move(etag)};
+  if (::fstat(temp.fd(), &st) != 0) return PosixError("put '" + req.key + "': stat the new object", errno);
+  return ObjectInfo{req.key, req.body.size(), ValidatorEtag(st)};
 }
 
 // ---------------------------------------------------------------------------
@@ -460,7 +396,6 @@ Status LocalStore::DoDelete(const std::string& key) {
     if (err == ENOENT || err == ENOTDIR || err == EISDIR) return Status::Ok();
     return PosixError("delete '" + key + "' from " + Describe(), err);
   }
-  ForgetEtag(path);
   // Remove parents left empty, deepest first. rmdir fails harmlessly
   // (ENOTEMPTY, ENOENT) when another key lives there or a concurrent Delete
   // got there first; a concurrent Put recreates what it needs.
@@ -575,12 +510,7 @@ class LocalStore::ListWalk {
       if (v == ListPager::Verdict::kSkip) continue;
       struct stat st;
       if (::stat(child_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // gone meanwhile
-      Result<std::string> etag = store_->EtagOfPath(child_path, &st);
-      if (!etag.ok()) {
-        if (etag.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
-        return etag.status();
-      }
-      pager_->Take(ObjectInfo{e.sort_key, static_cast<uint64_t>(st.st_size), std::move(*etag)});
+      pager_->Take(ObjectInfo{e.sort_key, static_cast<uint64_t>(st.st_size), ValidatorEtag(st)});
     }
     return false;
   }

@@ -14,11 +14,16 @@
 //   ordered directory walk: directories wholly before the resume point or
 //   outside the prefix are never opened, and the walk stops as soon as the
 //   page is full. Empty directories and non-regular files are not listed.
-// - ETags are the MD5 of the content, as S3; they are cached in memory per
-//   (path, device, inode, size, mtime, ctime) so listing again does not
-//   re-read files. The store's own Puts always make a new inode, so the
-//   cache is exact for them; a file rewritten in place by another program
-//   with the same size within one timestamp tick could keep a stale ETag.
+// - ETags are validators, not content hashes: "<inode>-<size>-<mtime ns>"
+//   in hex, read from one stat of the file. Listing never reads a file,
+//   a restart sees the same ETags as the run before it, and any rewrite by
+//   this store (always a new inode) or by another program (a new mtime)
+//   gives a new ETag. Like S3's, an ETag is only compared for equality;
+//   unlike S3's it is not the MD5 of the body (nothing here needs that:
+//   index files carry their own checksums). Copying the directory makes
+//   new ETags, so a daemon sees the copy's objects as rewritten. Limit: a
+//   program rewriting a file in place with the same size within one
+//   filesystem timestamp tick (a few ms) keeps its ETag.
 // - Delete removes the file and then every parent directory left empty,
 //   up to (not including) the root.
 //
@@ -35,9 +40,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "base/thread_pool.h"
 #include "storage/object_store.h"
@@ -60,15 +63,11 @@ class LocalStore final : public ObjectStore {
     // not durability across power loss (tests, benchmarks, `gen`).
     // Default: true.
     bool sync = true;
-    // ETag cache entries kept; beyond it arbitrary entries are evicted;
-    // 0 disables the cache. Default: 1M (~150 MB worst case).
-    size_t etag_cache_entries = size_t{1} << 20;
   };
 
   // Counters for tests and metrics.
   struct Stats {
     uint64_t dirs_opened = 0;  // directories read by List
-    uint64_t files_hashed = 0; // files read to compute an ETag (cache misses)
   };
 
   // Opens the store rooted at `root` (made absolute and canonical).
@@ -97,15 +96,6 @@ class LocalStore final : public ObjectStore {
   Stats stats() const;
 
  private:
-  struct FileId {
-    uint64_t dev = 0, ino = 0, size = 0;
-    int64_t mtime_ns = 0, ctime_ns = 0;
-    friend bool operator==(const FileId&, const FileId&) = default;
-  };
-  struct CachedEtag {
-    FileId id;
-    std::string etag;
-  };
   class ListWalk;
 
   LocalStore(std::string root, Options options);
@@ -125,27 +115,13 @@ class LocalStore final : public ObjectStore {
   // Creates the missing directories between the root and `dir_key` (a
   // key's parent, "" for the root), fsync'ing the parent of each one made.
   Status EnsureDirs(std::string_view key, std::string_view dir_key);
-  // The ETag of the open regular file `fd` at `path` with status `st`:
-  // from the cache, or by hashing the file (`body` if it holds the whole
-  // content already).
-  Result<std::string> EtagOf(const std::string& path, int fd, const struct stat& st, const std::string* body);
-  // Same, by path, for a file last seen with status *st; opens the file
-  // only on a cache miss, and then updates *st to what it hashed.
-  Result<std::string> EtagOfPath(const std::string& path, struct stat* st);
-  std::optional<std::string> CachedEtagFor(const std::string& path, const FileId& id);
-  void RememberEtag(const std::string& path, const FileId& id, std::string etag);
-  void ForgetEtag(const std::string& path);
 
   const std::string root_;
   const Options options_;
 
   std::atomic<uint64_t> dirs_opened_{0};
-  std::atomic<uint64_t> files_hashed_{0};
   std::atomic<uint64_t> temp_counter_{0};
   const uint64_t temp_nonce_;
-
-  std::mutex cache_mu_;
-  std::unordered_map<std::string, CachedEtag> etag_cache_;  // guarded by cache_mu_
 
   // Declared last, so it is destroyed first; the destructor also shuts it
   // down explicitly. Tasks capture `this`: safe because no task outlives

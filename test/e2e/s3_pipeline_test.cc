@@ -1,8 +1,11 @@
 // The whole pipeline on S3: `freshet gen` writes the source to s3rver, the
 // daemon reads it from and writes the sink to s3rver (available_now), and
-// everything is compared with the same run on local directories — the
-// generation files byte for byte (downloaded with s3cmd, an independent
-// client), and `freshet query` answers against the oracle. Then the same run
+// everything is compared with local runs: the source with the local gen's
+// files, the sink byte for byte (downloaded with s3cmd, an independent
+// client) with the same S3 source committed to a local directory, and
+// `freshet query` answers against the oracle. (The reference reads its
+// source from S3 too: manifests and generation ids name the inputs by
+// ETag, and a local source's ETags are validators, not S3's MD5s.) Then the same run
 // through a fault proxy that fails 20% of requests must commit the same
 // bytes, with the retries in the daemon's S3 counters.
 #include <gtest/gtest.h>
@@ -67,12 +70,25 @@ class S3PipelineE2e : public ::testing::Test {
     // The S3 server harness finds scripts/ and test/tools through
     // FRESHET_SOURCE_DIR; CTest gives the e2e tests only FRESHET_BIN.
     setenv("FRESHET_SOURCE_DIR", FRESHET_SOURCE_TREE, /*overwrite=*/0);
-    // The reference: the same input and run on local directories.
+    // The references: the same input generated into a local directory, and
+    // the same run from an S3 source into a local sink.
     ref_dir_ = new testing::TempDir("e2e-s3-ref");
     FreshetCli cli(ref_dir_->path());
     ASSERT_TRUE(cli.Gen(ref_dir_->Join("source"), kGenArgs));
-    RunResult run = cli.RunDaemon(ref_dir_->Join("source"), ref_dir_->Join("sink"));
+    auto server = testing::S3Server::Start({.kind = testing::S3ServerKind::kS3rver, .buckets = {"src"}});
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    std::vector<std::string> args = {"gen", "--out", "s3://src/ref"};
+    args.insert(args.end(), kGenArgs.begin(), kGenArgs.end());
+    const EnvVars env = S3Env(**server, (*server)->server_endpoint());
+    RunResult gen = cli.Run(args, env);
+    ASSERT_TRUE(gen.status.Exited(0)) << gen.Describe();
+    EnvVars daemon = env;
+    daemon.insert(daemon.end(), {{"FRESHET_SOURCE_URI", "s3://src/ref"},
+                                 {"FRESHET_SINK_URI", "local://" + ref_dir_->Join("sink")},
+                                 {"FRESHET_ADMIN_LISTEN", ""}});
+    RunResult run = cli.Run(FreshetCli::RunArgs(), daemon);
     ASSERT_TRUE(run.status.Exited(0)) << run.Describe();
+    EXPECT_TRUE((*server)->Stop().ok());
   }
   static void TearDownTestSuite() {
     delete ref_dir_;
