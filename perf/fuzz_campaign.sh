@@ -8,10 +8,14 @@
 #   perf/fuzz_campaign.sh --runs 1000000 --seconds 300
 #   perf/fuzz_campaign.sh --targets "plan_layout_fuzz storage_sigv4_fuzz"
 #   perf/fuzz_campaign.sh --corpus /var/tmp/freshet-corpus --build build-libfuzzer
+#   nice -n 19 perf/fuzz_campaign.sh --timeout 120   # beside other work
 #
 # Targets run two at a time (--parallel). A target stops after --runs
-# executions or --seconds, whichever comes first. Crash inputs are kept in
-# <corpus>/<target>.crashes/; the script exits 1 if any target crashed.
+# executions or --seconds, whichever comes first. An input running longer
+# than --timeout seconds (default 10) is reported as a hang; raise it when
+# the machine is busy with other work, or starved runs read as hangs.
+# Crash inputs are kept in <corpus>/<target>.crashes/; the script exits 1
+# if any target crashed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,9 +24,10 @@ corpus=$root/.fuzz-corpus
 runs=10000000
 seconds=3600
 parallel=2
+timeout=10
 targets=""
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -31,6 +36,7 @@ while (($#)); do
     --build) build=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "fuzz_campaign.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -58,7 +64,7 @@ run_one() {
   bin=$(find "$build" -name "$t" -type f -perm -u+x | head -1)
   FRESHET_FUZZ_SEED_DIR=$dir ASAN_OPTIONS=detect_leaks=1${symbolizer:+:external_symbolizer_path=$symbolizer} \
     "$bin" -runs="$runs" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/" \
-    -timeout=10 -rss_limit_mb=2048 "$dir" >"$corpus/$t.log" 2>&1 || true
+    -timeout="$timeout" -rss_limit_mb=2048 "$dir" >"$corpus/$t.log" 2>&1 || true
 }
 
 start=$SECONDS

@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace freshet {
 namespace {
 
@@ -170,7 +174,54 @@ void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_v
   }
 }
 
+namespace {
+
+// A zero that rapidjson 1.1 reads as garbage: one with an exponent, or one
+// whose all-zero fraction has more than this many digits (its power of ten
+// then leaves the fast path: 0.{23 zeros} is 0 * 10^-23).
+constexpr size_t kMaxZeroFractionDigits = 22;
+
+// True when `text` might hold such a zero: it holds "0e" or "0E" (the last
+// digit before the exponent is a '0', of the integer part or the all-zero
+// fraction), or a run of more than kMaxZeroFractionDigits '0's. Sixteen
+// bytes per step where SSE2 exists (every x86-64).
+bool MightHoldTroublesomeZero(const char* text, size_t size) {
+  if (size == 0) return false;
+  size_t i = 1;
+  size_t run = text[0] == '0' ? 1 : 0;  // '0's ending just before byte i
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0'), e = _mm_set1_epi8('e'), lower = _mm_set1_epi8(0x20);
+  for (; i + 16 <= size; i += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + i));
+    const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + i - 1));
+    const __m128i is_e = _mm_cmpeq_epi8(_mm_or_si128(block, lower), e);
+    if (_mm_movemask_epi8(_mm_and_si128(is_e, _mm_cmpeq_epi8(before, zero))) != 0) return true;
+    const unsigned zeros = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, zero)));
+    if (zeros == 0xFFFF) {
+      run += 16;
+    } else {
+      run += static_cast<size_t>(__builtin_ctz(~zeros));        // '0's opening the block
+      if (run > kMaxZeroFractionDigits) return true;
+      run = static_cast<size_t>(__builtin_clz(~zeros & 0xFFFF)) - 16;  // '0's closing it
+    }
+    if (run > kMaxZeroFractionDigits) return true;
+  }
+#endif
+  for (; i < size; ++i) {
+    if ((text[i] | 0x20) == 'e' && text[i - 1] == '0') return true;
+    run = text[i] == '0' ? run + 1 : 0;
+    if (run > kMaxZeroFractionDigits) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 size_t RewriteZeroExponents(char* text, size_t size) {
+  // Every record's line goes through here: first a quick test that
+  // returns on the lines (nearly all) with no such number; the scan below
+  // runs on the rare one that might have one.
+  if (!MightHoldTroublesomeZero(text, size)) return 0;
   size_t rewritten = 0;
   auto digit = [&](size_t i) { return i < size && text[i] >= '0' && text[i] <= '9'; };
   size_t i = 0;
@@ -196,11 +247,13 @@ size_t RewriteZeroExponents(char* text, size_t size) {
     while (digit(j)) ++j;
     const bool int_is_zero = j == int_start + 1 && text[int_start] == '0';
     bool frac_zero = true;
+    size_t frac_digits = 0;
     if (j < size && text[j] == '.') {
       const size_t frac_start = ++j;
       for (; digit(j); ++j) {
         if (text[j] != '0') frac_zero = false;
       }
+      frac_digits = j - frac_start;
       if (j == frac_start) frac_zero = false;  // "0." is not a number: leave it to the parser
     }
     bool has_exp = false;
@@ -212,7 +265,7 @@ size_t RewriteZeroExponents(char* text, size_t size) {
       has_exp = k > exp_start;
       if (has_exp) j = k;
     }
-    if (int_is_zero && frac_zero && has_exp) {
+    if (int_is_zero && frac_zero && (has_exp || frac_digits > kMaxZeroFractionDigits)) {
       const std::string_view zero = c == '-' ? "-0.0" : "0.0";
       std::memcpy(text + start, zero.data(), zero.size());  // the token is at least as long: "0e5"
       std::memset(text + start + zero.size(), ' ', j - start - zero.size());

@@ -26,9 +26,10 @@ std::string_view JsonStringValue(std::string_view quoted, std::string* scratch);
 void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_view>* out);
 
 // rapidjson 1.1's full-precision number parsing (kParseFullPrecisionFlag)
-// turns a zero written with an exponent ("0e90", "-0.0E-5") into a garbage
-// double: its DiyFp normalisation takes clz(0), which is undefined (found
-// by UBSan under libFuzzer; "0e90" parsed as -6.6e268). Rewrites each such
+// turns a zero written with an exponent ("0e90", "-0.0E-5") or with more
+// than 22 fraction digits ("0." and 23 zeros) into a garbage double: its
+// DiyFp normalisation takes clz(0), which is undefined (found by UBSan
+// under libFuzzer; "0e90" parsed as -6.6e268). Rewrites each such
 // number outside strings in `text`, in place, to the zero it denotes with
 // the same sign and type and the same width ("0.0" or "-0.0", padded with
 // spaces), so offsets stay put. Only numbers JSON allows are touched ("00e5"

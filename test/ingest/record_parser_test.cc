@@ -82,8 +82,11 @@ TEST(RecordParserTest, CanonicalFormIgnoresKeyOrderWhitespaceAndEscapes) {
 // zero with an exponent as garbage ("0e90" became -6.6e268 in the record).
 TEST(RecordParserTest, AZeroWithAnExponentIsZero) {
   const SchemaOptions schema = DefaultFlatSchema();
-  Parsed a = ParseOne(schema, R"({"id":"x","version":1,"p":0e90,"q":[0.000E-5,-0e300],"s":"0e90"})");
-  Parsed b = ParseOne(schema, R"({"id":"x","version":1,"p":0.0,"q":[0.0,-0.0],"s":"0e90"})");
+  // ... and so was a zero with more than 22 fraction digits (the second
+  // campaign's find): "r" holds 0. and 30 zeros.
+  Parsed a = ParseOne(schema, R"({"id":"x","version":1,"p":0e90,"q":[0.000E-5,-0e300],"s":"0e90",)"
+                              R"("r":-0.000000000000000000000000000000})");
+  Parsed b = ParseOne(schema, R"({"id":"x","version":1,"p":0.0,"q":[0.0,-0.0],"s":"0e90","r":-0.0})");
   ASSERT_TRUE(a.ok) << a.bad.reason;
   ASSERT_TRUE(b.ok) << b.bad.reason;
   EXPECT_EQ(a.record.fields_json, b.record.fields_json);
@@ -97,6 +100,34 @@ TEST(RecordParserTest, RewriteZeroExponentsKeepsWidthAndSkipsStrings) {
   std::string t = R"([0e5,-0E+12, 0.00e-1,10e5,1.0e5,"0e5\"0e5",0.5e3,-0.0e0])";
   EXPECT_EQ(RewriteZeroExponents(t.data(), t.size()), 4u);
   EXPECT_EQ(t, R"([0.0,-0.0  , 0.0    ,10e5,1.0e5,"0e5\"0e5",0.5e3,-0.0  ])");
+}
+
+// The quick test that skips lines without "0e"/"0E" reads 16 bytes at a
+// time: a zero with an exponent is found at every offset, across every
+// block boundary and in the tail, and a long line without one is left as is.
+TEST(RecordParserTest, RewriteZeroExponentsFindsTheNumberAtEveryOffset) {
+  for (size_t pad = 0; pad < 40; ++pad) {
+    for (const char* number : {"0e5", "0E5", "-0.0e1"}) {
+      std::string t = "[" + std::string(pad, ' ') + number + "," + std::string(40 - pad, ' ') + "1]";
+      EXPECT_EQ(RewriteZeroExponents(t.data(), t.size()), 1u) << pad << " " << number;
+      EXPECT_NE(t.find("0.0"), std::string::npos) << t;
+    }
+  }
+  // A zero with more than 22 fraction digits, its run of '0's across any
+  // block boundary; 22 digits are left alone (rapidjson reads those right).
+  for (size_t pad = 0; pad < 40; ++pad) {
+    std::string t = "[" + std::string(pad, ' ') + "-0." + std::string(23, '0') + "," + std::string(40 - pad, ' ') + "1]";
+    EXPECT_EQ(RewriteZeroExponents(t.data(), t.size()), 1u) << pad;
+    EXPECT_NE(t.find("-0.0 "), std::string::npos) << t;
+    std::string ok = "[" + std::string(pad, ' ') + "0." + std::string(22, '0') + ",1]";
+    EXPECT_EQ(RewriteZeroExponents(ok.data(), ok.size()), 0u) << pad;
+  }
+  std::string none = R"({"title":"10 e-bikes, 0 emissions","n":[10e5,0.5e3,1e0,100],"k":"0e5 in a string"})";
+  std::string text = R"({"title":"10 e-bikes, 0 emissions","n":[10e5,0.5e3,1e0,100]})";
+  const std::string before = text;
+  EXPECT_EQ(RewriteZeroExponents(text.data(), text.size()), 0u);
+  EXPECT_EQ(text, before);
+  EXPECT_EQ(RewriteZeroExponents(none.data(), none.size()), 0u);  // "0e5" inside a string stays
 }
 
 TEST(RecordParserTest, DuplicateKeysUseTheFirstOccurrence) {
