@@ -113,6 +113,177 @@ struct ParseAllStart {
   }
 };
 
+
+// FetchAllStart and ParseAllStart overlapped, for an input that goes
+// straight into a consumer (the window state after a restart): objects are
+// fetched in key order (at most `parallelism` at once) into contiguous
+// chunks; a chunk is parsed on the pool as soon as its last object
+// arrives, and handed to `consume` as soon as every earlier chunk has been
+// (in key order, one call at a time, on a pool thread, overlapping the
+// fetch and parse of later chunks). Objects that changed or vanished since
+// they were listed are skipped and named in *moved; the consumer has then
+// seen an incomplete input, which the caller must discard. The result
+// holds the counts only (records and quarantine went to `consume`); on
+// failure, some chunks may have been consumed.
+using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;  // Builder's
+struct FetchParseStart {
+  ObjectStore* store;
+  ThreadPool* pool;
+  const SchemaOptions* schema;
+  std::vector<ObjectInfo> objects;
+  size_t parallelism;
+  std::shared_ptr<std::vector<std::string>> moved;  // never null
+  ChunkConsumer consume;
+
+  struct Run {
+    std::vector<ObjectInfo> objects;
+    std::vector<std::string> bodies;
+    std::vector<bool> fetched;   // false: moved (skipped)
+    std::vector<size_t> bounds;  // chunk c is objects [bounds[c], bounds[c + 1])
+    std::vector<DecodedInput> parts;
+    std::mutex mu;  // guards everything below
+    std::vector<size_t> left;    // per chunk: objects not yet fetched
+    std::vector<bool> parsed;
+    size_t next_to_consume = 0;
+    bool consuming = false;
+    size_t parses_in_flight = 0;
+    bool fetch_done = false, finished = false;
+    Status error;
+    StoreCallback<DecodedInput> done;
+  };
+
+  void operator()(StoreCallback<DecodedInput> done) {
+    auto run = std::make_shared<Run>();
+    const size_t n = objects.size();
+    const size_t chunks = std::max<size_t>(1, std::min(n, pool->thread_count() * 8));
+    run->objects = std::move(objects);
+    run->bodies.resize(n);
+    run->fetched.assign(n, false);
+    for (size_t c = 0; c <= chunks; ++c) run->bounds.push_back(n * c / chunks);
+    run->parts.resize(chunks);
+    run->left.resize(chunks);
+    for (size_t c = 0; c < chunks; ++c) run->left[c] = run->bounds[c + 1] - run->bounds[c];
+    run->parsed.assign(chunks, false);
+    run->done = std::move(done);
+    // Chunks with no objects (none when n > 0) are parsed at once.
+    for (size_t c = 0; c < chunks; ++c) {
+      if (run->left[c] == 0) StartParse(run, c);
+    }
+    BoundedParallel::Run(
+        n, parallelism,
+        [self = *this, run](size_t i, std::function<void(Status)> complete) {
+          GetRequest req;
+          req.key = run->objects[i].key;
+          self.store->Get(std::move(req), [self, run, i, complete](Result<GetResult> r) {
+            const ObjectInfo& want = run->objects[i];
+            const bool gone = !r.ok() && r.status().code() == StatusCode::kNotFound;
+            Status st;
+            if (gone || (r.ok() && (r->info.etag != want.etag || r->body.size() != want.size))) {
+              std::lock_guard<std::mutex> lock(run->mu);
+              self.moved->push_back(want.key);
+            } else if (!r.ok()) {
+              st = r.status().WithContext("get " + want.key);
+            } else {
+              run->bodies[i] = std::move(r->body);
+              run->fetched[i] = true;
+            }
+            if (st.ok()) {
+              const size_t c = static_cast<size_t>(
+                  std::upper_bound(run->bounds.begin(), run->bounds.end(), i) - run->bounds.begin() - 1);
+              bool ready = false;
+              {
+                std::lock_guard<std::mutex> lock(run->mu);
+                ready = --run->left[c] == 0;
+              }
+              if (ready) self.StartParse(run, c);
+            }
+            complete(std::move(st));
+          });
+        },
+        [self = *this, run](Status st) {
+          {
+            std::lock_guard<std::mutex> lock(run->mu);
+            run->fetch_done = true;
+            if (!st.ok() && run->error.ok()) run->error = std::move(st);
+          }
+          self.MaybeFinish(run);
+        });
+  }
+
+  void StartParse(const std::shared_ptr<Run>& run, size_t c) const {
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      ++run->parses_in_flight;
+    }
+    const bool ok = pool->TrySubmit([self = *this, run, c] {
+      FetchedObjects slice;
+      std::vector<ObjectInfo> infos;
+      for (size_t i = run->bounds[c]; i < run->bounds[c + 1]; ++i) {
+        if (!run->fetched[i]) continue;
+        infos.push_back(run->objects[i]);
+        slice.emplace_back(run->objects[i], std::move(run->bodies[i]));
+      }
+      run->parts[c] = DecodeAndParse(*self.schema, slice);
+      slice.clear();  // the bodies: parsed, not needed while consuming
+      std::unique_lock<std::mutex> lock(run->mu);
+      run->parsed[c] = true;
+      // Whichever thread finishes the chunk next in line consumes it and
+      // every finished one after it; the others only mark theirs parsed.
+      if (!run->consuming) {
+        run->consuming = true;
+        while (run->next_to_consume < run->parsed.size() && run->parsed[run->next_to_consume]) {
+          const size_t k = run->next_to_consume++;
+          lock.unlock();
+          DecodedInput& part = run->parts[k];
+          std::vector<ObjectInfo> chunk;
+          for (size_t i = run->bounds[k]; i < run->bounds[k + 1]; ++i) {
+            if (run->fetched[i]) chunk.push_back(run->objects[i]);
+          }
+          self.consume(std::move(chunk), &part);
+          part.records = {};
+          part.bad = {};
+          lock.lock();
+        }
+        run->consuming = false;
+      }
+      --run->parses_in_flight;
+      lock.unlock();
+      self.MaybeFinish(run);
+    });
+    if (!ok) {
+      std::lock_guard<std::mutex> lock(run->mu);
+      --run->parses_in_flight;
+      if (run->error.ok()) run->error = Status::Unavailable("compute pool \"" + pool->name() + "\" is full");
+    }
+  }
+
+  // Calls done once: after the fetches have all completed and no parse is
+  // running (a failed fetch stops the chunks after it from being parsed).
+  static void MaybeFinish(const std::shared_ptr<Run>& run) {
+    DecodedInput all;
+    Status error;
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      if (run->finished || !run->fetch_done || run->parses_in_flight > 0) return;
+      run->finished = true;
+      error = run->error;
+      if (error.ok()) {
+        for (const DecodedInput& p : run->parts) {
+          all.objects += p.objects;
+          all.bytes += p.bytes;
+          all.records_total += p.records_total;
+          all.ignored_objects += p.ignored_objects;
+          all.decoded_bytes += p.decoded_bytes;
+          all.corrupt_objects += p.corrupt_objects;
+          all.corrupt_bytes += p.corrupt_bytes;
+        }
+      }
+    }
+    if (error.ok()) run->done(std::move(all));
+    else run->done(error);
+  }
+};
+
 }  // namespace
 
 Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, ThreadPool* compute,
@@ -196,8 +367,16 @@ Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
 
 Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s,
                                                         double* parse_s,
-                                                        std::shared_ptr<std::vector<std::string>> moved) {
+                                                        std::shared_ptr<std::vector<std::string>> moved,
+                                                        ChunkConsumer consume) {
   auto t0 = std::chrono::steady_clock::now();
+  if (consume) {
+    // Fetch and parse overlap (FetchParseStart): the time is the parse's.
+    FetchParseStart run{source_, compute_, &schema_, std::move(objects), fetch_parallelism_, moved, std::move(consume)};
+    Result<DecodedInput> counts = co_await AwaitStore<DecodedInput>(std::move(run));
+    *parse_s += SecondsSince(t0);
+    co_return counts;
+  }
   const bool strict = moved == nullptr;
   if (strict) moved = std::make_shared<std::vector<std::string>>();
   FetchAllStart fetch{source_, std::move(objects), fetch_parallelism_, moved};
@@ -309,10 +488,22 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
     window_warnings_.push_back(objects.status().ToString() + "; starting a new chain from the whole window");
     co_return true;
   }
+  // Each parsed chunk goes into the state as soon as the chunks before it
+  // have (in key order, as one Apply of everything would): the state's
+  // single-threaded inserts overlap the parse of the chunks after it.
   auto moved = std::make_shared<std::vector<std::string>>();
-  Result<DecodedInput> decoded = co_await FetchAndParse(*objects, &c->fetch_s, &c->parse_s, moved);
+  IngestedWindow* w = &window_;
+  w->state().SetTracking(false);  // the chain already shows all of it
+  ChunkConsumer apply = [w](std::vector<ObjectInfo> chunk, DecodedInput* part) {
+    WindowDiff diff;
+    diff.fetch = std::move(chunk);
+    w->Apply(diff, std::move(*part));
+  };
+  Result<DecodedInput> decoded = co_await FetchAndParse(*objects, &c->fetch_s, &c->parse_s, moved, std::move(apply));
+  w->state().SetTracking(true);
   if (!decoded.ok()) co_return decoded.status().WithContext("rebuilding the window of chain " + plan.chain.back());
   if (!moved->empty()) {
+    window_.Clear();  // it took in the rest of the window: start empty
     std::sort(moved->begin(), moved->end());
     c->changes.vanished += moved->size();  // rewritten or gone: the chain's version is not there
     if (c->changes.first_changed.empty()) c->changes.first_changed = moved->front();
@@ -326,20 +517,6 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
   c->objects += decoded->objects;
   c->bytes += decoded->bytes;
   c->rebuilt_objects = objects->size();
-  auto t = std::chrono::steady_clock::now();
-  WindowDiff all;
-  all.fetch = std::move(objects).value();
-  IngestedWindow* w = &window_;
-  std::function<Result<Unit>()> work = [w, all = std::move(all), d = std::make_shared<DecodedInput>(
-                                                                     std::move(decoded).value())]() mutable {
-    w->state().SetTracking(false);  // the chain already shows all of it
-    w->Apply(all, std::move(*d));
-    w->state().SetTracking(true);
-    return Result<Unit>(Unit{});
-  };
-  Result<Unit> applied = co_await AwaitCompute<Unit>(compute_, std::move(work));
-  c->parse_s += SecondsSince(t);
-  if (!applied.ok()) co_return applied.status();
   window_.head = plan.chain.back();
   window_.base = plan.full_generation;
   co_return false;

@@ -18,6 +18,7 @@
 // holds what the chain ingested, the batch starts a new chain instead.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,8 +68,14 @@ class Builder : public std::enable_shared_from_this<Builder> {
   // are skipped and named there instead of failing the fetch. Without, such
   // an object fails the fetch (kFailedPrecondition, retried next trigger)
   // and sets source_moved_, so the Lister is told to list the window again.
+  // With `consume` (and `moved`), fetch and parse overlap and each parsed
+  // chunk of objects goes to it in key order as it is ready (builder.cc:
+  // FetchParseStart); the result keeps only the counts. When any object
+  // moved, what was consumed is incomplete: the caller discards it.
+  using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
-                                                std::shared_ptr<std::vector<std::string>> moved = nullptr);
+                                                std::shared_ptr<std::vector<std::string>> moved = nullptr,
+                                                ChunkConsumer consume = nullptr);
   Awaitable<Result<const ParsedSnapshot*>> LoadSnapshot(const BuildPlan& plan, BuildCounters* c);
   // The live full's entities segment (ingest/base_entities.h), opened once
   // per full; nullptr when that full has none (written before fulls

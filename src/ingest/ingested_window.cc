@@ -71,17 +71,37 @@ void IngestedWindow::Drop(const std::string& key) {
 
 void IngestedWindow::Apply(const WindowDiff& diff, DecodedInput decoded) {
   for (const ObjectInfo& o : diff.removed) Drop(o.key);
-  // Records and quarantine entries name their object (`source`).
-  std::unordered_map<std::string, std::vector<EntityRecord>> records;
+  // Records and quarantine entries name their object (`source`). An
+  // object's records come as one run (DecodeAndParse parses object by
+  // object), so each object's vector is made at its exact size and every
+  // record moves once; runs of one object that are not adjacent still work.
+  struct Runs {
+    size_t count = 0;
+    std::vector<std::pair<size_t, size_t>> ranges;  // [begin, end) in decoded.records
+  };
+  std::unordered_map<std::string, Runs> runs;
+  for (size_t i = 0; i < decoded.records.size();) {
+    size_t j = i + 1;
+    while (j < decoded.records.size() && decoded.records[j].source == decoded.records[i].source) ++j;
+    Runs& r = runs[decoded.records[i].source];
+    r.count += j - i;
+    r.ranges.emplace_back(i, j);
+    i = j;
+  }
   std::unordered_map<std::string, std::vector<QuarantineEntry>> bad;
-  for (EntityRecord& r : decoded.records) records[r.source].push_back(std::move(r));
   for (QuarantineEntry& e : decoded.bad) bad[e.source].push_back(std::move(e));
   for (const ObjectInfo& o : diff.fetch) {
     Drop(o.key);
     Held h;
     h.info = o;
     std::vector<EntityRecord> mine;
-    if (auto it = records.find(o.key); it != records.end()) mine = std::move(it->second);
+    if (auto it = runs.find(o.key); it != runs.end()) {
+      mine.reserve(it->second.count);
+      for (auto [begin, end] : it->second.ranges) {
+        mine.insert(mine.end(), std::make_move_iterator(decoded.records.begin() + static_cast<ptrdiff_t>(begin)),
+                    std::make_move_iterator(decoded.records.begin() + static_cast<ptrdiff_t>(end)));
+      }
+    }
     if (auto it = bad.find(o.key); it != bad.end()) h.bad = std::move(it->second);
     h.records_total = mine.size() + h.bad.size();
     records_total_ += h.records_total;

@@ -408,6 +408,18 @@ uint64_t RecordParser::ParseObject(std::string_view source, std::string_view bod
   uint64_t line_no = 0;
   size_t pos = 0;
   QuarantineEntry entry;
+  // One record per line, at most: growing the vector by doubling would copy
+  // (and page-fault in) every record of a big object about twice.
+  size_t lines = 1;
+  for (const char* p = body.data(); (p = static_cast<const char*>(std::memchr(
+                                         p, '\n', body.size() - static_cast<size_t>(p - body.data())))) != nullptr;
+       ++p) {
+    ++lines;
+  }
+  // Callers append many objects to one vector: keep the growth geometric.
+  if (const size_t want = records->size() + lines; want > records->capacity()) {
+    records->reserve(std::max(want, records->capacity() * 2));
+  }
   while (pos < body.size()) {
     const void* nl = std::memchr(body.data() + pos, '\n', body.size() - pos);
     const size_t end = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - body.data()) : body.size();

@@ -7,7 +7,10 @@
 // every object is the *winner*, by the same total order as EntityTable
 // (entity_table.h: Supersedes), so the winners equal
 // EntityTable::Build(all records) whatever order objects arrive or leave
-// in. Winners are indexed by parent too, for the fan-out.
+// in. Winners are indexed by parent too, for the fan-out. Both indexes are
+// hash tables (a restart inserts the whole window: ordered trees of
+// string keys cost a dozen compares and cache misses per record); what
+// must come out ordered is sorted when asked for.
 //
 // Touched entities: every (level, id) whose winner changed (appeared,
 // was replaced, or vanished) since the last TakeTouched(). The Builder
@@ -24,7 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,7 +83,7 @@ class WindowState {
   // Calls fn(record) for every winner, in (level, id) order.
   template <typename Fn>
   void ForEachWinner(Fn&& fn) const {
-    for (const auto& [key, entity] : entities_) fn(*entity.winner);
+    for (const EntityRecord* r : SortedWinners()) fn(*r);
   }
 
   // The entities whose winner changed since the last call, ascending by key.
@@ -105,31 +108,38 @@ class WindowState {
   struct Entity {
     std::vector<const EntityRecord*> candidates;
     const EntityRecord* winner = nullptr;
+    uint32_t child_slot = 0;  // the winner's index in its parent's children_ list (when it has a parent)
   };
-  // Children index over winners: (level, parent_id, id).
-  struct ChildKey {
-    uint16_t level;
-    std::string_view parent;  // views into the winner's record
-    std::string_view id;
-    friend auto operator<=>(const ChildKey&, const ChildKey&) = default;
-  };
-  struct KeyLess {
+  // (level, id) or (level, parent id): hashed, and looked up by view.
+  using KeyView = std::pair<uint16_t, std::string_view>;
+  struct KeyHash {
     using is_transparent = void;
-    bool operator()(const EntityKey& a, const EntityKey& b) const { return a < b; }
-    bool operator()(const EntityKey& a, const std::pair<uint16_t, std::string_view>& b) const {
-      return a.level != b.first ? a.level < b.first : std::string_view(a.id) < b.second;
-    }
-    bool operator()(const std::pair<uint16_t, std::string_view>& a, const EntityKey& b) const {
-      return a.first != b.level ? a.first < b.level : a.second < std::string_view(b.id);
+    size_t operator()(const KeyView& k) const { return std::hash<std::string_view>()(k.second) * 31 + k.first; }
+    size_t operator()(const EntityKey& k) const { return (*this)(KeyView(k.level, k.id)); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static KeyView View(const EntityKey& k) { return KeyView(k.level, k.id); }
+    static KeyView View(const KeyView& k) { return k; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
     }
   };
 
   void SetWinner(const EntityKey& key, Entity& entity, const EntityRecord* winner);
   void Touch(const EntityKey& key, const EntityRecord* before);
+  // The children index: a winner with a parent sits in its parent's list,
+  // at entity.child_slot; leaving swaps the list's last entry into its slot.
+  void AddChild(Entity& entity, const EntityRecord* winner);
+  void RemoveChild(const EntityRecord* winner, uint32_t slot);
+  std::vector<const EntityRecord*> SortedWinners() const;
 
   std::map<std::string, std::unique_ptr<Object>> objects_;
-  std::map<EntityKey, Entity, KeyLess> entities_;
-  std::set<ChildKey> children_;
+  std::unordered_map<EntityKey, Entity, KeyHash, KeyEq> entities_;
+  // (child level, parent id) -> that parent's current children (winners),
+  // in no order. Keyed by (level, parent) with the parent id owned here.
+  std::unordered_map<EntityKey, std::vector<const EntityRecord*>, KeyHash, KeyEq> children_;
   std::map<EntityKey, std::optional<EntityRecord>> touched_;  // key -> winner before the first change
   bool tracking_ = true;
   size_t records_ = 0;

@@ -132,6 +132,50 @@ TEST(WindowStateTest, WinnersMatchAFromScratchTableWhateverTheOrder) {
   }
 }
 
+// Objects leaving in any order (the children index swaps entries between
+// slots as winners leave, move parent or are replaced): the winners and
+// every parent's children still equal a from-scratch table of what stays.
+TEST(WindowStateTest, WinnersAndChildrenMatchAFromScratchTableAsObjectsLeave) {
+  const SchemaOptions schema = DefaultAdsSchema();
+  History h(11);
+  std::vector<std::pair<std::string, std::string>> objects;
+  for (int i = 0; i < 24; ++i) objects.emplace_back("u/" + std::to_string(100 + i), h.Object(20));
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    std::mt19937_64 rng(seed);
+    WindowState w;
+    for (const auto& [k, body] : objects) w.AddObject(k, "e", Parse(schema, k, body));
+    std::vector<size_t> order(objects.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<bool> present(objects.size(), true);
+    for (size_t step = 0; step < order.size(); ++step) {
+      ASSERT_TRUE(w.RemoveObject(objects[order[step]].first));
+      present[order[step]] = false;
+      if (step % 3 != 0) continue;
+      std::vector<EntityRecord> left;
+      for (size_t i = 0; i < objects.size(); ++i) {
+        if (!present[i]) continue;
+        auto r = Parse(schema, objects[i].first, objects[i].second);
+        left.insert(left.end(), r.begin(), r.end());
+      }
+      EntityTable expected = EntityTable::Build(left);
+      ASSERT_EQ(w.entities(), expected.size()) << "seed " << seed << " step " << step;
+      std::vector<std::string> winners;
+      w.ForEachWinner([&winners](const EntityRecord& r) { winners.push_back(r.id); });
+      ASSERT_EQ(winners.size(), expected.size());
+      for (size_t i = 0; i < winners.size(); ++i) EXPECT_EQ(winners[i], expected.records()[i].id);  // ordered
+      for (const EntityRecord& r : expected.records()) {
+        std::vector<const EntityRecord*> a, b;
+        w.ChildrenOf(static_cast<uint16_t>(r.level + 1), r.id, &a);
+        expected.ChildrenOf(static_cast<uint16_t>(r.level + 1), r.id, &b);
+        ASSERT_EQ(a.size(), b.size()) << r.id << " seed " << seed << " step " << step;
+        for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]->fields_json, b[i]->fields_json);
+      }
+    }
+    EXPECT_EQ(w.entities(), 0u);
+  }
+}
+
 TEST(WindowStateTest, TouchedNamesEveryChangedWinnerOnce) {
   const SchemaOptions schema = DefaultAdsSchema();
   WindowState w;
