@@ -5,8 +5,9 @@
 // - UriEncode output holds only unreserved characters and uppercase %XX
 //   (and '/' when kept), keeps the number of '/', and decodes back to its
 //   input; EncodePath keeps the number of '/' (single and double encoding).
-// - Signing is deterministic; signatures are 64 lowercase hex digits; the
-//   string to sign ends with the canonical request's SHA-256.
+// - Signatures are 64 lowercase hex digits; the string to sign ends with
+//   the canonical request's SHA-256. (Determinism is sigv4_test's: signing
+//   each input twice here halved the executions a campaign reaches.)
 // - The canonical request starts with the method and the canonical URI;
 //   in S3 mode that URI is EncodePath(path) (never normalised), in the
 //   generic mode it has no empty, "." or ".." segment. Canonical header
@@ -143,9 +144,6 @@ void CheckCanonicalRequest(const std::string& creq, const sigv4::SignableRequest
 void SignBothWays(const sigv4::SignableRequest& request, const sigv4::Credentials& credentials,
                   const sigv4::SigningParams& params) {
   sigv4::HeaderSignature h = sigv4::SignHeaders(request, credentials, params);
-  sigv4::HeaderSignature h2 = sigv4::SignHeaders(request, credentials, params);
-  Check(h.canonical_request == h2.canonical_request && h.signature == h2.signature &&
-        h.authorization == h2.authorization && h.headers_to_add == h2.headers_to_add);
   Check(IsLowerHex64(h.signature));
   Check(h.string_to_sign.ends_with("\n" + sigv4::Sha256Hex(h.canonical_request)));
   Check(h.authorization.ends_with("Signature=" + h.signature));
@@ -154,8 +152,6 @@ void SignBothWays(const sigv4::SignableRequest& request, const sigv4::Credential
   Check(Split(h.canonical_request, '\n').size() >= 6);
 
   sigv4::QuerySignature q = sigv4::Presign(request, credentials, params, std::chrono::seconds(900));
-  sigv4::QuerySignature q2 = sigv4::Presign(request, credentials, params, std::chrono::seconds(900));
-  Check(q.canonical_request == q2.canonical_request && q.signature == q2.signature && q.query == q2.query);
   Check(IsLowerHex64(q.signature));
   Check(q.string_to_sign.ends_with("\n" + sigv4::Sha256Hex(q.canonical_request)));
   Check(q.query.find("X-Amz-Signature=" + q.signature) != std::string::npos);
@@ -220,7 +216,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!has_host) request.headers.emplace_back("host", "bucket.s3.amazonaws.com");
   request.payload_hash = (flags & 2) ? std::string(sigv4::kUnsignedPayload) : sigv4::Sha256Hex(text);
 
-  Check(sigv4::CanonicalQuery(request.query) == sigv4::CanonicalQuery(request.query));
 
   // One mode per input (a flag bit), so an execution signs four times, not
   // eight; the fuzzer reaches both modes through that bit.
