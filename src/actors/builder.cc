@@ -9,6 +9,7 @@
 #include "actors/bounded_parallel.h"
 #include "actors/compute_await.h"
 #include "actors/store_await.h"
+#include "base/bulk_allocation.h"
 #include "base/elapsed.h"
 #include "base/release_memory.h"
 #include "commit/segment_chain.h"
@@ -493,6 +494,7 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
   // single-threaded inserts overlap the parse of the chunks after it.
   auto moved = std::make_shared<std::vector<std::string>>();
   IngestedWindow* w = &window_;
+  BulkAllocationScope bulk;  // the whole window's records, at once (base/bulk_allocation.h)
   w->state().SetTracking(false);  // the chain already shows all of it
   ChunkConsumer apply = [w](std::vector<ObjectInfo> chunk, DecodedInput* part) {
     WindowDiff diff;
@@ -526,6 +528,9 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   const BuildPlan& plan = *shared_plan;
   BuildCounters c;
   window_warnings_.clear();
+  // A full parses its snapshot and indexes all of it (base/bulk_allocation.h).
+  std::optional<BulkAllocationScope> bulk;
+  if (plan.kind == BatchKind::kFullAndDelta) bulk.emplace();
   // The base: a delta on a full reads the full's entities as its fan-out
   // needs them; a full batch (or a full without entities) parses the snapshot.
   BaseEntities* entities = nullptr;
