@@ -114,7 +114,6 @@ struct ParseAllStart {
   }
 };
 
-
 // FetchAllStart and ParseAllStart overlapped, for an input that goes
 // straight into a consumer (the window state after a restart): objects are
 // fetched in key order (at most `parallelism` at once) into contiguous
@@ -138,8 +137,8 @@ struct FetchParseStart {
 
   struct Run {
     std::vector<ObjectInfo> objects;
-    std::vector<std::string> bodies;
-    std::vector<bool> fetched;   // false: moved (skipped)
+    std::vector<std::string> bodies;  // element i written by object i's fetch only
+    std::vector<char> fetched;        // likewise (not vector<bool>: its bits share words); 0: moved
     std::vector<size_t> bounds;  // chunk c is objects [bounds[c], bounds[c + 1])
     std::vector<DecodedInput> parts;
     std::mutex mu;  // guards everything below
@@ -159,7 +158,7 @@ struct FetchParseStart {
     const size_t chunks = std::max<size_t>(1, std::min(n, pool->thread_count() * 8));
     run->objects = std::move(objects);
     run->bodies.resize(n);
-    run->fetched.assign(n, false);
+    run->fetched.assign(n, 0);
     for (size_t c = 0; c <= chunks; ++c) run->bounds.push_back(n * c / chunks);
     run->parts.resize(chunks);
     run->left.resize(chunks);
@@ -186,7 +185,7 @@ struct FetchParseStart {
               st = r.status().WithContext("get " + want.key);
             } else {
               run->bodies[i] = std::move(r->body);
-              run->fetched[i] = true;
+              run->fetched[i] = 1;
             }
             if (st.ok()) {
               const size_t c = static_cast<size_t>(
@@ -217,12 +216,11 @@ struct FetchParseStart {
       ++run->parses_in_flight;
     }
     const bool ok = pool->TrySubmit([self = *this, run, c] {
+      // Every fetch of chunk c happened before `left[c]` reached 0 under
+      // the mutex, and so before this task was submitted.
       FetchedObjects slice;
-      std::vector<ObjectInfo> infos;
       for (size_t i = run->bounds[c]; i < run->bounds[c + 1]; ++i) {
-        if (!run->fetched[i]) continue;
-        infos.push_back(run->objects[i]);
-        slice.emplace_back(run->objects[i], std::move(run->bodies[i]));
+        if (run->fetched[i]) slice.emplace_back(run->objects[i], std::move(run->bodies[i]));
       }
       run->parts[c] = DecodeAndParse(*self.schema, slice);
       slice.clear();  // the bodies: parsed, not needed while consuming

@@ -20,6 +20,7 @@
 #include "sink/checkpoint.h"
 #include "sink/sink_layout.h"
 #include "storage/blocking_store.h"
+#include "storage/fault_store.h"
 #include "storage/memory_store.h"
 #include "testing/times.h"
 
@@ -218,6 +219,55 @@ namespace {
 
 // max_uptime: the Watchdog drains the pipeline and the run ends with 0,
 // here in interval mode where nothing else would ever end it.
+// A restart rebuilds its window state by fetching, parsing and applying
+// chunks that overlap (builder.cc: FetchParseStart). Here half the source's
+// reads complete later on the fault store's timer thread, so fetches
+// finish out of order and on two threads at once (a race TSan would see);
+// the restarted batch still extends the chain it found.
+TEST_F(PipelineTest, RestartRebuildsTheWindowFromReadsCompletingOnOtherThreads) {
+  options_.pipeline.policy = PlanPolicy::kSequential;  // one partition per batch: a chain
+  WritePartitions(0, 4);
+  ASSERT_EQ(RunAt(kT0 + minutes(30)), kExitOk);
+  auto before = Current();
+  ASSERT_TRUE(before.has_value());
+  ASSERT_FALSE(before->chain.empty());
+
+  WritePartitions(4, 1);
+  clock_.Set(kT0 + minutes(35));
+  auto owned = std::make_unique<FaultStore>(std::shared_ptr<ObjectStore>(MemoryStore::OpenNamed(name_ + "-source")),
+                                            /*seed=*/9);
+  FaultStore* faults = owned.get();
+  FaultOptions fo;
+  fo.get.stall_rate = 0.5;
+  fo.get.stall = std::chrono::milliseconds(2);
+  faults->SetOptions(fo);
+  uint64_t stalls = 0;
+  {
+    Pipeline p(options_, std::move(owned), MemoryStore::OpenNamed(name_ + "-sink"), &clock_);
+    ASSERT_EQ(p.Run(), kExitOk);
+    batches_ = p.board().RecentBatches();
+    stalls = faults->counters()[StoreOp::kGet].stalls;
+  }
+  EXPECT_GT(stalls, 0u);
+  auto after = Current();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->watermark, kT0 + minutes(20));
+  EXPECT_EQ(after->full, before->full);
+  // Extended, not started over: the new head's predecessor is the old head.
+  ASSERT_FALSE(after->chain.empty());
+  auto sink = MemoryStore::OpenNamed(name_ + "-sink");
+  auto got = GetSync(*sink, GenerationFileKey(after->chain.back(), kManifestName));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  auto m = ParseManifest(got->body);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->predecessor, before->chain.back());
+  ASSERT_FALSE(batches_.empty());
+  for (const BatchProgress& b : batches_) {
+    EXPECT_EQ(b.outcome, BatchOutcome::kCommitted) << b.message;
+    EXPECT_EQ(b.kind, "delta");
+  }
+}
+
 TEST_F(PipelineTest, PlannedRestartAfterMaxUptimeDrainsAndExitsZero) {
   WritePartitions(0, 2);
   options_.pipeline.trigger = TriggerMode::kInterval;
