@@ -9,13 +9,15 @@
 #   perf/fuzz_campaign.sh --targets "plan_layout_fuzz storage_sigv4_fuzz"
 #   perf/fuzz_campaign.sh --corpus /var/tmp/freshet-corpus --build build-libfuzzer
 #   nice -n 19 perf/fuzz_campaign.sh --timeout 120   # beside other work
+#   perf/fuzz_campaign.sh --targets storage_sigv4_fuzz --max-len 1024
 #
 # Targets run two at a time (--parallel). A target stops after --runs
 # executions or --seconds, whichever comes first. An input running longer
 # than --timeout seconds (default 10) is reported as a hang; raise it when
 # the machine is busy with other work, or starved runs read as hangs.
 # Crash inputs are kept in <corpus>/<target>.crashes/; the script exits 1
-# if any target crashed.
+# if any target crashed. --max-len caps input size (libFuzzer -max_len):
+# long inputs make the slowest targets slower without new coverage.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,9 +27,10 @@ runs=10000000
 seconds=3600
 parallel=2
 timeout=10
+max_len=""
 targets=""
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -37,6 +40,7 @@ while (($#)); do
     --targets) targets=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --max-len) max_len=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "fuzz_campaign.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -64,7 +68,7 @@ run_one() {
   bin=$(find "$build" -name "$t" -type f -perm -u+x | head -1)
   FRESHET_FUZZ_SEED_DIR=$dir ASAN_OPTIONS=detect_leaks=1${symbolizer:+:external_symbolizer_path=$symbolizer} \
     "$bin" -runs="$runs" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/" \
-    -timeout="$timeout" -rss_limit_mb=2048 "$dir" >"$corpus/$t.log" 2>&1 || true
+    -timeout="$timeout" ${max_len:+-max_len=$max_len} -rss_limit_mb=2048 "$dir" >"$corpus/$t.log" 2>&1 || true
 }
 
 start=$SECONDS
