@@ -181,36 +181,57 @@ namespace {
 // then leaves the fast path: 0.{23 zeros} is 0 * 10^-23).
 constexpr size_t kMaxZeroFractionDigits = 22;
 
+// The other number it misreads: significant digits that start with
+// 2^64 - 1 and go on with a digit >= 5. StrtodDiyFp then rounds its 64-bit
+// significand up, it wraps to 0, and clz(0) follows (the campaign's third
+// find). Setting that 21st digit to '4' stops the round-up and cannot move
+// the double: 20 digits are already far below a double's precision.
+constexpr std::string_view kUint64MaxDigits = "18446744073709551615";
+
 // True when `text` might hold such a zero: it holds "0e" or "0E" (the last
 // digit before the exponent is a '0', of the integer part or the all-zero
 // fraction), or a run of more than kMaxZeroFractionDigits '0's. Sixteen
 // bytes per step where SSE2 exists (every x86-64).
-bool MightHoldTroublesomeZero(const char* text, size_t size) {
+bool MightHoldTroublesomeNumber(const char* text, size_t size) {
   if (size == 0) return false;
+  auto is_digit_or_dot = [](char c) { return (c >= '0' && c <= '9') || c == '.'; };
   size_t i = 1;
-  size_t run = text[0] == '0' ? 1 : 0;  // '0's ending just before byte i
+  size_t run = text[0] == '0' ? 1 : 0;                 // '0's ending just before byte i
+  size_t digits = is_digit_or_dot(text[0]) ? 1 : 0;  // digits and '.'s likewise
 #if defined(__SSE2__)
   const __m128i zero = _mm_set1_epi8('0'), e = _mm_set1_epi8('e'), lower = _mm_set1_epi8(0x20);
+  const __m128i nine = _mm_set1_epi8(9), dot = _mm_set1_epi8('.');
   for (; i + 16 <= size; i += 16) {
     const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + i));
     const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + i - 1));
     const __m128i is_e = _mm_cmpeq_epi8(_mm_or_si128(block, lower), e);
     if (_mm_movemask_epi8(_mm_and_si128(is_e, _mm_cmpeq_epi8(before, zero))) != 0) return true;
+    // Runs across blocks: `count` bytes of the mask open the block, the
+    // run so far grows by them, and the bytes closing it start the next.
+    auto runs = [](unsigned mask, size_t* count, size_t limit) {
+      if (mask == 0xFFFF) {
+        *count += 16;
+        return *count > limit;
+      }
+      *count += static_cast<size_t>(__builtin_ctz(~mask));
+      if (*count > limit) return true;
+      *count = static_cast<size_t>(__builtin_clz(~mask & 0xFFFF)) - 16;
+      return *count > limit;
+    };
     const unsigned zeros = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, zero)));
-    if (zeros == 0xFFFF) {
-      run += 16;
-    } else {
-      run += static_cast<size_t>(__builtin_ctz(~zeros));        // '0's opening the block
-      if (run > kMaxZeroFractionDigits) return true;
-      run = static_cast<size_t>(__builtin_clz(~zeros & 0xFFFF)) - 16;  // '0's closing it
-    }
-    if (run > kMaxZeroFractionDigits) return true;
+    if (runs(zeros, &run, kMaxZeroFractionDigits)) return true;
+    const __m128i d = _mm_sub_epi8(block, zero);  // a digit becomes 0..9, unsigned
+    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+    const unsigned num = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(is_digit, _mm_cmpeq_epi8(block, dot))));
+    if (runs(num, &digits, kUint64MaxDigits.size())) return true;
   }
 #endif
   for (; i < size; ++i) {
     if ((text[i] | 0x20) == 'e' && text[i - 1] == '0') return true;
     run = text[i] == '0' ? run + 1 : 0;
     if (run > kMaxZeroFractionDigits) return true;
+    digits = is_digit_or_dot(text[i]) ? digits + 1 : 0;
+    if (digits > kUint64MaxDigits.size()) return true;
   }
   return false;
 }
@@ -221,7 +242,7 @@ size_t RewriteZeroExponents(char* text, size_t size) {
   // Every record's line goes through here: first a quick test that
   // returns on the lines (nearly all) with no such number; the scan below
   // runs on the rare one that might have one.
-  if (!MightHoldTroublesomeZero(text, size)) return 0;
+  if (!MightHoldTroublesomeNumber(text, size)) return 0;
   size_t rewritten = 0;
   auto digit = [&](size_t i) { return i < size && text[i] >= '0' && text[i] <= '9'; };
   size_t i = 0;
@@ -255,6 +276,23 @@ size_t RewriteZeroExponents(char* text, size_t size) {
       }
       frac_digits = j - frac_start;
       if (j == frac_start) frac_zero = false;  // "0." is not a number: leave it to the parser
+    }
+    // Significant digits starting with 2^64 - 1 then one >= 5 (see
+    // kUint64MaxDigits): leading zeros and the point do not count.
+    {
+      size_t seen = 0;
+      for (size_t k = int_start; k < j; ++k) {
+        if (text[k] == '.' || (seen == 0 && text[k] == '0')) continue;
+        if (seen == kUint64MaxDigits.size()) {
+          if (text[k] >= '5') {
+            text[k] = '4';
+            ++rewritten;
+          }
+          break;
+        }
+        if (text[k] != kUint64MaxDigits[seen]) break;
+        ++seen;
+      }
     }
     bool has_exp = false;
     if (j < size && (text[j] == 'e' || text[j] == 'E')) {

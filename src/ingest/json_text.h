@@ -29,7 +29,10 @@ void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_v
 // turns a zero written with an exponent ("0e90", "-0.0E-5") or with more
 // than 22 fraction digits ("0." and 23 zeros) into a garbage double: its
 // DiyFp normalisation takes clz(0), which is undefined (found by UBSan
-// under libFuzzer; "0e90" parsed as -6.6e268). Rewrites each such
+// under libFuzzer; "0e90" parsed as -6.6e268); so does a number whose
+// significant digits start with 2^64 - 1 (18446744073709551615) and go on
+// with a digit >= 5 (its significand wraps to 0 when rounded up): that
+// digit is set to '4', which cannot change the double. Rewrites each such
 // number outside strings in `text`, in place, to the zero it denotes with
 // the same sign and type and the same width ("0.0" or "-0.0", padded with
 // spaces), so offsets stay put. Only numbers JSON allows are touched ("00e5"

@@ -130,6 +130,23 @@ TEST(RecordParserTest, RewriteZeroExponentsFindsTheNumberAtEveryOffset) {
   EXPECT_EQ(RewriteZeroExponents(none.data(), none.size()), 0u);  // "0e5" inside a string stays
 }
 
+// The third campaign's find: significant digits starting with 2^64 - 1,
+// then a digit >= 5, wrapped rapidjson 1.1's rounded significand to 0
+// (UBSan: clz(0)). That digit becomes '4'; the double is the same.
+TEST(RecordParserTest, ANumberStartingWithUint64MaxDigitsParses) {
+  std::string t = "[184467440737095516158,1844674407.37095516159e5,-0.00184467440737095516155,"
+                  "18446744073709551614999,\"184467440737095516158\"]";
+  EXPECT_EQ(RewriteZeroExponents(t.data(), t.size()), 3u);
+  EXPECT_EQ(t, "[184467440737095516154,1844674407.37095516154e5,-0.00184467440737095516154,"
+               "18446744073709551614999,\"184467440737095516158\"]");
+  const SchemaOptions schema = DefaultFlatSchema();
+  Parsed a = ParseOne(schema, R"({"id":"x","version":1,"n":[184467440737095516158,1844674407.37095516159e5]})");
+  Parsed b = ParseOne(schema, R"({"id":"x","version":1,"n":[184467440737095516150,1844674407.37095516150e5]})");
+  ASSERT_TRUE(a.ok) << a.bad.reason;
+  ASSERT_TRUE(b.ok) << b.bad.reason;
+  EXPECT_EQ(a.record.fields_json, b.record.fields_json);
+}
+
 TEST(RecordParserTest, DuplicateKeysUseTheFirstOccurrence) {
   Parsed p = ParseOne(DefaultFlatSchema(), R"({"id":"first","version":1,"id":"second"})");
   ASSERT_TRUE(p.ok) << p.bad.reason;
