@@ -100,13 +100,7 @@ struct ParseAllStart {
                                std::make_move_iterator(p.records.end()));
             all.bad.insert(all.bad.end(), std::make_move_iterator(p.bad.begin()),
                            std::make_move_iterator(p.bad.end()));
-            all.objects += p.objects;
-            all.bytes += p.bytes;
-            all.records_total += p.records_total;
-            all.ignored_objects += p.ignored_objects;
-            all.decoded_bytes += p.decoded_bytes;
-            all.corrupt_objects += p.corrupt_objects;
-            all.corrupt_bytes += p.corrupt_bytes;
+            all.AddCounts(p);
             p = DecodedInput();  // its records are moved-from shells: free them now
           }
           done(std::move(all));
@@ -267,15 +261,7 @@ struct FetchParseStart {
       run->finished = true;
       error = run->error;
       if (error.ok()) {
-        for (const DecodedInput& p : run->parts) {
-          all.objects += p.objects;
-          all.bytes += p.bytes;
-          all.records_total += p.records_total;
-          all.ignored_objects += p.ignored_objects;
-          all.decoded_bytes += p.decoded_bytes;
-          all.corrupt_objects += p.corrupt_objects;
-          all.corrupt_bytes += p.corrupt_bytes;
-        }
+        for (const DecodedInput& p : run->parts) all.AddCounts(p);
       }
     }
     if (error.ok()) run->done(std::move(all));
@@ -591,13 +577,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   // into the window.
   auto meta = std::make_shared<DecodedInput>();
   meta->bad = fetched->bad;
-  meta->objects = fetched->objects;
-  meta->bytes = fetched->bytes;
-  meta->records_total = fetched->records_total;
-  meta->ignored_objects = fetched->ignored_objects;
-  meta->decoded_bytes = fetched->decoded_bytes;
-  meta->corrupt_objects = fetched->corrupt_objects;
-  meta->corrupt_bytes = fetched->corrupt_bytes;
+  meta->AddCounts(*fetched);
   auto shared_diff = std::make_shared<WindowDiff>(std::move(diff));
   auto input = std::make_shared<DecodedInput>(std::move(fetched).value());
   std::shared_ptr<const ParsedSnapshot> snap = snapshot_;

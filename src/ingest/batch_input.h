@@ -26,6 +26,17 @@ struct DecodedInput {
   uint64_t decoded_bytes = 0;    // NDJSON bytes after decompression
   uint64_t corrupt_objects = 0;  // objects quarantined whole
   uint64_t corrupt_bytes = 0;    // their stored bytes
+
+  // Adds `other`'s counts (every field but records and bad) to these.
+  void AddCounts(const DecodedInput& other) {
+    objects += other.objects;
+    bytes += other.bytes;
+    records_total += other.records_total;
+    ignored_objects += other.ignored_objects;
+    decoded_bytes += other.decoded_bytes;
+    corrupt_objects += other.corrupt_objects;
+    corrupt_bytes += other.corrupt_bytes;
+  }
 };
 
 // Decodes and parses `objects` (info + fetched body) in ascending key order,
