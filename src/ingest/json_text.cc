@@ -1,12 +1,9 @@
 #include "ingest/json_text.h"
 
-#include <cctype>
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace freshet {
 namespace {
@@ -174,144 +171,66 @@ void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_v
   }
 }
 
-namespace {
-
-// A zero that rapidjson 1.1 reads as garbage: one with an exponent, or one
-// whose all-zero fraction has more than this many digits (its power of ten
-// then leaves the fast path: 0.{23 zeros} is 0 * 10^-23).
-constexpr size_t kMaxZeroFractionDigits = 22;
-
-// The other number it misreads: significant digits that start with
-// 2^64 - 1 and go on with a digit >= 5. StrtodDiyFp then rounds its 64-bit
-// significand up, it wraps to 0, and clz(0) follows (the campaign's third
-// find). Setting that 21st digit to '4' stops the round-up and cannot move
-// the double: 20 digits are already far below a double's precision.
-constexpr std::string_view kUint64MaxDigits = "18446744073709551615";
-
-// True when `text` might hold such a zero: it holds "0e" or "0E" (the last
-// digit before the exponent is a '0', of the integer part or the all-zero
-// fraction), or a run of more than kMaxZeroFractionDigits '0's. Sixteen
-// bytes per step where SSE2 exists (every x86-64).
-bool MightHoldTroublesomeNumber(const char* text, size_t size) {
-  if (size == 0) return false;
-  auto is_digit_or_dot = [](char c) { return (c >= '0' && c <= '9') || c == '.'; };
-  size_t i = 1;
-  size_t run = text[0] == '0' ? 1 : 0;                 // '0's ending just before byte i
-  size_t digits = is_digit_or_dot(text[0]) ? 1 : 0;  // digits and '.'s likewise
-#if defined(__SSE2__)
-  const __m128i zero = _mm_set1_epi8('0'), e = _mm_set1_epi8('e'), lower = _mm_set1_epi8(0x20);
-  const __m128i nine = _mm_set1_epi8(9), dot = _mm_set1_epi8('.');
-  for (; i + 16 <= size; i += 16) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + i));
-    const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + i - 1));
-    const __m128i is_e = _mm_cmpeq_epi8(_mm_or_si128(block, lower), e);
-    if (_mm_movemask_epi8(_mm_and_si128(is_e, _mm_cmpeq_epi8(before, zero))) != 0) return true;
-    // Runs across blocks: `count` bytes of the mask open the block, the
-    // run so far grows by them, and the bytes closing it start the next.
-    auto runs = [](unsigned mask, size_t* count, size_t limit) {
-      if (mask == 0xFFFF) {
-        *count += 16;
-        return *count > limit;
+JsonNumber ParseJsonNumber(std::string_view text) {
+  JsonNumber n;
+  const bool minus = !text.empty() && text[0] == '-';
+  const std::string_view digits = text.substr(minus ? 1 : 0);
+  const bool integer = digits.find_first_of(".eE") == std::string_view::npos;
+  if (integer && digits.size() <= 20) {
+    // At most 20 digits: accumulate with overflow checks (2^64 - 1 has 20).
+    uint64_t v = 0;
+    bool fits = true;
+    for (char c : digits) {
+      const auto d = static_cast<uint64_t>(c - '0');
+      if (v > (UINT64_MAX - d) / 10) {
+        fits = false;
+        break;
       }
-      *count += static_cast<size_t>(__builtin_ctz(~mask));
-      if (*count > limit) return true;
-      *count = static_cast<size_t>(__builtin_clz(~mask & 0xFFFF)) - 16;
-      return *count > limit;
-    };
-    const unsigned zeros = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, zero)));
-    if (runs(zeros, &run, kMaxZeroFractionDigits)) return true;
-    const __m128i d = _mm_sub_epi8(block, zero);  // a digit becomes 0..9, unsigned
-    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
-    const unsigned num = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(is_digit, _mm_cmpeq_epi8(block, dot))));
-    if (runs(num, &digits, kUint64MaxDigits.size())) return true;
+      v = v * 10 + d;
+    }
+    if (fits && !minus) {
+      n.kind = v <= UINT32_MAX ? JsonNumber::kUint : JsonNumber::kUint64;
+      n.u = v;
+      return n;
+    }
+    if (fits && v <= uint64_t{1} << 63) {
+      n.kind = v <= uint64_t{1} << 31 ? JsonNumber::kInt : JsonNumber::kInt64;
+      n.i = v == uint64_t{1} << 63 ? INT64_MIN : -static_cast<int64_t>(v);
+      return n;
+    }
   }
-#endif
-  for (; i < size; ++i) {
-    if ((text[i] | 0x20) == 'e' && text[i - 1] == '0') return true;
-    run = text[i] == '0' ? run + 1 : 0;
-    if (run > kMaxZeroFractionDigits) return true;
-    digits = is_digit_or_dot(text[i]) ? digits + 1 : 0;
-    if (digits > kUint64MaxDigits.size()) return true;
+  // A fraction, an exponent, or an integer too wide for 64 bits: a double.
+  n.kind = JsonNumber::kDouble;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n.d);
+  if (ec == std::errc()) return n;
+  // Out of range (from_chars leaves the value alone): beyond the largest
+  // double, or below the smallest denormal. The decimal exponent of the
+  // first significant digit tells which: a finite double is < 1.8e308.
+  int64_t exponent = 0;  // of the written exponent, saturated
+  const size_t e = digits.find_first_of("eE");
+  if (e != std::string_view::npos) {
+    size_t k = e + 1;
+    const bool exp_minus = k < digits.size() && digits[k] == '-';
+    if (k < digits.size() && (digits[k] == '+' || digits[k] == '-')) ++k;
+    for (; k < digits.size(); ++k) exponent = std::min<int64_t>(exponent * 10 + (digits[k] - '0'), int64_t{1} << 40);
+    if (exp_minus) exponent = -exponent;
   }
-  return false;
-}
-
-}  // namespace
-
-size_t RewriteZeroExponents(char* text, size_t size) {
-  // Every record's line goes through here: first a quick test that
-  // returns on the lines (nearly all) with no such number; the scan below
-  // runs on the rare one that might have one.
-  if (!MightHoldTroublesomeNumber(text, size)) return 0;
-  size_t rewritten = 0;
-  auto digit = [&](size_t i) { return i < size && text[i] >= '0' && text[i] <= '9'; };
-  size_t i = 0;
-  while (i < size) {
-    const char c = text[i];
-    if (c == '"') {  // skip the string, escapes included
-      for (++i; i < size && text[i] != '"'; ++i) {
-        if (text[i] == '\\') ++i;
-      }
-      ++i;
-      continue;
-    }
-    const bool starts_number = c == '-' || (c >= '0' && c <= '9');
-    if (!starts_number || (i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
-                                     text[i - 1] == '+' || text[i - 1] == '-'))) {
-      ++i;
-      continue;
-    }
-    // -? int frac? exp?, with int = "0" | [1-9][0-9]*.
-    const size_t start = i;
-    size_t j = i + (c == '-' ? 1 : 0);
-    const size_t int_start = j;
-    while (digit(j)) ++j;
-    const bool int_is_zero = j == int_start + 1 && text[int_start] == '0';
-    bool frac_zero = true;
-    size_t frac_digits = 0;
-    if (j < size && text[j] == '.') {
-      const size_t frac_start = ++j;
-      for (; digit(j); ++j) {
-        if (text[j] != '0') frac_zero = false;
-      }
-      frac_digits = j - frac_start;
-      if (j == frac_start) frac_zero = false;  // "0." is not a number: leave it to the parser
-    }
-    // Significant digits starting with 2^64 - 1 then one >= 5 (see
-    // kUint64MaxDigits): leading zeros and the point do not count.
-    {
-      size_t seen = 0;
-      for (size_t k = int_start; k < j; ++k) {
-        if (text[k] == '.' || (seen == 0 && text[k] == '0')) continue;
-        if (seen == kUint64MaxDigits.size()) {
-          if (text[k] >= '5') {
-            text[k] = '4';
-            ++rewritten;
-          }
-          break;
-        }
-        if (text[k] != kUint64MaxDigits[seen]) break;
-        ++seen;
-      }
-    }
-    bool has_exp = false;
-    if (j < size && (text[j] == 'e' || text[j] == 'E')) {
-      size_t k = j + 1;
-      if (k < size && (text[k] == '+' || text[k] == '-')) ++k;
-      const size_t exp_start = k;
-      while (digit(k)) ++k;
-      has_exp = k > exp_start;
-      if (has_exp) j = k;
-    }
-    if (int_is_zero && frac_zero && (has_exp || frac_digits > kMaxZeroFractionDigits)) {
-      const std::string_view zero = c == '-' ? "-0.0" : "0.0";
-      std::memcpy(text + start, zero.data(), zero.size());  // the token is at least as long: "0e5"
-      std::memset(text + start + zero.size(), ' ', j - start - zero.size());
-      ++rewritten;
-    }
-    i = j > start ? j : start + 1;
+  const std::string_view mantissa = digits.substr(0, e);
+  const size_t point = std::min(mantissa.find('.'), mantissa.size());
+  const size_t first = mantissa.find_first_not_of("0.");
+  if (first == std::string_view::npos) {  // all zeros: from_chars would not have failed
+    n.d = minus ? -0.0 : 0.0;
+    return n;
   }
-  return rewritten;
+  // The value is d.ddd x 10^magnitude for the first significant digit.
+  const int64_t magnitude = exponent + (first < point ? static_cast<int64_t>(point - first) - 1
+                                                      : -static_cast<int64_t>(first - point));
+  if (magnitude > 0) {
+    n.kind = JsonNumber::kTooBig;
+  } else {
+    n.d = minus ? -0.0 : 0.0;
+  }
+  return n;
 }
 
 std::string Utf8Excerpt(std::string_view raw, size_t max_bytes) {

@@ -3,6 +3,7 @@
 // of untrusted bytes printable.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,19 +26,32 @@ std::string_view JsonStringValue(std::string_view quoted, std::string* scratch);
 // REQUIRES: canonical JSON (no whitespace), arrays holding no arrays/objects.
 void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_view>* out);
 
-// rapidjson 1.1's full-precision number parsing (kParseFullPrecisionFlag)
-// turns a zero written with an exponent ("0e90", "-0.0E-5") or with more
-// than 22 fraction digits ("0." and 23 zeros) into a garbage double: its
-// DiyFp normalisation takes clz(0), which is undefined (found by UBSan
-// under libFuzzer; "0e90" parsed as -6.6e268); so does a number whose
-// significant digits start with 2^64 - 1 (18446744073709551615) and go on
-// with a digit >= 5 (its significand wraps to 0 when rounded up): that
-// digit is set to '4', which cannot change the double. Rewrites each such
-// number outside strings in `text`, in place, to the zero it denotes with
-// the same sign and type and the same width ("0.0" or "-0.0", padded with
-// spaces), so offsets stay put. Only numbers JSON allows are touched ("00e5"
-// stays invalid). Returns how many were rewritten.
-size_t RewriteZeroExponents(char* text, size_t size);
+// A JSON number token's value, typed as rapidjson types numbers so that
+// canonical JSON keeps its integers and doubles apart: an integer (no
+// fraction, no exponent) that fits 32 bits is kUint (>= 0) or kInt (< 0;
+// "-0" too), one that fits 64 bits kUint64 or kInt64, anything else a
+// double, correctly rounded (std::from_chars), or kTooBig when its
+// magnitude exceeds the largest double; one below the smallest denormal is
+// a zero of its sign.
+//
+// Why not rapidjson's own conversion: 1.1's full-precision path
+// (kParseFullPrecisionFlag) has undefined behaviour on zeros with an
+// exponent ("0e90"), zeros with more than 22 fraction digits, and digits
+// starting with 2^64 - 1 then one >= 5 (each found by UBSan under
+// libFuzzer: clz(0) in diyfp.h), and its normal path is not correctly
+// rounded. The record parser asks rapidjson for the number's text instead
+// (kParseNumbersAsStringsFlag) and converts it here.
+struct JsonNumber {
+  enum Kind { kUint, kInt, kUint64, kInt64, kDouble, kTooBig };
+  Kind kind = kUint;
+  uint64_t u = 0;  // kUint, kUint64
+  int64_t i = 0;   // kInt, kInt64
+  double d = 0;    // kDouble
+};
+// REQUIRES: `text` is a number as JSON's grammar allows it
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), as rapidjson's reader
+// hands it over.
+JsonNumber ParseJsonNumber(std::string_view text);
 
 // The first `max_bytes` bytes of `raw` as valid UTF-8: well-formed
 // sequences are kept, every other byte becomes the four characters "\xNN".

@@ -23,10 +23,47 @@ using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
 using Value = rapidjson::GenericValue<rapidjson::UTF8<>, Pool>;
 using Member = Value::Member;
 
-// Iterative: a megabyte of '[' must not overflow the stack. Full precision:
-// canonical doubles must print back as the shortest text of the exact
-// value, not of a value one ulp off.
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+// Iterative: a megabyte of '[' must not overflow the stack. In situ: strings
+// are decoded into the line's own copy. Numbers as text: NumberHandler
+// converts them (ParseJsonNumber, correctly rounded; rapidjson 1.1's own
+// conversion has undefined behaviour on some inputs, json_text.h).
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
+using Reader = rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Pool>;
+
+// Builds `doc` from the reader's events as the document's own parse does,
+// except that a number arrives as its text and is converted here. A number
+// beyond the largest double stops the parse (too_big).
+struct NumberHandler {
+  Document& doc;
+  bool too_big = false;
+  bool Null() { return doc.Null(); }
+  bool Bool(bool b) { return doc.Bool(b); }
+  bool Int(int i) { return doc.Int(i); }
+  bool Uint(unsigned u) { return doc.Uint(u); }
+  bool Int64(int64_t i) { return doc.Int64(i); }
+  bool Uint64(uint64_t u) { return doc.Uint64(u); }
+  bool Double(double d) { return doc.Double(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
+  bool StartObject() { return doc.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType members) { return doc.EndObject(members); }
+  bool StartArray() { return doc.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc.EndArray(elements); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+    const JsonNumber v = ParseJsonNumber({s, n});
+    switch (v.kind) {
+      case JsonNumber::kUint: return doc.Uint(static_cast<unsigned>(v.u));
+      case JsonNumber::kInt: return doc.Int(static_cast<int>(v.i));
+      case JsonNumber::kUint64: return doc.Uint64(v.u);
+      case JsonNumber::kInt64: return doc.Int64(v.i);
+      case JsonNumber::kDouble: return doc.Double(v.d);
+      case JsonNumber::kTooBig: break;
+    }
+    too_big = true;
+    return false;
+  }
+};
 
 // Per-line DOM memory comes from these buffers; larger lines spill to malloc.
 constexpr size_t kValuePoolBytes = 64 * 1024;
@@ -231,14 +268,23 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   }
 
   insitu.assign(line);
-  RewriteZeroExponents(insitu.data(), insitu.size());  // rapidjson 1.1 misreads "0e90": see json_text.h
   value_pool.Clear();
   stack_pool.Clear();
   Document doc(&value_pool, 1024, &stack_pool);
-  doc.ParseInsitu<kParseFlags>(insitu.data());
-  if (doc.HasParseError()) {
-    return Fail(kReasonInvalidJson, std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (column " +
-                                        std::to_string(doc.GetErrorOffset() + 1) + ")");
+  Reader reader(&stack_pool);
+  NumberHandler handler{doc};
+  auto parse = [&](Document&) {
+    rapidjson::InsituStringStream in(insitu.data());
+    return !reader.Parse<kParseFlags>(in, handler).IsError();
+  };
+  doc.Populate(parse);
+  if (reader.HasParseError()) {
+    // A number too big for a double stops the parse at its first byte,
+    // as rapidjson itself stops at most such numbers.
+    const rapidjson::ParseErrorCode code =
+        handler.too_big ? rapidjson::kParseErrorNumberTooBig : reader.GetParseErrorCode();
+    return Fail(kReasonInvalidJson, std::string(rapidjson::GetParseError_En(code)) + " (column " +
+                                        std::to_string(reader.GetErrorOffset() + 1) + ")");
   }
   if (!doc.IsObject()) return Fail(kReasonNotObject, TypeName(doc));
 

@@ -97,6 +97,8 @@ std::vector<std::string> FreshetFuzzSeeds() {
       "\n",
       "{\"type\":\"ad\",\"id\":\"a2\",\"version\":\"2026-11-22T14:05:00.5Z\",\"deleted\":true}\r\n\r\n"
       "{\"id\":\"x\",\"version\":1,\"title\":\"caf\\u00e9 \\ud83d\\ude00\",\"n\":[1.5e3,-0,{\"b\":null,\"a\":[]}]}",
+      // The fourth campaign's find: a zero with an exponent, then garbage.
+      "0e5e61\n{\"id\":\"e\",\"version\":1,\"n\":[0e5e61]}\n{\"id\":\"f\",\"version\":1,\"n\":1e309}",
       // The third campaign's find: 2^64 - 1's digits, then one >= 5 (UB in rapidjson 1.1).
       "{\"id\":\"u\",\"version\":1,\"n\":184467440737095516158}\n18446744073709551615844674407",
       // The second campaign's find: a zero with 34 fraction digits (UB in rapidjson 1.1).
