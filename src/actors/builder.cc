@@ -424,11 +424,15 @@ Awaitable<Result<BaseEntities*>> Builder::OpenBaseEntities(const std::string& fu
   if (!got.ok()) co_return got.status().WithContext("reading the live full's manifest");
   Result<Manifest> m = ParseManifest(got->body);
   if (!m.ok()) co_return m.status().WithContext(full);
+  // Its entities segment, and its index (leaf records read their stored
+  // values from the index's documents).
   auto sizes = std::make_shared<std::map<std::string, uint64_t>>();
+  bool has_entities = false;
   for (const ManifestFile& f : m->files) {
-    if (f.name.starts_with(kEntitiesFilePrefix)) (*sizes)[f.name] = f.size;
+    (*sizes)[f.name] = f.size;
+    has_entities = has_entities || f.name.starts_with(kEntitiesFilePrefix);
   }
-  if (sizes->empty()) co_return static_cast<BaseEntities*>(nullptr);
+  if (!has_entities) co_return static_cast<BaseEntities*>(nullptr);
   SegmentReader::FileOpener open = [sink = shared_sink_, full, sizes](const std::string& name)
       -> Result<std::unique_ptr<RandomAccessSource>> {
     auto it = sizes->find(name);
@@ -436,8 +440,8 @@ Awaitable<Result<BaseEntities*>> Builder::OpenBaseEntities(const std::string& fu
     return StoreRangeSource(sink, GenerationFileKey(full, name), it->second);
   };
   // Opening reads footers and sparse indexes (blocking ranged reads): on the pool.
-  std::function<Result<std::shared_ptr<BaseEntities>>()> work = [open]() -> Result<std::shared_ptr<BaseEntities>> {
-    FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<BaseEntities> e, BaseEntities::Open(open, kEntitiesBlockCache));
+  std::function<Result<std::shared_ptr<BaseEntities>>()> work = [open, schema = &schema_]() -> Result<std::shared_ptr<BaseEntities>> {
+    FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<BaseEntities> e, BaseEntities::Open(open, *schema, kEntitiesBlockCache));
     return std::shared_ptr<BaseEntities>(std::move(e));
   };
   Result<std::shared_ptr<BaseEntities>> opened = co_await AwaitCompute<std::shared_ptr<BaseEntities>>(compute_, std::move(work));

@@ -120,7 +120,7 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   m.counts.bad_records = snapshot->bad.size();
   m.counts.input_bytes = snapshot->bytes;
   // The base's entities, for the deltas' fan-out (ingest/base_entities.h).
-  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, BuildEntitiesSegment(snapshot->table, WriterOptions(ctx)));
+  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, BuildEntitiesSegment(*ctx.schema, snapshot->table, WriterOptions(ctx)));
   return AssembleGeneration(ctx, plan.full_generation, std::move(m), writer,
                             snapshot->bad.empty() ? std::string() : QuarantineNdjson(snapshot->bad),
                             std::move(entities));

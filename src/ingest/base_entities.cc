@@ -1,9 +1,12 @@
 #include "ingest/base_entities.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "index/coding.h"
 #include "index/index_doc.h"
+#include "ingest/doc_assembler.h"
+#include "ingest/json_text.h"
 
 namespace freshet {
 namespace {
@@ -32,7 +35,7 @@ std::string ParentValue(uint16_t level, std::string_view parent) {
 
 }  // namespace
 
-std::string EncodeEntityRecord(const EntityRecord& r) {
+std::string EncodeEntityRecordV1(const EntityRecord& r) {
   std::string out;
   out.reserve(r.fields_json.size() + r.id.size() + r.parent_id.size() + r.source.size() + 8 * r.fields.size() + 32);
   PutVarint32(&out, r.level);
@@ -52,7 +55,9 @@ std::string EncodeEntityRecord(const EntityRecord& r) {
   return out;
 }
 
-Result<EntityRecord> DecodeEntityRecord(std::string_view in) {
+namespace {
+
+Result<EntityRecord> DecodeEntityRecordV1(std::string_view in) {
   EntityRecord r;
   auto bad = [] { return Status::DataLoss("entity record: truncated or malformed encoding"); };
   uint32_t level = 0, n = 0, line = 0;
@@ -86,41 +91,206 @@ Result<EntityRecord> DecodeEntityRecord(std::string_view in) {
   return r;
 }
 
-Result<std::vector<SegmentFile>> BuildEntitiesSegment(const EntityTable& table, SegmentWriterOptions options) {
+// EncodeEntity's records start with these bytes: read as the V1 encoding's
+// first field (a varint level), they are 65536, which V1 never wrote
+// (levels are < 2^16), so the two encodings cannot be confused.
+constexpr std::string_view kProjectedMarker = "\x80\x80\x04";
+constexpr unsigned kDeletedFlag = 1, kActiveFlag = 2;
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+Result<EntityRecord> DecodeProjected(std::string_view in, std::string_view id, const BuildSchema& schema,
+                                     const FullDocReader& full_doc) {
+  auto bad = [] { return Status::DataLoss("entity record: truncated or malformed encoding"); };
+  in.remove_prefix(kProjectedMarker.size());
+  EntityRecord r;
+  uint32_t level = 0, doc_plus_one = 0, n = 0;
+  uint64_t version = 0;
+  std::string_view parent, mask;
+  if (!GetVarint32(&in, &level) || level > 0xffff || !GetLengthPrefixed(&in, &parent) ||
+      !GetVarint64(&in, &version) || in.empty()) {
+    return bad();
+  }
+  const unsigned flags = static_cast<unsigned char>(in[0]);
+  in.remove_prefix(1);
+  if (flags > 3 || !GetVarint32(&in, &doc_plus_one)) return bad();
+  if (doc_plus_one != 0 && !GetLengthPrefixed(&in, &mask)) return bad();
+  if (!GetVarint32(&in, &n) || n > in.size()) return bad();
+  r.level = static_cast<uint16_t>(level);
+  r.id.assign(id);
+  r.parent_id.assign(parent);
+  r.version = UnZigZag(version);
+  r.deleted = (flags & kDeletedFlag) != 0;
+  r.active = (flags & kActiveFlag) != 0;
+  // (quoted name, value): the document's members the mask picks, then the inline ones.
+  std::vector<std::pair<std::string_view, std::string_view>> fields;
+  std::string doc_json;
+  std::vector<std::pair<std::string_view, std::string_view>> members;
+  if (mask.find_first_not_of('\0') != std::string_view::npos) {
+    FRESHET_ASSIGN_OR_RETURN(doc_json, full_doc(doc_plus_one - 1));
+    std::string scratch;
+    if (!SplitCanonicalObject(doc_json, &members) || members.empty() || members[0].first != "\"id\"" ||
+        JsonStringValue(members[0].second, &scratch) != id) {
+      return Status::DataLoss("entity record of " + std::string(id) + ": the full's document " +
+                              std::to_string(doc_plus_one - 1) + " is not its");
+    }
+    for (size_t k = 0; k < mask.size() * 8; ++k) {
+      if ((static_cast<unsigned char>(mask[k / 8]) >> (k % 8) & 1) == 0) continue;
+      if (k + 1 >= members.size()) {
+        return Status::DataLoss("entity record of " + std::string(id) + ": the full's document has no member " +
+                                std::to_string(k + 1));
+      }
+      fields.push_back(members[k + 1]);
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view name, value;
+    if (!GetLengthPrefixed(&in, &name) || !GetLengthPrefixed(&in, &value) || value.empty()) return bad();
+    fields.emplace_back(name, value);
+  }
+  if (!in.empty()) return bad();
+  r.fields.resize(schema.fields.size());
+  r.fields_json.push_back('{');
+  std::string unquoted;
+  for (size_t k = 0; k < fields.size(); ++k) {
+    const auto [name, value] = fields[k];
+    if (k > 0) r.fields_json.push_back(',');
+    r.fields_json.append(name);
+    r.fields_json.push_back(':');
+    const int f = schema.FieldIndex(JsonStringValue(name, &unquoted));
+    if (f >= 0) {
+      r.fields[static_cast<size_t>(f)] = {static_cast<uint32_t>(r.fields_json.size()),
+                                          static_cast<uint32_t>(value.size())};
+    }
+    r.fields_json.append(value);
+  }
+  r.fields_json.push_back('}');
+  return r;
+}
+
+}  // namespace
+
+std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc) {
+  std::string out;
+  out.reserve(r.parent_id.size() + 64);
+  out.append(kProjectedMarker);
+  PutVarint32(&out, r.level);
+  PutLengthPrefixed(&out, r.parent_id);
+  PutVarint64(&out, ZigZag(r.version));
+  out.push_back(static_cast<char>((r.deleted ? kDeletedFlag : 0) | (r.active ? kActiveFlag : 0)));
+  PutVarint32(&out, full_doc ? full_doc->doc + 1 : 0);
+  const std::vector<bool>* kept = r.level < schema.kept.size() ? &schema.kept[r.level] : nullptr;
+  auto keeps = [&](size_t f) { return kept != nullptr && f < kept->size() && (*kept)[f] && r.fields[f].present(); };
+  // The stored members that are r's own: the document holds r's value
+  // there (a leaf's own value wins over an inherited one).
+  std::vector<bool> in_doc(r.fields.size(), false);
+  if (full_doc) {
+    std::string mask((full_doc->stored->size() + 7) / 8, '\0');
+    for (size_t k = 0; k < full_doc->stored->size(); ++k) {
+      const uint32_t f = (*full_doc->stored)[k];
+      if (f < r.fields.size() && keeps(f)) {
+        mask[k / 8] = static_cast<char>(mask[k / 8] | (1 << (k % 8)));
+        in_doc[f] = true;
+      }
+    }
+    PutLengthPrefixed(&out, mask);
+  }
+  uint32_t n = 0;
+  for (size_t f = 0; f < r.fields.size() && f < schema.fields.size(); ++f) n += keeps(f) && !in_doc[f];
+  PutVarint32(&out, n);
+  std::string name;
+  for (size_t f = 0; f < r.fields.size() && f < schema.fields.size(); ++f) {
+    if (!keeps(f) || in_doc[f]) continue;
+    name.clear();
+    AppendJsonString(&name, schema.fields[f]);
+    PutLengthPrefixed(&out, name);
+    PutLengthPrefixed(&out, r.field(f));
+  }
+  return out;
+}
+
+Result<EntityRecord> DecodeEntity(std::string_view bytes, std::string_view id, const BuildSchema& schema,
+                                  const FullDocReader& full_doc) {
+  if (bytes.starts_with(kProjectedMarker)) return DecodeProjected(bytes, id, schema, full_doc);
+  FRESHET_ASSIGN_OR_RETURN(EntityRecord r, DecodeEntityRecordV1(bytes));
+  if (r.id != id) return Status::DataLoss("entity record of " + std::string(id) + " holds " + r.id);
+  return r;
+}
+
+Result<std::vector<SegmentFile>> BuildEntitiesSegment(const SchemaOptions& schema, const EntityTable& table,
+                                                      SegmentWriterOptions options) {
   options.ids_ascending = true;  // records() is (level, id) sorted, and so are the doc ids
   // A delta reads single records at random (a changed ad's parent, a changed
   // parent's children): small stored blocks keep each read and its LZ4
   // decode near the one record it wants, and the block cache dense.
   options.stored_block_bytes = kEntitiesStoredBlockBytes;
+  const BuildSchema compiled = CompileBuildSchema(schema);
   SegmentWriter writer(options);
   DocBatch batch;
   IndexDoc doc;
-  for (const EntityRecord& r : table.records()) {
+  auto add = [&](const EntityRecord& r, const FullDocRef* full_doc) {
     doc.Clear();
     doc.id = EntityDocId(r.level, r.id);
-    doc.stored = EncodeEntityRecord(r);
+    doc.stored = EncodeEntity(r, compiled, full_doc);
     if (!r.parent_id.empty()) doc.terms.Add(kParentField, ParentValue(r.level, r.parent_id));
     batch.Add(doc);
     if (batch.size() >= 4096) {
       writer.Add(batch);
       batch.Clear();
     }
-  }
+  };
+  // Records sort by (level, id), and the leaves are the last level: the
+  // ancestors first, then the leaf run. The full's documents are its
+  // servable leaves in id order: a leaf's doc number is its rank among them.
+  const auto [leaf_begin, leaf_end] = table.Level(compiled.leaf);
+  const EntityRecord* next = table.records().data();
+  const EntityRecord* const records_end = next + table.records().size();
+  for (; next != leaf_begin && next != records_end; ++next) add(*next, nullptr);
+  uint32_t doc_number = 0;
+  ForEachFullDocShape(schema, table, [&](size_t leaf, const std::vector<uint32_t>& stored) {
+    for (; next != leaf_begin + leaf; ++next) add(*next, nullptr);  // not servable
+    const FullDocRef ref{doc_number++, &stored};
+    add(*next++, &ref);
+  });
+  for (; next != records_end; ++next) add(*next, nullptr);
   if (batch.size() > 0) writer.Add(batch);
   FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
   for (SegmentFile& f : files) f.name = std::string(kEntitiesFilePrefix) + f.name;
   return files;
 }
 
+BaseEntities::BaseEntities(std::unique_ptr<SegmentReader> reader, SegmentReader::FileOpener open_file,
+                           BuildSchema schema, size_t block_cache_bytes)
+    : reader_(std::move(reader)),
+      open_file_(std::move(open_file)),
+      schema_(std::move(schema)),
+      block_cache_bytes_(block_cache_bytes) {}
+
 Result<std::unique_ptr<BaseEntities>> BaseEntities::Open(const SegmentReader::FileOpener& open_file,
-                                                         size_t block_cache_bytes) {
+                                                         const SchemaOptions& schema, size_t block_cache_bytes) {
   SegmentReaderOptions options;
   options.block_cache_bytes = block_cache_bytes;
   SegmentReader::FileOpener prefixed = [open_file](const std::string& name) {
     return open_file(std::string(kEntitiesFilePrefix) + name);
   };
   FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(prefixed, options));
-  return std::unique_ptr<BaseEntities>(new BaseEntities(std::move(reader)));
+  return std::unique_ptr<BaseEntities>(
+      new BaseEntities(std::move(reader), open_file, CompileBuildSchema(schema), block_cache_bytes));
+}
+
+Result<std::string> BaseEntities::FullStored(uint32_t doc) const {
+  std::call_once(index_once_, [this] {
+    SegmentReaderOptions options;
+    options.block_cache_bytes = block_cache_bytes_;
+    index_ = SegmentReader::Open(open_file_, options);
+  });
+  if (!index_.ok()) return index_.status().WithContext("the full's index");
+  return (*index_)->Stored(doc);
+}
+
+Result<EntityRecord> BaseEntities::Decode(std::string_view bytes, std::string_view id) const {
+  return DecodeEntity(bytes, id, schema_, [this](uint32_t doc) { return FullStored(doc); });
 }
 
 void BaseEntities::Fail(Status st) const {
@@ -157,7 +327,7 @@ const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) cons
     Fail(doc.status().WithContext("base entities"));
   } else if (*doc) {
     Result<std::string> stored = reader_->Stored(**doc);
-    Result<EntityRecord> r = stored.ok() ? DecodeEntityRecord(*stored) : Result<EntityRecord>(stored.status());
+    Result<EntityRecord> r = stored.ok() ? Decode(*stored, id) : Result<EntityRecord>(stored.status());
     if (r.ok()) found = std::make_unique<EntityRecord>(std::move(r).value());
     else Fail(r.status().WithContext("base entities"));
   }
@@ -173,9 +343,14 @@ void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
   if (!docs.ok()) return Fail(docs.status().WithContext("base entities"));
   // Each child's record straight from its stored value (no id lookup), and
   // kept: the fan-out asks for these very children next.
+  const size_t tag = LevelTag(level).size() + 1;  // "<level>\0" before the id
   for (uint32_t d : *docs) {
+    Result<std::string> doc_key = reader_->DocId(d);
+    if (!doc_key.ok()) return Fail(doc_key.status().WithContext("base entities"));
+    if (doc_key->size() <= tag) return Fail(Status::DataLoss("base entities: a malformed entity id"));
     Result<std::string> stored = reader_->Stored(d);
-    Result<EntityRecord> r = stored.ok() ? DecodeEntityRecord(*stored) : Result<EntityRecord>(stored.status());
+    Result<EntityRecord> r =
+        stored.ok() ? Decode(*stored, std::string_view(*doc_key).substr(tag)) : Result<EntityRecord>(stored.status());
     if (!r.ok()) return Fail(r.status().WithContext("base entities"));
     if (r->level != level || r->parent_id != parent) {
       return Fail(Status::DataLoss("base entities: a child record does not match its parent term"));

@@ -7,20 +7,33 @@
 // named "entities.<file>", with one document per entity of the snapshot
 // (every level, deleted ones too):
 //   id      "<level, 2 hex digits>" '\0' <entity id>   (level, then id order)
-//   stored  the EntityRecord, encoded (EncodeEntityRecord)
+//   stored  the EntityRecord, encoded (EncodeEntity)
 //   terms   "parent" '\0' "<level>" '\0' <parent id>   (its parent, if any)
 // The segment format's ranged reads, block cache and checksums serve it
 // as they serve the index: a lookup reads a block or two, never the whole.
 //
+// The encoding keeps what the build reads of a record, not its whole
+// line: the fields the schema keeps for its level (BuildSchema::kept), by
+// name. A leaf whose document the full holds does not repeat the values
+// that document stores: it names its doc number, and those values are read
+// back from the full's "stored" file (the index's own copy). A full is
+// thus about as large as its index, not twice (issue 11: output no larger
+// than Lucene's). A decoded record's fields_json is the canonical JSON of
+// those kept fields only; every span the build reads is as the parsed
+// record's.
+//
 // BaseEntities is the read side: Find and ChildrenOf as EntityTable offers
-// them (doc_assembler's views), answered from such a segment. It keeps the
-// records it decoded until it is destroyed (one per batch), so the
-// pointers it returns stay valid for the batch. Thread-safe.
+// them (doc_assembler's views), answered from such a segment (and the
+// full's stored documents). It keeps the records it decoded until it is
+// destroyed (one per batch), so the pointers it returns stay valid for the
+// batch. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +43,7 @@
 #include "freshet/status.h"
 #include "index/segment_reader.h"
 #include "index/segment_writer.h"
+#include "ingest/build_schema.h"
 #include "ingest/entity_record.h"
 #include "ingest/entity_table.h"
 
@@ -39,19 +53,46 @@ inline constexpr std::string_view kEntitiesFilePrefix = "entities.";
 // The entities segment's stored block size (whatever the index's is).
 inline constexpr size_t kEntitiesStoredBlockBytes = 4 * 1024;
 
-// Lossless binary form of a record (every field, the spans included).
-std::string EncodeEntityRecord(const EntityRecord& r);
-// kDataLoss when `bytes` is not an encoding.
-Result<EntityRecord> DecodeEntityRecord(std::string_view bytes);
+// A leaf's document in the full: its number, and the catalog fields its
+// stored JSON holds after "id", in order (ForEachFullDocShape).
+struct FullDocRef {
+  uint32_t doc = 0;
+  const std::vector<uint32_t>* stored = nullptr;
+};
+// The encoding of `r` in an entities segment: the fields its level keeps,
+// except, when `full_doc` names r's document in the full, those the
+// document stores as r's own (a bit each). Not encoded: r.id (the
+// entity's doc id holds it), r.tiebreak, r.source and r.line (the base's
+// records are never deduplicated again, and a delta compares a base record
+// with the window's by version alone: doc_assembler.h).
+std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc);
+// The stored JSON of the full's document `doc`.
+using FullDocReader = std::function<Result<std::string>(uint32_t doc)>;
+// Decodes EncodeEntity's bytes for the entity `id` (fields from `full_doc`
+// when it names a document), and the lossless encoding of fulls written
+// before (EncodeEntityRecordV1). kDataLoss when `bytes` is neither, or the
+// document it names is not `id`'s. The record's fields_json holds its
+// encoded fields only (not in key order); its spans are the parsed
+// record's, for every field its level keeps.
+Result<EntityRecord> DecodeEntity(std::string_view bytes, std::string_view id, const BuildSchema& schema,
+                                  const FullDocReader& full_doc);
 
-// The entities segment of `table`: its files, named "entities.<file>".
-Result<std::vector<SegmentFile>> BuildEntitiesSegment(const EntityTable& table, SegmentWriterOptions options);
+// The lossless form fulls carried before the encoding above (every field,
+// spans included): still decoded; written by tests only.
+std::string EncodeEntityRecordV1(const EntityRecord& r);
+
+// The entities segment of `table`, the snapshot whose full index
+// StreamFullDocs(schema, table) makes: its files, named "entities.<file>".
+Result<std::vector<SegmentFile>> BuildEntitiesSegment(const SchemaOptions& schema, const EntityTable& table,
+                                                      SegmentWriterOptions options);
 
 class BaseEntities {
  public:
-  // `open_file` opens "entities.<file>" of the full.
+  // `open_file` opens the full's files by name ("entities.<file>", and
+  // "stored" etc. of its index, opened at the first record that needs
+  // them). `schema`: the one the full was built with.
   static Result<std::unique_ptr<BaseEntities>> Open(const SegmentReader::FileOpener& open_file,
-                                                    size_t block_cache_bytes);
+                                                    const SchemaOptions& schema, size_t block_cache_bytes);
 
   // As EntityTable. A read error is remembered (status()) and answered as
   // "not in the base"; the caller must check status() before using what it
@@ -68,10 +109,19 @@ class BaseEntities {
   size_t cached() const;
 
  private:
-  explicit BaseEntities(std::unique_ptr<SegmentReader> reader) : reader_(std::move(reader)) {}
+  BaseEntities(std::unique_ptr<SegmentReader> reader, SegmentReader::FileOpener open_file, BuildSchema schema,
+               size_t block_cache_bytes);
   void Fail(Status st) const;
+  Result<EntityRecord> Decode(std::string_view bytes, std::string_view id) const;
+  // The full's index, opened at first use.
+  Result<std::string> FullStored(uint32_t doc) const;
 
   std::unique_ptr<SegmentReader> reader_;
+  const SegmentReader::FileOpener open_file_;
+  const BuildSchema schema_;
+  const size_t block_cache_bytes_;
+  mutable std::once_flag index_once_;
+  mutable Result<std::unique_ptr<SegmentReader>> index_ = Status::Internal("not opened");
   mutable std::mutex mu_;
   struct KeyHash {
     using is_transparent = void;

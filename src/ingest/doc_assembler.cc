@@ -136,6 +136,14 @@ class Assembler {
     ++stats->docs;
   }
 
+  // The catalog fields MakeDoc would store after "id", in order.
+  void StoredFields(std::vector<uint32_t>* out) const {
+    out->clear();
+    for (uint32_t f : s_.stored) {
+      if (!Resolve(f).empty()) out->push_back(f);
+    }
+  }
+
   static void Tombstone(std::string_view id, IndexDoc* doc, DocBuildStats* stats) {
     doc->id.assign(id);
     doc->tombstone = true;
@@ -335,6 +343,12 @@ void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, DocParal
   EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), par, make, sink, stats);
 }
 
+// Between the base and the window, the higher version shows; on a tie,
+// the window's record (the update). Versions alone: a base record read
+// from a full's entities carries no tiebreak (base_entities.h), and the
+// from-scratch delta applies this very rule, so both give the same bytes.
+bool BaseIsNewer(const EntityRecord& base, const EntityRecord& window) { return base.version > window.version; }
+
 // An entity whose window version changed. `before`: the window version
 // that was there before the change (nullptr: none, or unknown because the
 // caller builds from scratch).
@@ -361,7 +375,7 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
     const EntityRecord* w = window.Find(level, id);
     if (w == nullptr) return b;
     if (b == nullptr) return w;
-    return CompareVersions(*b, *w) > 0 ? b : w;
+    return BaseIsNewer(*b, *w) ? b : w;
   };
 
   // Affected leaves: updated ones, then the descendants of updated
@@ -373,8 +387,8 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
     if (level > leaf) continue;  // not this schema's record; nothing to join it to
     const EntityRecord* w = window.Find(level, id);
     const EntityRecord* b = base.Find(level, id);
-    const bool base_shows = b != nullptr && (w == nullptr || CompareVersions(*b, *w) > 0);
-    const bool window_showed = before != nullptr && (b == nullptr || CompareVersions(*b, *before) <= 0);
+    const bool base_shows = b != nullptr && (w == nullptr || BaseIsNewer(*b, *w));
+    const bool window_showed = before != nullptr && (b == nullptr || !BaseIsNewer(*b, *before));
     if (base_shows && !window_showed) {
       ++stats->stale_updates;
       continue;
@@ -454,6 +468,31 @@ void EmitDelta(const SchemaOptions& schema, const Base& base, const EntityTable&
 void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par,
                     const BatchSink& sink, DocBuildStats* stats) {
   EmitFull<DocBatch>(schema, snapshot, par, sink, stats);
+}
+
+std::vector<bool> ServableLeaves(const SchemaOptions& schema, const EntityTable& snapshot) {
+  const uint16_t leaf = CompileBuildSchema(schema).leaf;
+  const auto [begin, end] = snapshot.Level(leaf);
+  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
+  Assembler a(schema);
+  std::vector<bool> out;
+  out.reserve(static_cast<size_t>(end - begin));
+  for (auto it = begin; it != end; ++it) out.push_back(a.ResolveChain(*it, lookup));
+  return out;
+}
+
+void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
+                         const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn) {
+  const uint16_t leaf = CompileBuildSchema(schema).leaf;
+  const auto [begin, end] = snapshot.Level(leaf);
+  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
+  Assembler a(schema);
+  std::vector<uint32_t> stored;
+  for (auto it = begin; it != end; ++it) {
+    if (!a.ResolveChain(*it, lookup)) continue;
+    a.StoredFields(&stored);
+    fn(static_cast<size_t>(it - begin), stored);
+  }
 }
 
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,

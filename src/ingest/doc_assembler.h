@@ -17,7 +17,9 @@
 //
 // Full index: every servable leaf of the snapshot. Delta: every affected
 // leaf, re-emitted from the effective state (see BuildDeltaDocs), as a
-// document when servable or a tombstone (id only) when not.
+// document when servable or a tombstone (id only) when not. The effective
+// record of an entity is the base's when its version is higher than the
+// window's, else the window's: on a version tie the update shows.
 //
 // REQUIRES (every function): the tables were parsed with the same schema
 // (RecordParser over these SchemaOptions): EntityRecord::fields is read by
@@ -73,6 +75,18 @@ struct DocParallelism {
 // Memory: a few blocks of documents in flight, not the whole set.
 void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par,
                     const BatchSink& sink, DocBuildStats* stats = nullptr);
+
+// For each record of `snapshot`'s leaf run, in order: whether the full
+// built from it holds its document (servable). StreamFullDocs emits exactly
+// these, in this order.
+std::vector<bool> ServableLeaves(const SchemaOptions& schema, const EntityTable& snapshot);
+
+// The full's documents, described without being made: calls
+// fn(i, stored) for each servable record i of `snapshot`'s leaf run, in
+// order, with the catalog fields its document's stored JSON holds after
+// "id", in their order there.
+void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
+                         const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn);
 
 // StreamFullDocs, collected: every servable leaf of `snapshot`, sorted by id.
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,

@@ -17,8 +17,10 @@ int KeyCompare(const EntityRecord& a, const EntityRecord& b) {
 int CompareVersions(const EntityRecord& a, const EntityRecord& b) {
   if (a.version != b.version) return a.version < b.version ? -1 : 1;
   if (a.tiebreak != b.tiebreak) return a.tiebreak < b.tiebreak ? -1 : 1;
-  const int c = a.fields_json.compare(b.fields_json);
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  // Same version, same hash of the raw line: the same line (up to a 2^-64
+  // collision). Not fields_json: a base record read from a full's entities
+  // holds only the fields its level keeps (base_entities.h).
+  return 0;
 }
 
 bool Supersedes(const EntityRecord& a, const EntityRecord& b) {

@@ -3,11 +3,13 @@
 // "Newest" is a total order, so a table's content never depends on the
 // order its records arrived in (object listing order, thread scheduling):
 //   1. higher version;
-//   2. then higher tiebreak (hash of the raw line);
-//   3. then bytewise larger fields_json;
-//   4. then (only between byte-identical lines) larger source, larger line.
-// 1-3 compare content (CompareVersions); 4 only picks which of several
-// identical copies is kept, which no output depends on.
+//   2. then higher tiebreak (XXH3-64 of the raw line);
+//   3. then (between identical lines) larger source, larger line.
+// 1-2 compare content (CompareVersions); 3 only picks which of several
+// identical copies is kept, which no output depends on. (Two different
+// lines with one version and one 64-bit hash would also be told apart by
+// 3 alone: a 2^-64 chance per pair, accepted so that a base record need
+// not carry its whole line, base_entities.h.)
 //
 // Deleted records stay in the table: a tombstone is the newest version of
 // its entity and must shadow older ones when tables are merged.
@@ -23,7 +25,7 @@
 namespace freshet {
 
 // <0, 0, >0 as `a` is older than, content-equal to, or newer than `b`
-// (criteria 1-3 above). Level and id are not compared.
+// (criteria 1-2 above). Level and id are not compared.
 int CompareVersions(const EntityRecord& a, const EntityRecord& b);
 
 // True when `a` replaces `b` as the kept version of the same entity

@@ -171,6 +171,64 @@ void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_v
   }
 }
 
+namespace {
+
+// The end of the JSON string literal starting at text[i] (a '"'), or npos.
+size_t StringEnd(std::string_view text, size_t i) {
+  for (++i; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The end of the canonical value starting at text[i], or npos.
+size_t ValueEnd(std::string_view text, size_t i) {
+  if (i >= text.size()) return std::string_view::npos;
+  if (text[i] == '"') return StringEnd(text, i);
+  if (text[i] != '{' && text[i] != '[') {
+    while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']') ++i;
+    return i;
+  }
+  size_t depth = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"') {
+      i = StringEnd(text, i);
+      if (i == std::string_view::npos) return i;
+      continue;
+    }
+    if (c == '{' || c == '[') ++depth;
+    if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+bool SplitCanonicalObject(std::string_view object,
+                          std::vector<std::pair<std::string_view, std::string_view>>* out) {
+  out->clear();
+  if (object.size() < 2 || object.front() != '{' || object.back() != '}') return false;
+  size_t i = 1;
+  if (object.size() == 2) return true;
+  for (;;) {
+    if (object[i] != '"') return false;
+    const size_t key_end = StringEnd(object, i);
+    if (key_end == std::string_view::npos || key_end >= object.size() || object[key_end] != ':') return false;
+    const size_t value_end = ValueEnd(object, key_end + 1);
+    if (value_end == std::string_view::npos || value_end >= object.size() || value_end == key_end + 1) return false;
+    out->emplace_back(object.substr(i, key_end - i), object.substr(key_end + 1, value_end - key_end - 1));
+    if (object[value_end] == '}') return value_end + 1 == object.size();
+    if (object[value_end] != ',') return false;
+    i = value_end + 1;
+  }
+}
+
 JsonNumber ParseJsonNumber(std::string_view text) {
   JsonNumber n;
   const bool minus = !text.empty() && text[0] == '-';

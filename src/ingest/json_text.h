@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace freshet {
@@ -25,6 +26,13 @@ std::string_view JsonStringValue(std::string_view quoted, std::string* scratch);
 // texts: a scalar yields itself, "[a,b]" yields "a" and "b".
 // REQUIRES: canonical JSON (no whitespace), arrays holding no arrays/objects.
 void SplitCanonicalScalars(std::string_view canonical, std::vector<std::string_view>* out);
+
+// Splits a canonical JSON object ("{...}" without whitespace, as freshet
+// writes records and stored documents) into its members, in order:
+// (*out)[k] = {quoted key, value text}. False (out unspecified) when
+// `object` is not such an object.
+bool SplitCanonicalObject(std::string_view object,
+                          std::vector<std::pair<std::string_view, std::string_view>>* out);
 
 // A JSON number token's value, typed as rapidjson types numbers so that
 // canonical JSON keeps its integers and doubles apart: an integer (no

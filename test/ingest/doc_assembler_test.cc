@@ -246,6 +246,24 @@ TEST(DocAssemblerTest, HandBuiltSchemaWithOtherNames) {
 
 // Property: the base full index overlaid with the delta equals a full
 // rebuild from base + window, for random hierarchies and random updates.
+// A base record and a window record with one version but different
+// lines: the update shows, whatever their hashes (a base record read from
+// a full's entities has none).
+TEST(DocAssemblerTest, OnAVersionTieTheUpdateShows) {
+  const SchemaOptions s = DefaultFlatSchema();
+  for (const char* title : {"a", "b", "c", "d", "e", "f"}) {
+    const EntityTable base = Table(s, R"({"id":"x","version":5,"title":"base"})" "\n", "snap");
+    const EntityTable window =
+        Table(s, std::string(R"({"id":"x","version":5,"title":")") + title + "\"}\n", "win");
+    const std::vector<IndexDoc> docs = BuildDeltaDocs(s, base, window);
+    ASSERT_EQ(docs.size(), 1u) << title;
+    EXPECT_NE(docs[0].stored.find(std::string("\"title\":\"") + title + "\""), std::string::npos) << docs[0].stored;
+    // An older update changes nothing.
+    const EntityTable older = Table(s, std::string(R"({"id":"x","version":4,"title":")") + title + "\"}\n", "win");
+    EXPECT_TRUE(BuildDeltaDocs(s, base, older).empty()) << title;
+  }
+}
+
 TEST(DocAssemblerTest, OverlayEqualsFullRebuildOnRandomUpdates) {
   const SchemaOptions s = DefaultAdsSchema();
   std::mt19937 rng(2026);
@@ -297,7 +315,18 @@ TEST(DocAssemblerTest, OverlayEqualsFullRebuildOnRandomUpdates) {
       }
     }
     fanout += stats.fanout;
-    ASSERT_EQ(overlay, keyed(BuildFullDocs(s, EntityTable::Merge(base, window)))) << "round " << round;
+    // The state the delta shows: per entity, the base's record when its
+    // version is higher, else the window's (a version tie: the update).
+    std::vector<EntityRecord> shown(window.records().begin(), window.records().end());
+    for (const EntityRecord& b : base.records()) {
+      const EntityRecord* w = window.Find(b.level, b.id);
+      if (w == nullptr) {
+        shown.push_back(b);
+      } else if (b.version > w->version) {
+        shown[static_cast<size_t>(w - window.records().data())] = b;
+      }
+    }
+    ASSERT_EQ(overlay, keyed(BuildFullDocs(s, EntityTable::Build(std::move(shown))))) << "round " << round;
   }
   EXPECT_GT(fanout, 100u);  // the scenario really exercises fan-out
 }
