@@ -241,6 +241,25 @@ Result<std::string> SegmentReader::DocId(uint32_t doc) const {
   return std::move(ids[doc % ids_per_block_]);
 }
 
+Result<std::vector<std::string>> SegmentReader::DocIds(const std::vector<uint32_t>& docs) const {
+  std::vector<std::string> out;
+  out.reserve(docs.size());
+  std::vector<std::string> ids;
+  size_t decoded = SIZE_MAX;  // the block `ids` holds
+  for (uint32_t doc : docs) {
+    if (doc >= num_docs_) return Status::InvalidArgument("doc " + std::to_string(doc) + " out of range");
+    const size_t block = doc / ids_per_block_;
+    if (block != decoded) {
+      FRESHET_ASSIGN_OR_RETURN(auto payload, CachedBlock(kIds, ids_blocks_[block]));
+      std::string_view bits;
+      FRESHET_RETURN_IF_ERROR(DecodeIdsBlock(*payload, block, &ids, &bits));
+      decoded = block;
+    }
+    out.push_back(ids[doc % ids_per_block_]);
+  }
+  return out;
+}
+
 Result<bool> SegmentReader::IsTombstone(uint32_t doc) const {
   if (doc >= num_docs_) return Status::InvalidArgument("doc " + std::to_string(doc) + " out of range");
   if (stats_.tombstones == 0) return false;

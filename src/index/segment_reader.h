@@ -48,6 +48,8 @@ class SegmentReader {
   Result<std::vector<uint32_t>> Postings(std::string_view term) const;
 
   Result<std::string> DocId(uint32_t doc) const;
+  // DocId of each of `docs` (ascending), decoding each ids block once.
+  Result<std::vector<std::string>> DocIds(const std::vector<uint32_t>& docs) const;
   // The doc number of `id`, or nullopt when the segment does not hold it.
   Result<std::optional<uint32_t>> FindDoc(std::string_view id) const;
   Result<bool> IsTombstone(uint32_t doc) const;
