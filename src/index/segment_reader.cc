@@ -432,6 +432,58 @@ Result<std::string> SegmentReader::Stored(uint32_t doc) const {
   return Corrupt(f, "no stored entry for live doc " + std::to_string(doc));
 }
 
+Result<std::vector<std::string>> SegmentReader::StoredMany(const std::vector<uint32_t>& docs) const {
+  const OpenedFile& f = files_[kStored];
+  std::vector<std::string> out;
+  out.reserve(docs.size());
+  // The cursor: the block held, its entries after the one for doc `at`.
+  size_t block = SIZE_MAX;
+  std::shared_ptr<const std::string> payload;
+  std::string_view in;
+  uint32_t at = 0, left = 0;
+  bool fresh = false;  // the cursor is before the block's first entry
+  for (uint32_t doc : docs) {
+    if (doc >= num_docs_) return Status::InvalidArgument("doc " + std::to_string(doc) + " out of range");
+    auto it = std::upper_bound(stored_first_.begin(), stored_first_.end(), doc);
+    if (it == stored_first_.begin()) return Stored(doc).status();  // no entry: Stored names why
+    const size_t b = static_cast<size_t>(it - stored_first_.begin()) - 1;
+    if (b != block || doc < at || (doc == at && !fresh)) {
+      if (b == block && doc < at) return Status::InvalidArgument("StoredMany: docs not ascending");
+      FRESHET_ASSIGN_OR_RETURN(payload, CachedBlock(kStored, stored_blocks_[b]));
+      block = b;
+      in = *payload;
+      if (!GetVarint32(&in, &at) || at != stored_first_[b] || !GetVarint32(&in, &left) || left == 0) {
+        return Corrupt(f, "bad stored block header");
+      }
+      fresh = true;
+    }
+    bool found = false;
+    while (left > 0) {
+      uint32_t gap = 0;
+      std::string_view json;
+      if ((!fresh && (!GetVarint32(&in, &gap) || gap == 0 || gap >= num_docs_ - at)) ||
+          !GetLengthPrefixed(&in, &json)) {
+        return Corrupt(f, "bad stored block entry");
+      }
+      at += gap;
+      fresh = false;
+      --left;
+      if (at == doc) {
+        out.emplace_back(json);
+        found = true;
+        break;
+      }
+      if (at > doc) break;
+    }
+    if (!found) {
+      // A tombstone (kNotFound) or damage, named by Stored; never ok here.
+      Status st = Stored(doc).status();
+      return st.ok() ? Corrupt(f, "stored entry of doc " + std::to_string(doc) + " out of order") : st;
+    }
+  }
+  return out;
+}
+
 Status SegmentReader::ForEachTerm(
     const std::function<void(std::string_view term, uint32_t doc_freq)>& fn) const {
   for (size_t b = 0; b < terms_blocks_.size(); ++b) {

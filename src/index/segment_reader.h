@@ -55,6 +55,8 @@ class SegmentReader {
   Result<bool> IsTombstone(uint32_t doc) const;
   // The stored JSON of a live doc; kNotFound for a tombstone.
   Result<std::string> Stored(uint32_t doc) const;
+  // Stored of each of `docs` (ascending, live), scanning each block once.
+  Result<std::vector<std::string>> StoredMany(const std::vector<uint32_t>& docs) const;
 
   // Reads every byte once, checking every checksum and invariant: order of
   // ids and terms, postings sorted, in range and never naming a tombstone,

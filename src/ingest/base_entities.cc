@@ -174,6 +174,25 @@ Result<EntityRecord> DecodeProjected(std::string_view in, std::string_view id, c
   return r;
 }
 
+// The full's document an EncodeEntity record reads fields from, if any.
+std::optional<uint32_t> ProjectedFullDoc(std::string_view in) {
+  if (!in.starts_with(kProjectedMarker)) return std::nullopt;
+  in.remove_prefix(kProjectedMarker.size());
+  uint32_t level = 0, doc_plus_one = 0;
+  uint64_t version = 0;
+  std::string_view parent, mask;
+  if (!GetVarint32(&in, &level) || !GetLengthPrefixed(&in, &parent) || !GetVarint64(&in, &version) ||
+      in.empty()) {
+    return std::nullopt;
+  }
+  in.remove_prefix(1);  // flags
+  if (!GetVarint32(&in, &doc_plus_one) || doc_plus_one == 0 || !GetLengthPrefixed(&in, &mask) ||
+      mask.find_first_not_of('\0') == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return doc_plus_one - 1;
+}
+
 }  // namespace
 
 std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc) {
@@ -284,7 +303,7 @@ Result<std::unique_ptr<BaseEntities>> BaseEntities::Open(const SegmentReader::Fi
       new BaseEntities(std::move(reader), open_file, CompileBuildSchema(schema), block_cache_bytes));
 }
 
-Result<std::string> BaseEntities::FullStored(uint32_t doc) const {
+Result<const SegmentReader*> BaseEntities::Index() const {
   std::call_once(index_once_, [this] {
     // A changed parent's children are neighbours in id order, so their
     // documents share blocks: a quarter of the entities' cache serves them.
@@ -293,7 +312,17 @@ Result<std::string> BaseEntities::FullStored(uint32_t doc) const {
     index_ = SegmentReader::Open(open_file_, options);
   });
   if (!index_.ok()) return index_.status().WithContext("the full's index");
-  return (*index_)->Stored(doc);
+  return index_->get();
+}
+
+Result<std::string> BaseEntities::FullStored(uint32_t doc) const {
+  FRESHET_ASSIGN_OR_RETURN(const SegmentReader* index, Index());
+  return index->Stored(doc);
+}
+
+Result<std::vector<std::string>> BaseEntities::FullStoredMany(const std::vector<uint32_t>& docs) const {
+  FRESHET_ASSIGN_OR_RETURN(const SegmentReader* index, Index());
+  return index->StoredMany(docs);
 }
 
 Result<EntityRecord> BaseEntities::Decode(std::string_view bytes, std::string_view id) const {
@@ -348,29 +377,57 @@ void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
   if (level == 0) return;
   Result<std::vector<uint32_t>> docs = reader_->Postings(MakeTerm(kParentField, ParentValue(level, parent)));
   if (!docs.ok()) return Fail(docs.status().WithContext("base entities"));
-  // Each child's record straight from its stored value (no id lookup), and
-  // kept: the fan-out asks for these very children next.
-  const size_t tag = LevelTag(level).size() + 1;  // "<level>\0" before the id
+  // Each child's record straight from its stored value, and kept: the
+  // fan-out asks for these very children next. Children are id
+  // neighbours, so their ids, records and documents are read a block at a
+  // time (DocIds, StoredMany), not one lookup each.
   Result<std::vector<std::string>> keys = reader_->DocIds(*docs);
   if (!keys.ok()) return Fail(keys.status().WithContext("base entities"));
-  for (size_t i = 0; i < docs->size(); ++i) {
-    const uint32_t d = (*docs)[i];
-    const std::string& doc_key = (*keys)[i];
+  std::vector<uint32_t> missing;  // indexes into *docs of children not decoded yet
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < docs->size(); ++i) {
+      if (!cache_.contains((*keys)[i])) missing.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  std::vector<uint32_t> wanted;
+  for (uint32_t i : missing) wanted.push_back((*docs)[i]);
+  Result<std::vector<std::string>> stored = reader_->StoredMany(wanted);
+  if (!stored.ok()) return Fail(stored.status().WithContext("base entities"));
+  // Their documents in the full, in one pass too (ascending, as the ids).
+  std::vector<uint32_t> full_docs;
+  for (const std::string& bytes : *stored) {
+    if (std::optional<uint32_t> d = ProjectedFullDoc(bytes)) full_docs.push_back(*d);
+  }
+  std::sort(full_docs.begin(), full_docs.end());
+  full_docs.erase(std::unique(full_docs.begin(), full_docs.end()), full_docs.end());
+  std::vector<std::string> full_json;
+  if (!full_docs.empty()) {
+    Result<std::vector<std::string>> got = FullStoredMany(full_docs);
+    if (!got.ok()) return Fail(got.status().WithContext("base entities"));
+    full_json = std::move(got).value();
+  }
+  FullDocReader read = [&](uint32_t doc) -> Result<std::string> {
+    auto it = std::lower_bound(full_docs.begin(), full_docs.end(), doc);
+    if (it != full_docs.end() && *it == doc) return full_json[static_cast<size_t>(it - full_docs.begin())];
+    return FullStored(doc);
+  };
+  const size_t tag = LevelTag(level).size() + 1;  // "<level>\0" before the id
+  for (size_t k = 0; k < missing.size(); ++k) {
+    const std::string& doc_key = (*keys)[missing[k]];
     if (doc_key.size() <= tag) return Fail(Status::DataLoss("base entities: a malformed entity id"));
-    Result<std::string> stored = reader_->Stored(d);
-    Result<EntityRecord> r =
-        stored.ok() ? Decode(*stored, std::string_view(doc_key).substr(tag)) : Result<EntityRecord>(stored.status());
+    Result<EntityRecord> r = DecodeEntity((*stored)[k], std::string_view(doc_key).substr(tag), schema_, read);
     if (!r.ok()) return Fail(r.status().WithContext("base entities"));
     if (r->level != level || r->parent_id != parent) {
       return Fail(Status::DataLoss("base entities: a child record does not match its parent term"));
     }
-    std::string key = EntityDocId(level, r->id);
     std::lock_guard<std::mutex> lock(mu_);
+    cache_.try_emplace(doc_key, std::make_unique<EntityRecord>(std::move(r).value()));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& key : *keys) {  // "<level>\0<id>": the cache's key
     auto it = cache_.find(key);
-    if (it == cache_.end()) {
-      it = cache_.emplace(std::move(key), std::make_unique<EntityRecord>(std::move(r).value())).first;
-    }
-    if (it->second) out->push_back(it->second.get());
+    if (it != cache_.end() && it->second) out->push_back(it->second.get());
   }
 }
 

@@ -114,7 +114,9 @@ class BaseEntities {
   void Fail(Status st) const;
   Result<EntityRecord> Decode(std::string_view bytes, std::string_view id) const;
   // The full's index, opened at first use.
+  Result<const SegmentReader*> Index() const;
   Result<std::string> FullStored(uint32_t doc) const;
+  Result<std::vector<std::string>> FullStoredMany(const std::vector<uint32_t>& docs) const;  // ascending
 
   std::unique_ptr<SegmentReader> reader_;
   const SegmentReader::FileOpener open_file_;

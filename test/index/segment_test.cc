@@ -334,6 +334,37 @@ TEST(SegmentTest, RandomRoundTripTinyBlocks) {
   CheckAgainstModel(**r, m);
 }
 
+// DocIds and StoredMany answer as DocId and Stored do, doc by doc, for
+// ascending subsets crossing many blocks; a tombstone in StoredMany's list
+// is kNotFound, as in Stored.
+TEST(SegmentTest, BatchedReadsMatchSingleReads) {
+  for (SegmentWriterOptions options : {SegmentWriterOptions{}, Tiny()}) {
+    Model m = RandomModel(9, 700, 0.3);
+    auto files = Build(m.added, options);
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    auto r = OpenMap(*files);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::mt19937 rng(5);
+    for (int round = 0; round < 50; ++round) {
+      std::vector<uint32_t> all, live;
+      for (uint32_t d = 0; d < (*r)->num_docs(); ++d) {
+        if (rng() % 4 != 0) continue;
+        all.push_back(d);
+        if (!*(*r)->IsTombstone(d)) live.push_back(d);
+      }
+      auto ids = (*r)->DocIds(all);
+      ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+      for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ((*ids)[i], *(*r)->DocId(all[i]));
+      auto stored = (*r)->StoredMany(live);
+      ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+      for (size_t i = 0; i < live.size(); ++i) EXPECT_EQ((*stored)[i], *(*r)->Stored(live[i])) << live[i];
+      if (all.size() != live.size()) {
+        EXPECT_EQ((*r)->StoredMany(all).status().code(), StatusCode::kNotFound);
+      }
+    }
+  }
+}
+
 TEST(SegmentTest, AllTombstones) {
   Model m = RandomModel(3, 200, 1.0);
   auto files = Build(m.added, Tiny());
