@@ -101,7 +101,7 @@ uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cas
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 Result<EntityRecord> DecodeProjected(std::string_view in, std::string_view id, const BuildSchema& schema,
-                                     const FullDocReader& full_doc) {
+                                     const FullDocReader& full_doc, bool without_document) {
   auto bad = [] { return Status::DataLoss("entity record: truncated or malformed encoding"); };
   in.remove_prefix(kProjectedMarker.size());
   EntityRecord r;
@@ -129,7 +129,7 @@ Result<EntityRecord> DecodeProjected(std::string_view in, std::string_view id, c
   fields.clear();
   members.clear();
   std::string doc_json;
-  if (mask.find_first_not_of('\0') != std::string_view::npos) {
+  if (!without_document && mask.find_first_not_of('\0') != std::string_view::npos) {
     FRESHET_ASSIGN_OR_RETURN(doc_json, full_doc(doc_plus_one - 1));
     std::string scratch;
     if (!SplitCanonicalObject(doc_json, &members) || members.empty() || members[0].first != "\"id\"" ||
@@ -235,8 +235,8 @@ std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const
 }
 
 Result<EntityRecord> DecodeEntity(std::string_view bytes, std::string_view id, const BuildSchema& schema,
-                                  const FullDocReader& full_doc) {
-  if (bytes.starts_with(kProjectedMarker)) return DecodeProjected(bytes, id, schema, full_doc);
+                                  const FullDocReader& full_doc, bool without_document) {
+  if (bytes.starts_with(kProjectedMarker)) return DecodeProjected(bytes, id, schema, full_doc, without_document);
   FRESHET_ASSIGN_OR_RETURN(EntityRecord r, DecodeEntityRecordV1(bytes));
   if (r.id != id) return Status::DataLoss("entity record of " + std::string(id) + " holds " + r.id);
   return r;
@@ -342,6 +342,7 @@ Status BaseEntities::status() const {
 void BaseEntities::ForgetRecords() {
   std::lock_guard<std::mutex> lock(mu_);
   cache_.clear();
+  versions_.clear();
   status_ = Status::Ok();
 }
 
@@ -370,6 +371,32 @@ const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) cons
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = cache_.emplace(std::move(key), std::move(found));
   return it->second.get();  // a racing Find may have inserted first: keep one copy
+}
+
+const EntityRecord* BaseEntities::FindVersion(uint16_t level, std::string_view id) const {
+  std::string key = EntityDocId(level, id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
+    if (auto it = versions_.find(key); it != versions_.end()) return it->second.get();
+  }
+  std::unique_ptr<EntityRecord> found;
+  Result<std::optional<uint32_t>> doc = reader_->FindDoc(key);
+  if (!doc.ok()) {
+    Fail(doc.status().WithContext("base entities"));
+  } else if (*doc) {
+    Result<std::string> stored = reader_->Stored(**doc);
+    // No document: the fields it holds stay out (FindVersion's contract).
+    FullDocReader none = [](uint32_t) -> Result<std::string> { return std::string(); };
+    Result<EntityRecord> r = stored.ok() ? DecodeEntity(*stored, id, schema_, none, /*without_document=*/true)
+                                         : Result<EntityRecord>(stored.status());
+    if (r.ok()) found = std::make_unique<EntityRecord>(std::move(r).value());
+    else Fail(r.status().WithContext("base entities"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
+  auto [it, inserted] = versions_.emplace(std::move(key), std::move(found));
+  return it->second.get();
 }
 
 void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,

@@ -74,8 +74,10 @@ using FullDocReader = std::function<Result<std::string>(uint32_t doc)>;
 // document it names is not `id`'s. The record's fields_json holds its
 // encoded fields only (not in key order); its spans are the parsed
 // record's, for every field its level keeps.
+// `without_document`: skip the fields the full's document holds (the
+// record's fields are then incomplete; version and flags are exact).
 Result<EntityRecord> DecodeEntity(std::string_view bytes, std::string_view id, const BuildSchema& schema,
-                                  const FullDocReader& full_doc);
+                                  const FullDocReader& full_doc, bool without_document = false);
 
 // The lossless form fulls carried before the encoding above (every field,
 // spans included): still decoded; written by tests only.
@@ -98,6 +100,11 @@ class BaseEntities {
   // "not in the base"; the caller must check status() before using what it
   // built.
   const EntityRecord* Find(uint16_t level, std::string_view id) const;
+  // Find without the fields a leaf reads from the full's document: level,
+  // id, parent, version and flags are the record's, its fields may be
+  // incomplete. For comparing versions: it spares a random read of a
+  // stored block of the full per updated ad.
+  const EntityRecord* FindVersion(uint16_t level, std::string_view id) const;
   void ChildrenOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const;
 
   Status status() const;
@@ -132,6 +139,8 @@ class BaseEntities {
   // Entity doc id ("<level>\0<id>") -> record, or null when the base has
   // none. Never erased within a batch.
   mutable std::unordered_map<std::string, std::unique_ptr<EntityRecord>, KeyHash, std::equal_to<>> cache_;
+  // FindVersion's records not in cache_ (never handed out by Find).
+  mutable std::unordered_map<std::string, std::unique_ptr<EntityRecord>, KeyHash, std::equal_to<>> versions_;
   mutable Status status_;
 };
 

@@ -370,12 +370,13 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
   DocBuildStats local;
   if (stats == nullptr) stats = &local;
   const uint16_t leaf = CompileBuildSchema(schema).leaf;
+  // The base's version is read first (FindVersion: cheap from a full's
+  // entities); its whole record only when it is the one that shows.
   auto effective = [&base, &window](uint16_t level, std::string_view id) -> const EntityRecord* {
-    const EntityRecord* b = base.Find(level, id);
     const EntityRecord* w = window.Find(level, id);
-    if (w == nullptr) return b;
-    if (b == nullptr) return w;
-    return BaseIsNewer(*b, *w) ? b : w;
+    if (w == nullptr) return base.Find(level, id);
+    const EntityRecord* b = base.FindVersion(level, id);
+    return b != nullptr && BaseIsNewer(*b, *w) ? base.Find(level, id) : w;
   };
 
   // Affected leaves: updated ones, then the descendants of updated
@@ -386,7 +387,7 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
   for (const auto& [level, id, before] : roots) {
     if (level > leaf) continue;  // not this schema's record; nothing to join it to
     const EntityRecord* w = window.Find(level, id);
-    const EntityRecord* b = base.Find(level, id);
+    const EntityRecord* b = base.FindVersion(level, id);
     const bool base_shows = b != nullptr && (w == nullptr || BaseIsNewer(*b, *w));
     const bool window_showed = before != nullptr && (b == nullptr || !BaseIsNewer(*b, *before));
     if (base_shows && !window_showed) {

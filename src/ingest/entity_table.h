@@ -45,6 +45,9 @@ class EntityTable {
 
   // The record for (level, id), or nullptr.
   const EntityRecord* Find(uint16_t level, std::string_view id) const;
+  // Find, for a caller that reads only the version, flags and parent (as
+  // BaseEntities::FindVersion).
+  const EntityRecord* FindVersion(uint16_t level, std::string_view id) const { return Find(level, id); }
 
   // Appends the records at `level` whose parent_id is `parent`, in id order.
   void ChildrenOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const;
