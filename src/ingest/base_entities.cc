@@ -267,7 +267,7 @@ Result<std::vector<SegmentFile>> BuildEntitiesSegment(const SchemaOptions& schem
   // Records sort by (level, id), and the leaves are the last level: the
   // ancestors first, then the leaf run. The full's documents are its
   // servable leaves in id order: a leaf's doc number is its rank among them.
-  const auto [leaf_begin, leaf_end] = table.Level(compiled.leaf);
+  const EntityRecord* const leaf_begin = table.Level(compiled.leaf).first;  // (no binding: lambdas use it)
   const EntityRecord* next = table.records().data();
   const EntityRecord* const records_end = next + table.records().size();
   for (; next != leaf_begin && next != records_end; ++next) add(*next, nullptr);
