@@ -471,17 +471,6 @@ void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, Do
   EmitFull<DocBatch>(schema, snapshot, par, sink, stats);
 }
 
-std::vector<bool> ServableLeaves(const SchemaOptions& schema, const EntityTable& snapshot) {
-  const uint16_t leaf = CompileBuildSchema(schema).leaf;
-  const auto [begin, end] = snapshot.Level(leaf);
-  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
-  Assembler a(schema);
-  std::vector<bool> out;
-  out.reserve(static_cast<size_t>(end - begin));
-  for (auto it = begin; it != end; ++it) out.push_back(a.ResolveChain(*it, lookup));
-  return out;
-}
-
 void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
                          const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn) {
   const uint16_t leaf = CompileBuildSchema(schema).leaf;

@@ -76,14 +76,9 @@ struct DocParallelism {
 void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par,
                     const BatchSink& sink, DocBuildStats* stats = nullptr);
 
-// For each record of `snapshot`'s leaf run, in order: whether the full
-// built from it holds its document (servable). StreamFullDocs emits exactly
-// these, in this order.
-std::vector<bool> ServableLeaves(const SchemaOptions& schema, const EntityTable& snapshot);
-
 // The full's documents, described without being made: calls
-// fn(i, stored) for each servable record i of `snapshot`'s leaf run, in
-// order, with the catalog fields its document's stored JSON holds after
+// fn(i, stored) for each servable record i of `snapshot`'s leaf run (the
+// leaves StreamFullDocs makes documents of), in order, with the catalog fields its document's stored JSON holds after
 // "id", in their order there.
 void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
                          const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn);
