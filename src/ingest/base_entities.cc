@@ -325,10 +325,6 @@ Result<std::vector<std::string>> BaseEntities::FullStoredMany(const std::vector<
   return index->StoredMany(docs);
 }
 
-Result<EntityRecord> BaseEntities::Decode(std::string_view bytes, std::string_view id) const {
-  return DecodeEntity(bytes, id, schema_, [this](uint32_t doc) { return FullStored(doc); });
-}
-
 void BaseEntities::Fail(Status st) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (status_.ok()) status_ = std::move(st);
@@ -351,6 +347,25 @@ size_t BaseEntities::cached() const {
   return cache_.size();
 }
 
+std::unique_ptr<EntityRecord> BaseEntities::Load(const std::string& key, std::string_view id,
+                                                bool without_document) const {
+  Result<std::optional<uint32_t>> doc = reader_->FindDoc(key);
+  if (!doc.ok()) {
+    Fail(doc.status().WithContext("base entities"));
+    return nullptr;
+  }
+  if (!*doc) return nullptr;
+  Result<std::string> stored = reader_->Stored(**doc);
+  Result<EntityRecord> r =
+      stored.ok() ? DecodeEntity(*stored, id, schema_, [this](uint32_t d) { return FullStored(d); }, without_document)
+                  : Result<EntityRecord>(stored.status());
+  if (!r.ok()) {
+    Fail(r.status().WithContext("base entities"));
+    return nullptr;
+  }
+  return std::make_unique<EntityRecord>(std::move(r).value());
+}
+
 const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) const {
   std::string key = EntityDocId(level, id);
   {
@@ -358,16 +373,7 @@ const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) cons
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second.get();
   }
-  std::unique_ptr<EntityRecord> found;
-  Result<std::optional<uint32_t>> doc = reader_->FindDoc(key);
-  if (!doc.ok()) {
-    Fail(doc.status().WithContext("base entities"));
-  } else if (*doc) {
-    Result<std::string> stored = reader_->Stored(**doc);
-    Result<EntityRecord> r = stored.ok() ? Decode(*stored, id) : Result<EntityRecord>(stored.status());
-    if (r.ok()) found = std::make_unique<EntityRecord>(std::move(r).value());
-    else Fail(r.status().WithContext("base entities"));
-  }
+  std::unique_ptr<EntityRecord> found = Load(key, id, /*without_document=*/false);
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = cache_.emplace(std::move(key), std::move(found));
   return it->second.get();  // a racing Find may have inserted first: keep one copy
@@ -380,19 +386,8 @@ const EntityRecord* BaseEntities::FindVersion(uint16_t level, std::string_view i
     if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
     if (auto it = versions_.find(key); it != versions_.end()) return it->second.get();
   }
-  std::unique_ptr<EntityRecord> found;
-  Result<std::optional<uint32_t>> doc = reader_->FindDoc(key);
-  if (!doc.ok()) {
-    Fail(doc.status().WithContext("base entities"));
-  } else if (*doc) {
-    Result<std::string> stored = reader_->Stored(**doc);
-    // No document: the fields it holds stay out (FindVersion's contract).
-    FullDocReader none = [](uint32_t) -> Result<std::string> { return std::string(); };
-    Result<EntityRecord> r = stored.ok() ? DecodeEntity(*stored, id, schema_, none, /*without_document=*/true)
-                                         : Result<EntityRecord>(stored.status());
-    if (r.ok()) found = std::make_unique<EntityRecord>(std::move(r).value());
-    else Fail(r.status().WithContext("base entities"));
-  }
+  // No document: the fields it holds stay out (FindVersion's contract).
+  std::unique_ptr<EntityRecord> found = Load(key, id, /*without_document=*/true);
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
   auto [it, inserted] = versions_.emplace(std::move(key), std::move(found));

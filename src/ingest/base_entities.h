@@ -119,7 +119,9 @@ class BaseEntities {
   BaseEntities(std::unique_ptr<SegmentReader> reader, SegmentReader::FileOpener open_file, BuildSchema schema,
                size_t block_cache_bytes);
   void Fail(Status st) const;
-  Result<EntityRecord> Decode(std::string_view bytes, std::string_view id) const;
+  // The record of entity doc id `key` (entity `id`) read from the segment,
+  // or null when absent or unreadable (then remembered by Fail).
+  std::unique_ptr<EntityRecord> Load(const std::string& key, std::string_view id, bool without_document) const;
   // The full's index, opened at first use.
   Result<const SegmentReader*> Index() const;
   Result<std::string> FullStored(uint32_t doc) const;
