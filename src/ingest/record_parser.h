@@ -28,6 +28,9 @@
 //      present, not null and not a string            "text field not a string: <name>"
 //  13. a keyword field present, not null and not a
 //      string, number or array of strings/numbers   "keyword field not a string, ...: <name>"
+// The limit in 1 is on the line as read. fields_json (the canonical form) can
+// be longer, because numbers are written out in full (-3e9 becomes
+// -3000000000.0), so it is never re-checked against it.
 // JSON null counts as absent throughout. A key repeated in one object: the
 // first occurrence is the one read; fields_json keeps every occurrence, in
 // input order among equal keys. A deleted record needs no parent:

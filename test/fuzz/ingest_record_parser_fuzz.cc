@@ -38,7 +38,9 @@ void Check(bool ok) {
 
 // `parser` is reused across inputs, as a batch reuses one for every object:
 // nothing an input leaves behind may change how the next one parses.
-void RunSchema(RecordParser& parser, std::string_view body) {
+// `reparse` has the same schema without the line limit: a canonical form may
+// be longer than the line it came from (numbers are written out in full).
+void RunSchema(RecordParser& parser, RecordParser& reparse, std::string_view body) {
   const SchemaOptions& schema = parser.schema().options;
   std::vector<EntityRecord> records;
   std::vector<QuarantineEntry> bad;
@@ -49,7 +51,7 @@ void RunSchema(RecordParser& parser, std::string_view body) {
     Check(IsValidUtf8(r.fields_json));
     EntityRecord again;
     QuarantineEntry why;
-    Check(parser.ParseLine("again", 1, r.fields_json, &again, &why));
+    Check(reparse.ParseLine("again", 1, r.fields_json, &again, &why));
     Check(again.fields_json == r.fields_json && again.id == r.id && again.version == r.version);
   }
   for (const QuarantineEntry& q : bad) {
@@ -75,15 +77,21 @@ void RunSchema(RecordParser& parser, std::string_view body) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  static RecordParser ads(DefaultAdsSchema());
-  static RecordParser small([] {
+  static const SchemaOptions kSmall = [] {
     SchemaOptions o = DefaultFlatSchema();
     o.max_record_bytes = 256;
     o.max_field_bytes = 32;
     return o;
+  }();
+  static RecordParser ads(DefaultAdsSchema());
+  static RecordParser small(kSmall);
+  static RecordParser small_reparse([] {
+    SchemaOptions o = kSmall;
+    o.max_record_bytes = UINT32_MAX;
+    return o;
   }());
-  RunSchema(ads, body);
-  RunSchema(small, body);
+  RunSchema(ads, ads, body);
+  RunSchema(small, small_reparse, body);
   return 0;
 }
 
@@ -97,6 +105,11 @@ std::vector<std::string> FreshetFuzzSeeds() {
       "\n",
       "{\"type\":\"ad\",\"id\":\"a2\",\"version\":\"2026-11-22T14:05:00.5Z\",\"deleted\":true}\r\n\r\n"
       "{\"id\":\"x\",\"version\":1,\"title\":\"caf\\u00e9 \\ud83d\\ude00\",\"n\":[1.5e3,-0,{\"b\":null,\"a\":[]}]}",
+      // The fifth campaign's find: a line within the 256-byte limit whose
+      // canonical form is not (each 1e20 is written out in 23 bytes, within
+      // the 32-byte field limit).
+      "{\"id\":\"n\",\"version\":1,\"a\":1e20,\"b\":1e20,\"c\":1e20,\"d\":1e20,\"e\":1e20,\"f\":1e20,"
+      "\"g\":1e20,\"h\":1e20,\"i\":1e20,\"j\":1e20,\"k\":1e20,\"l\":1e20}",
       // The fourth campaign's find: a zero with an exponent, then garbage.
       "0e5e61\n{\"id\":\"e\",\"version\":1,\"n\":[0e5e61]}\n{\"id\":\"f\",\"version\":1,\"n\":1e309}",
       // The third campaign's find: 2^64 - 1's digits, then one >= 5 (UB in rapidjson 1.1).
