@@ -5,14 +5,11 @@
 #include <tuple>
 
 namespace freshet {
-namespace {
 
-int KeyCompare(const EntityRecord& a, const EntityRecord& b) {
+int CompareKeys(const EntityRecord& a, const EntityRecord& b) {
   if (a.level != b.level) return a.level < b.level ? -1 : 1;
   return a.id.compare(b.id);
 }
-
-}  // namespace
 
 int CompareVersions(const EntityRecord& a, const EntityRecord& b) {
   if (a.version != b.version) return a.version < b.version ? -1 : 1;
@@ -34,16 +31,17 @@ EntityTable::EntityTable(std::vector<EntityRecord> sorted_unique, uint64_t dupli
   IndexParents();
 }
 
-EntityTable EntityTable::Build(std::vector<EntityRecord> records) {
+std::vector<EntityRecord> SortNewestPerKey(std::vector<EntityRecord> records, uint64_t* dropped) {
+  *dropped = 0;
   // Snapshots usually arrive sorted and unique already (objects in key
   // order, lines in id order): then there is nothing to sort, drop or move.
   bool sorted_unique = true;
   for (size_t i = 1; i < records.size() && sorted_unique; ++i) {
-    sorted_unique = KeyCompare(records[i - 1], records[i]) < 0;
+    sorted_unique = CompareKeys(records[i - 1], records[i]) < 0;
   }
   if (sorted_unique) {
     records.shrink_to_fit();
-    return EntityTable(std::move(records), 0);
+    return records;
   }
   // Sort indices, not records: a record is ~200 bytes and std::sort would
   // move each one O(log n) times.
@@ -52,7 +50,7 @@ EntityTable EntityTable::Build(std::vector<EntityRecord> records) {
   std::sort(order.begin(), order.end(), [&records](uint32_t x, uint32_t y) {
     const EntityRecord& a = records[x];
     const EntityRecord& b = records[y];
-    const int k = KeyCompare(a, b);
+    const int k = CompareKeys(a, b);
     if (k != 0) return k < 0;
     return Supersedes(a, b);  // newest first within a key
   });
@@ -61,11 +59,17 @@ EntityTable EntityTable::Build(std::vector<EntityRecord> records) {
   for (uint32_t i : order) {
     // The first of each key is the newest; compare with the kept copy (the
     // previous index's record may have been moved from).
-    if (!unique.empty() && KeyCompare(unique.back(), records[i]) == 0) continue;
+    if (!unique.empty() && CompareKeys(unique.back(), records[i]) == 0) continue;
     unique.push_back(std::move(records[i]));
   }
-  const uint64_t dropped = records.size() - unique.size();
+  *dropped = records.size() - unique.size();
   unique.shrink_to_fit();
+  return unique;
+}
+
+EntityTable EntityTable::Build(std::vector<EntityRecord> records) {
+  uint64_t dropped = 0;
+  std::vector<EntityRecord> unique = SortNewestPerKey(std::move(records), &dropped);
   return EntityTable(std::move(unique), dropped);
 }
 
@@ -77,7 +81,7 @@ EntityTable EntityTable::Merge(EntityTable a, EntityTable b) {
   while (i < a.records_.size() && j < b.records_.size()) {
     EntityRecord& x = a.records_[i];
     EntityRecord& y = b.records_[j];
-    const int k = KeyCompare(x, y);
+    const int k = CompareKeys(x, y);
     if (k < 0) {
       out.push_back(std::move(x));
       ++i;

@@ -32,6 +32,13 @@ int CompareVersions(const EntityRecord& a, const EntityRecord& b);
 // (criteria 1-4 above).
 bool Supersedes(const EntityRecord& a, const EntityRecord& b);
 
+// (level, id) order: <0, 0, >0.
+int CompareKeys(const EntityRecord& a, const EntityRecord& b);
+
+// `records` sorted by (level, id) with the newest of each key kept (the
+// order above); *dropped counts the older copies left out.
+std::vector<EntityRecord> SortNewestPerKey(std::vector<EntityRecord> records, uint64_t* dropped);
+
 class EntityTable {
  public:
   EntityTable() = default;
