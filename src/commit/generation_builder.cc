@@ -1,11 +1,14 @@
 #include "commit/generation_builder.h"
 
 #include <algorithm>
+#include <span>
 
 #include "ingest/doc_assembler.h"
 #include "index/checksum.h"
 #include "index/manifest.h"
+#include "index/random_access_source.h"
 #include "index/segment_format.h"
+#include "index/segment_reader.h"
 #include "sink/sink_layout.h"
 
 namespace freshet {
@@ -92,6 +95,75 @@ ParsedSnapshot MakeParsedSnapshot(std::string identity, DecodedInput input) {
 
 namespace {
 
+// The block cache of the new full's entities, read by its batch's delta.
+constexpr size_t kNewFullEntitiesCache = 16 << 20;
+
+// The full's two segments, fed in (level, id) order: the documents of its
+// servable leaves, and every entity (entities.*).
+struct FullParts {
+  FullParts(const GenerationContext& ctx, SegmentWriter& writer)
+      : ctx(ctx), writer(writer), entities(*ctx.schema, WriterOptions(ctx)) {}
+
+  // A run of leaf records in id order, their ancestors in `ancestors`.
+  void AddLeaves(const EntityTable& ancestors, std::span<const EntityRecord> leaves) {
+    StreamFullDocsOf(*ctx.schema, ancestors, leaves, DocParallelism{ctx.pool, ctx.threads},
+                     [this](const DocBatch& b) { writer.Add(b); });
+    // A leaf's doc number in the full is its rank among the servable ones.
+    size_t next = 0;
+    ForEachFullDocShapeOf(*ctx.schema, ancestors, leaves, [&](size_t leaf, const std::vector<uint32_t>& stored) {
+      for (; next < leaf; ++next) entities.Add(leaves[next], nullptr);  // not servable
+      const FullDocRef ref{doc_number++, &stored};
+      entities.Add(leaves[next++], &ref);
+    });
+    for (; next < leaves.size(); ++next) entities.Add(leaves[next], nullptr);
+  }
+
+  void AddTable(const EntityTable& table) {
+    const auto [leaf_begin, leaf_end] = table.Level(entities.leaf());
+    for (const EntityRecord& r : table.records()) {
+      if (r.level < entities.leaf()) entities.Add(r, nullptr);
+    }
+    AddLeaves(table, std::span<const EntityRecord>(leaf_begin, leaf_end));
+  }
+
+  // The same files as AddTable over the table the stream's records make.
+  // Holds the ancestors (every level above the leaves: in the ads feed, a
+  // tenth of the records) and one run of leaves at a time.
+  Status AddSorted(SortedRecords& sorted) {
+    const uint16_t leaf = entities.leaf();
+    std::vector<EntityRecord> ancestors, run;
+    EntityTable table;
+    EntityRecord r;
+    auto flush = [&] {
+      AddLeaves(table, run);
+      run.clear();
+    };
+    while (sorted.Next(&r)) {
+      if (r.level < leaf) {
+        entities.Add(r, nullptr);
+        ancestors.push_back(std::move(r));
+        continue;
+      }
+      if (!ancestors.empty()) {
+        table = EntityTable::Build(std::move(ancestors));
+        ancestors = {};
+      }
+      if (r.level > leaf) continue;  // no such level in this schema (the parser never makes one)
+      run.push_back(std::move(r));
+      r = EntityRecord();
+      if (run.size() >= ctx.leaves_per_run) flush();
+    }
+    FRESHET_RETURN_IF_ERROR(sorted.status().WithContext("snapshot"));
+    flush();
+    return Status();
+  }
+
+  const GenerationContext& ctx;
+  SegmentWriter& writer;
+  EntitiesSegmentBuilder entities;
+  uint32_t doc_number = 0;
+};
+
 // The new full of a kFullAndDelta plan, from its parsed snapshot.
 Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot) {
   if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
@@ -107,11 +179,16 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   }
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
                               .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
-  // Documents go straight into the writer as they are made: only the
-  // writer's compact form of the whole set is ever in memory.
+  // Documents go straight into the writer as they are made, and entities
+  // into theirs: only the writers' compact form of the whole set is ever
+  // in memory (and, for a streamed snapshot, one run of leaves).
   SegmentWriter writer(WriterOptions(ctx));
-  StreamFullDocs(*ctx.schema, snapshot->table, DocParallelism{ctx.pool, ctx.threads},
-                 [&writer](const DocBatch& b) { writer.Add(b); });
+  FullParts parts(ctx, writer);
+  if (snapshot->sorted) {
+    FRESHET_RETURN_IF_ERROR(parts.AddSorted(*snapshot->sorted));
+  } else {
+    parts.AddTable(snapshot->table);
+  }
   Manifest m;
   m.kind = "full";
   m.snapshot = TimeOrEmpty(plan.snapshot_time);
@@ -120,10 +197,23 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   m.counts.bad_records = snapshot->bad.size();
   m.counts.input_bytes = snapshot->bytes;
   // The base's entities, for the deltas' fan-out (ingest/base_entities.h).
-  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, BuildEntitiesSegment(*ctx.schema, snapshot->table, WriterOptions(ctx)));
+  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, parts.entities.Finish());
   return AssembleGeneration(ctx, plan.full_generation, std::move(m), writer,
                             snapshot->bad.empty() ? std::string() : QuarantineNdjson(snapshot->bad),
                             std::move(entities));
+}
+
+// The entities of the full `full` (just built, not yet committed), read
+// from its files in memory: the base of its batch's delta when the
+// snapshot was streamed. `full` must outlive the result.
+Result<std::unique_ptr<BaseEntities>> NewFullEntities(const GenerationContext& ctx, const BuiltGeneration& full) {
+  SegmentReader::FileOpener open = [&full](const std::string& name) -> Result<std::unique_ptr<RandomAccessSource>> {
+    for (const SegmentFile& f : full.files) {
+      if (f.name == name) return StringViewSource(f.bytes);
+    }
+    return Status::Internal("the new full " + full.id + " has no file " + name);
+  };
+  return BaseEntities::Open(open, *ctx.schema, kNewFullEntitiesCache);
 }
 
 // A delta's manifest fields that come from the plan alone.
@@ -176,7 +266,15 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window, ctx.max_bad_ratio).WithContext("window ending " +
                                                                                 TimeOrEmpty(plan.target)));
   SegmentWriter writer(WriterOptions(ctx));
-  StreamDeltaDocs(*ctx.schema, base, window_table, DocParallelism{ctx.pool, ctx.threads}, [&writer](const DocBatch& b) { writer.Add(b); });
+  auto add = [&writer](const DocBatch& b) { writer.Add(b); };
+  if (out.full && snapshot->sorted) {
+    // A streamed snapshot is gone: its full's entities stand in.
+    FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<BaseEntities> new_full, NewFullEntities(ctx, *out.full));
+    StreamDeltaDocs(*ctx.schema, *new_full, window_table, DocParallelism{ctx.pool, ctx.threads}, add);
+    FRESHET_RETURN_IF_ERROR(new_full->status());
+  } else {
+    StreamDeltaDocs(*ctx.schema, base, window_table, DocParallelism{ctx.pool, ctx.threads}, add);
+  }
   Manifest m = DeltaManifest(plan);
   m.inputs = Inputs(plan.window_objects);
   m.counts.records = window.records_total;
@@ -198,6 +296,11 @@ Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& pla
   // caller has them; a full batch against the snapshot it just parsed.
   const BaseEntities* from_full = plan.kind == BatchKind::kDelta ? entities : nullptr;
   FRESHET_ASSIGN_OR_RETURN(BuiltBatch out, StartBatch(ctx, plan, snapshot, fetched));
+  std::unique_ptr<BaseEntities> new_full;  // a streamed snapshot is gone: its full's entities stand in
+  if (out.full && snapshot != nullptr && snapshot->sorted) {
+    FRESHET_ASSIGN_OR_RETURN(new_full, NewFullEntities(ctx, *out.full));
+    from_full = new_full.get();
+  }
   if (out.full) starts_chain = true;  // a new base: the chain starts over
   FRESHET_RETURN_IF_ERROR(CheckBadRatio(window.Summary(), ctx.max_bad_ratio).WithContext("window ending " +
                                                                                         TimeOrEmpty(plan.target)));

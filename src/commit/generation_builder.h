@@ -11,6 +11,7 @@
 #include "ingest/base_entities.h"
 #include "ingest/batch_input.h"
 #include "ingest/entity_table.h"
+#include "ingest/record_runs.h"
 #include "ingest/ingested_window.h"
 #include "config/options.h"
 #include "plan/batch_planner.h"
@@ -21,10 +22,16 @@
 namespace freshet {
 
 // A decoded base snapshot: parsed for a full batch (and for deltas on a
-// full written before fulls carried their entities).
+// full written before fulls carried their entities), either held whole
+// (`table`: tools, verify, the deltas just named) or streamed (`sorted`:
+// the daemon's full batch, in memory bounded by pipeline.memory_budget).
 struct ParsedSnapshot {
   std::string identity;  // FullGenerationId of the snapshot: changes iff its objects do
-  EntityTable table;
+  EntityTable table;     // empty when `sorted` is set
+  // The snapshot's newest records in key order, read once by the one full
+  // build that takes this snapshot (the stream is consumed). That batch's
+  // delta then joins against the new full's entities, as later deltas do.
+  std::shared_ptr<SortedRecords> sorted;
   std::vector<QuarantineEntry> bad;
   uint64_t objects = 0, bytes = 0, records_total = 0;
 };
@@ -42,6 +49,10 @@ struct GenerationContext {
   // (tools, tests). Does not change the bytes.
   size_t threads = 1;
   ThreadPool* pool = nullptr;
+  // A streamed snapshot's leaves are made into documents this many at a
+  // time (held while their documents are made in parallel). Does not
+  // change the bytes; tests shrink it.
+  size_t leaves_per_run = 32 * 1024;
 };
 
 // REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has

@@ -3,9 +3,11 @@
 namespace freshet {
 namespace {
 
+// Bytes is std::string (owned) or std::string_view (not).
+template <typename Bytes>
 class StringSourceImpl final : public RandomAccessSource {
  public:
-  explicit StringSourceImpl(std::string bytes) : bytes_(std::move(bytes)) {}
+  explicit StringSourceImpl(Bytes bytes) : bytes_(std::move(bytes)) {}
 
   uint64_t size() const override { return bytes_.size(); }
 
@@ -15,17 +17,21 @@ class StringSourceImpl final : public RandomAccessSource {
                                      std::to_string(length) + ") past end of " +
                                      std::to_string(bytes_.size()) + "-byte source");
     }
-    return bytes_.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
+    return std::string(bytes_.substr(static_cast<size_t>(offset), static_cast<size_t>(length)));
   }
 
  private:
-  const std::string bytes_;
+  const Bytes bytes_;
 };
 
 }  // namespace
 
 std::unique_ptr<RandomAccessSource> StringSource(std::string bytes) {
-  return std::make_unique<StringSourceImpl>(std::move(bytes));
+  return std::make_unique<StringSourceImpl<std::string>>(std::move(bytes));
+}
+
+std::unique_ptr<RandomAccessSource> StringViewSource(std::string_view bytes) {
+  return std::make_unique<StringSourceImpl<std::string_view>>(bytes);
 }
 
 }  // namespace freshet

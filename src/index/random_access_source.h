@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "freshet/status.h"
 
@@ -26,5 +27,8 @@ class RandomAccessSource {
 
 // An in-memory source owning `bytes`.
 std::unique_ptr<RandomAccessSource> StringSource(std::string bytes);
+// An in-memory source over `bytes`, which must outlive it (a generation
+// just built, read before it is committed).
+std::unique_ptr<RandomAccessSource> StringViewSource(std::string_view bytes);
 
 }  // namespace freshet

@@ -242,46 +242,62 @@ Result<EntityRecord> DecodeEntity(std::string_view bytes, std::string_view id, c
   return r;
 }
 
-Result<std::vector<SegmentFile>> BuildEntitiesSegment(const SchemaOptions& schema, const EntityTable& table,
-                                                      SegmentWriterOptions options) {
-  options.ids_ascending = true;  // records() is (level, id) sorted, and so are the doc ids
+namespace {
+
+SegmentWriterOptions EntitiesWriterOptions(SegmentWriterOptions options) {
+  options.ids_ascending = true;  // (level, id) order, and so are the doc ids
   // A delta reads single records at random (a changed ad's parent, a changed
   // parent's children): small stored blocks keep each read and its LZ4
   // decode near the one record it wants, and the block cache dense.
   options.stored_block_bytes = kEntitiesStoredBlockBytes;
-  const BuildSchema compiled = CompileBuildSchema(schema);
-  SegmentWriter writer(options);
-  DocBatch batch;
-  IndexDoc doc;
-  auto add = [&](const EntityRecord& r, const FullDocRef* full_doc) {
-    doc.Clear();
-    doc.id = EntityDocId(r.level, r.id);
-    doc.stored = EncodeEntity(r, compiled, full_doc);
-    if (!r.parent_id.empty()) doc.terms.Add(kParentField, ParentValue(r.level, r.parent_id));
-    batch.Add(doc);
-    if (batch.size() >= 4096) {
-      writer.Add(batch);
-      batch.Clear();
-    }
-  };
+  return options;
+}
+
+}  // namespace
+
+EntitiesSegmentBuilder::EntitiesSegmentBuilder(const SchemaOptions& schema, SegmentWriterOptions options)
+    : schema_(CompileBuildSchema(schema)), writer_(EntitiesWriterOptions(options)) {}
+
+EntitiesSegmentBuilder::~EntitiesSegmentBuilder() = default;
+
+void EntitiesSegmentBuilder::Add(const EntityRecord& r, const FullDocRef* full_doc) {
+  doc_.Clear();
+  doc_.id = EntityDocId(r.level, r.id);
+  doc_.stored = EncodeEntity(r, schema_, full_doc);
+  if (!r.parent_id.empty()) doc_.terms.Add(kParentField, ParentValue(r.level, r.parent_id));
+  batch_.Add(doc_);
+  if (batch_.size() >= 4096) {
+    writer_.Add(batch_);
+    batch_.Clear();
+  }
+}
+
+Result<std::vector<SegmentFile>> EntitiesSegmentBuilder::Finish() {
+  if (batch_.size() > 0) writer_.Add(batch_);
+  batch_.Clear();
+  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer_.Finish());
+  for (SegmentFile& f : files) f.name = std::string(kEntitiesFilePrefix) + f.name;
+  return files;
+}
+
+Result<std::vector<SegmentFile>> BuildEntitiesSegment(const SchemaOptions& schema, const EntityTable& table,
+                                                      SegmentWriterOptions options) {
+  EntitiesSegmentBuilder builder(schema, options);
   // Records sort by (level, id), and the leaves are the last level: the
   // ancestors first, then the leaf run. The full's documents are its
   // servable leaves in id order: a leaf's doc number is its rank among them.
-  const EntityRecord* const leaf_begin = table.Level(compiled.leaf).first;  // (no binding: lambdas use it)
+  const EntityRecord* const leaf_begin = table.Level(builder.leaf()).first;  // (no binding: lambdas use it)
   const EntityRecord* next = table.records().data();
   const EntityRecord* const records_end = next + table.records().size();
-  for (; next != leaf_begin && next != records_end; ++next) add(*next, nullptr);
+  for (; next != leaf_begin && next != records_end; ++next) builder.Add(*next, nullptr);
   uint32_t doc_number = 0;
   ForEachFullDocShape(schema, table, [&](size_t leaf, const std::vector<uint32_t>& stored) {
-    for (; next != leaf_begin + leaf; ++next) add(*next, nullptr);  // not servable
+    for (; next != leaf_begin + leaf; ++next) builder.Add(*next, nullptr);  // not servable
     const FullDocRef ref{doc_number++, &stored};
-    add(*next++, &ref);
+    builder.Add(*next++, &ref);
   });
-  for (; next != records_end; ++next) add(*next, nullptr);
-  if (batch.size() > 0) writer.Add(batch);
-  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, writer.Finish());
-  for (SegmentFile& f : files) f.name = std::string(kEntitiesFilePrefix) + f.name;
-  return files;
+  for (; next != records_end; ++next) builder.Add(*next, nullptr);
+  return builder.Finish();
 }
 
 BaseEntities::BaseEntities(std::unique_ptr<SegmentReader> reader, SegmentReader::FileOpener open_file,

@@ -83,6 +83,25 @@ Result<EntityRecord> DecodeEntity(std::string_view bytes, std::string_view id, c
 // spans included): still decoded; written by tests only.
 std::string EncodeEntityRecordV1(const EntityRecord& r);
 
+// An entities segment made a record at a time, in (level, id) order: the
+// ancestors, then each leaf with its document in the full (full_doc), or
+// none when the full does not index it.
+class EntitiesSegmentBuilder {
+ public:
+  EntitiesSegmentBuilder(const SchemaOptions& schema, SegmentWriterOptions options);
+  ~EntitiesSegmentBuilder();
+  void Add(const EntityRecord& r, const FullDocRef* full_doc);
+  // Its files, named "entities.<file>". Call once.
+  Result<std::vector<SegmentFile>> Finish();
+  uint16_t leaf() const { return schema_.leaf; }
+
+ private:
+  const BuildSchema schema_;
+  SegmentWriter writer_;
+  DocBatch batch_;
+  IndexDoc doc_;
+};
+
 // The entities segment of `table`, the snapshot whose full index
 // StreamFullDocs(schema, table) makes: its files, named "entities.<file>".
 Result<std::vector<SegmentFile>> BuildEntitiesSegment(const SchemaOptions& schema, const EntityTable& table,

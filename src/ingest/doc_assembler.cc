@@ -320,17 +320,13 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
   for (const DocBuildStats& ws : m.stats) Add(stats, ws);
 }
 
-// The documents of one leaf run, in id order.
+// The documents of a run of leaf records [begin, end) in id order, their
+// ancestors looked up in `ancestors`.
 template <typename Block, typename Sink>
-void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par, const Sink& sink,
-              DocBuildStats* stats) {
-  DocBuildStats local;
-  if (stats == nullptr) stats = &local;
-  stats->entities += snapshot.size();
-  const uint16_t leaf = CompileBuildSchema(schema).leaf;
-  const auto [begin, end] = snapshot.Level(leaf);
-  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
-  auto make = [begin = begin, &lookup](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
+void EmitFull(const SchemaOptions& schema, const EntityTable& ancestors, const EntityRecord* begin,
+              const EntityRecord* end, DocParallelism par, const Sink& sink, DocBuildStats* stats) {
+  auto lookup = [&ancestors](uint16_t level, std::string_view id) { return ancestors.Find(level, id); };
+  auto make = [begin, &lookup](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
     ++st->leaves;
     if (!a.ResolveChain(begin[i], lookup)) {
       ++st->unservable;
@@ -339,8 +335,17 @@ void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, DocParal
     a.MakeDoc(doc, st);
     return true;
   };
-  // The leaf run of the table is in id order.
   EmitInOrder<Block>(schema, static_cast<size_t>(end - begin), par, make, sink, stats);
+}
+
+template <typename Block, typename Sink>
+void EmitFull(const SchemaOptions& schema, const EntityTable& snapshot, DocParallelism par, const Sink& sink,
+              DocBuildStats* stats) {
+  DocBuildStats local;
+  if (stats == nullptr) stats = &local;
+  stats->entities += snapshot.size();
+  const auto [begin, end] = snapshot.Level(CompileBuildSchema(schema).leaf);
+  EmitFull<Block>(schema, snapshot, begin, end, par, sink, stats);
 }
 
 // Between the base and the window, the higher version shows; on a tie,
@@ -471,18 +476,31 @@ void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, Do
   EmitFull<DocBatch>(schema, snapshot, par, sink, stats);
 }
 
-void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
-                         const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn) {
-  const uint16_t leaf = CompileBuildSchema(schema).leaf;
-  const auto [begin, end] = snapshot.Level(leaf);
-  auto lookup = [&snapshot](uint16_t level, std::string_view id) { return snapshot.Find(level, id); };
+void StreamFullDocsOf(const SchemaOptions& schema, const EntityTable& ancestors,
+                      std::span<const EntityRecord> leaves, DocParallelism par, const BatchSink& sink,
+                      DocBuildStats* stats) {
+  DocBuildStats local;
+  EmitFull<DocBatch>(schema, ancestors, leaves.data(), leaves.data() + leaves.size(), par, sink,
+                     stats != nullptr ? stats : &local);
+}
+
+void ForEachFullDocShapeOf(const SchemaOptions& schema, const EntityTable& ancestors,
+                           std::span<const EntityRecord> leaves,
+                           const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn) {
+  auto lookup = [&ancestors](uint16_t level, std::string_view id) { return ancestors.Find(level, id); };
   Assembler a(schema);
   std::vector<uint32_t> stored;
-  for (auto it = begin; it != end; ++it) {
-    if (!a.ResolveChain(*it, lookup)) continue;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (!a.ResolveChain(leaves[i], lookup)) continue;
     a.StoredFields(&stored);
-    fn(static_cast<size_t>(it - begin), stored);
+    fn(i, stored);
   }
+}
+
+void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
+                         const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn) {
+  const auto [begin, end] = snapshot.Level(CompileBuildSchema(schema).leaf);
+  ForEachFullDocShapeOf(schema, snapshot, std::span<const EntityRecord>(begin, end), fn);
 }
 
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,

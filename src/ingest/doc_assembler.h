@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -82,6 +83,20 @@ void StreamFullDocs(const SchemaOptions& schema, const EntityTable& snapshot, Do
 // "id", in their order there.
 void ForEachFullDocShape(const SchemaOptions& schema, const EntityTable& snapshot,
                          const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn);
+
+// The full built a part at a time, for a snapshot read in key order
+// (record_runs.h) rather than held: `leaves` is a run of the snapshot's
+// leaf records in id order, `ancestors` holds its records above the leaf
+// level. Called on consecutive runs, the sink receives the documents
+// StreamFullDocs makes of the whole snapshot (and fn the shapes, with
+// `leaf` counted from the run's start). stats->entities is the caller's
+// to count.
+void StreamFullDocsOf(const SchemaOptions& schema, const EntityTable& ancestors,
+                      std::span<const EntityRecord> leaves, DocParallelism par, const BatchSink& sink,
+                      DocBuildStats* stats = nullptr);
+void ForEachFullDocShapeOf(const SchemaOptions& schema, const EntityTable& ancestors,
+                           std::span<const EntityRecord> leaves,
+                           const std::function<void(size_t leaf, const std::vector<uint32_t>& stored)>& fn);
 
 // StreamFullDocs, collected: every servable leaf of `snapshot`, sorted by id.
 std::vector<IndexDoc> BuildFullDocs(const SchemaOptions& schema, const EntityTable& snapshot,
