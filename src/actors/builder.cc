@@ -275,7 +275,8 @@ Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, T
                  const Options& options, std::string schema_hash)
     : mailbox_(io, "builder", 8), source_(source), sink_(sink), compute_(compute), schema_(options.schema),
       schema_hash_(std::move(schema_hash)), max_bad_ratio_(options.pipeline.max_bad_ratio),
-      fetch_parallelism_(options.pipeline.fetch_parallelism), updates_prefix_(options.source.updates_prefix),
+      fetch_parallelism_(options.pipeline.fetch_parallelism), memory_budget_(options.pipeline.memory_budget),
+      scratch_dir_(ScratchDir(options.pipeline)), updates_prefix_(options.source.updates_prefix),
       shared_sink_(std::shared_ptr<ObjectStore>(), sink) {
   // Validated options always give a layout; without one, objects are just
   // not classified as late or changed.
@@ -393,8 +394,15 @@ Awaitable<Result<const ParsedSnapshot*>> Builder::LoadSnapshot(const BuildPlan& 
     co_return static_cast<const ParsedSnapshot*>(nullptr);
   }
   std::string identity = FullGenerationId(schema_hash_, *plan.snapshot_time, plan.snapshot_objects);
-  if (snapshot_ && snapshot_->identity == identity) co_return snapshot_.get();
+  // (A streamed snapshot is read by one build only.)
+  if (snapshot_ && snapshot_->identity == identity && !snapshot_->sorted) co_return snapshot_.get();
   snapshot_.reset();  // free the old one before reading the new one
+  if (plan.kind == BatchKind::kFullAndDelta) {
+    Result<std::shared_ptr<ParsedSnapshot>> streamed = co_await StreamSnapshot(plan, std::move(identity), c);
+    if (!streamed.ok()) co_return streamed.status().WithContext("snapshot");
+    snapshot_ = std::move(streamed).value();
+    co_return snapshot_.get();
+  }
   Result<DecodedInput> decoded = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s);
   if (!decoded.ok()) co_return decoded.status().WithContext("snapshot");
   c->objects += decoded->objects;
@@ -409,6 +417,64 @@ Awaitable<Result<const ParsedSnapshot*>> Builder::LoadSnapshot(const BuildPlan& 
   if (!parsed.ok()) co_return parsed.status();
   snapshot_ = std::make_shared<const ParsedSnapshot>(std::move(parsed).value());
   co_return snapshot_.get();
+}
+
+Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const BuildPlan& plan,
+                                                                            std::string identity,
+                                                                            BuildCounters* c) {
+  // Each parsed chunk goes to the sorter as soon as the chunks before it
+  // have (one at a time, on a pool thread), overlapping the fetch and parse
+  // of the chunks after it; past half the budget it spills a sorted run.
+  struct Sink {
+    std::unique_ptr<RecordSorter> sorter;
+    std::vector<QuarantineEntry> bad;
+    Status status;
+  };
+  auto sink = std::make_shared<Sink>();
+  sink->sorter = std::make_unique<RecordSorter>(RecordSorterOptions{memory_budget_ / 2, scratch_dir_});
+  ChunkConsumer feed = [sink](std::vector<ObjectInfo>, DecodedInput* part) {
+    for (QuarantineEntry& q : part->bad) sink->bad.push_back(std::move(q));
+    Status st = sink->sorter->Add(&part->records);
+    if (!st.ok() && sink->status.ok()) sink->status = std::move(st);
+  };
+  auto moved = std::make_shared<std::vector<std::string>>();
+  Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
+                                                       std::move(feed));
+  if (!counts.ok()) co_return counts.status();
+  if (!moved->empty()) {
+    // As a fetch of the whole list would (FetchAndParse without `moved`).
+    std::sort(moved->begin(), moved->end());
+    source_moved_ = moved->front();
+    co_return Status::FailedPrecondition(std::to_string(moved->size()) + " object(s) changed or vanished since " +
+                                         "they were listed (first: " + moved->front() +
+                                         "); listing the whole window again for the next trigger");
+  }
+  if (!sink->status.ok()) co_return sink->status;
+  c->objects += counts->objects;
+  c->bytes += counts->bytes;
+  if (sink->sorter->runs_written() > 0) {
+    spdlog::info("builder: batch {}: the snapshot's records spilled to {} sorted run(s), {} bytes, in {}",
+                 plan.batch_id, sink->sorter->runs_written(), sink->sorter->bytes_written(), scratch_dir_);
+  }
+  auto t = std::chrono::steady_clock::now();
+  // Sorting the records still held is the parse's last step: on the pool.
+  std::function<Result<std::shared_ptr<SortedRecords>>()> finish =
+      [sink]() -> Result<std::shared_ptr<SortedRecords>> {
+    FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<SortedRecords> sorted, sink->sorter->Finish());
+    return std::shared_ptr<SortedRecords>(std::move(sorted));
+  };
+  Result<std::shared_ptr<SortedRecords>> sorted =
+      co_await AwaitCompute<std::shared_ptr<SortedRecords>>(compute_, std::move(finish));
+  c->parse_s += SecondsSince(t);
+  if (!sorted.ok()) co_return sorted.status();
+  auto s = std::make_shared<ParsedSnapshot>();
+  s->identity = std::move(identity);
+  s->sorted = std::move(sorted).value();
+  s->bad = std::move(sink->bad);
+  s->objects = counts->objects;
+  s->bytes = counts->bytes;
+  s->records_total = counts->records_total;
+  co_return s;
 }
 
 Awaitable<Result<BaseEntities*>> Builder::OpenBaseEntities(const std::string& full) {
@@ -596,6 +662,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
     return built;
   };
   Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
+  if (snap && snap->sorted) snapshot_.reset();  // read (or failed part way): its runs go now
   if (!built.ok()) co_return built;
   // The next deltas read the new full's entities: the parse is done with.
   if (plan.kind == BatchKind::kFullAndDelta) snapshot_.reset();

@@ -76,7 +76,13 @@ class Builder : public std::enable_shared_from_this<Builder> {
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr,
                                                 ChunkConsumer consume = nullptr);
+  // The plan's snapshot. For a full batch, streamed through the external
+  // sort (its memory bounded by pipeline.memory_budget) and read once by
+  // the build; otherwise (a delta on a full without entities) held, and
+  // kept for the next batch on the same snapshot.
   Awaitable<Result<const ParsedSnapshot*>> LoadSnapshot(const BuildPlan& plan, BuildCounters* c);
+  Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> StreamSnapshot(const BuildPlan& plan, std::string identity,
+                                                                     BuildCounters* c);
   // The live full's entities segment (ingest/base_entities.h), opened once
   // per full; nullptr when that full has none (written before fulls
   // carried them): the snapshot is parsed instead.
@@ -94,6 +100,8 @@ class Builder : public std::enable_shared_from_this<Builder> {
   std::string schema_hash_;
   double max_bad_ratio_;
   uint32_t fetch_parallelism_;
+  uint64_t memory_budget_;
+  std::string scratch_dir_;
   Outputs out_;
   std::optional<PartitionLayout> layout_;  // to tell which partition a window object is in
   std::string updates_prefix_;

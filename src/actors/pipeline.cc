@@ -21,6 +21,7 @@
 #include "config/config_loader.h"
 #include "config/schema_hash.h"
 #include "index/segment_format.h"
+#include "ingest/record_runs.h"
 #include "sink/sink_state.h"
 #include "sink/writer_lease.h"
 #include "storage/blocking_store.h"
@@ -257,6 +258,10 @@ void Pipeline::Impl::Wire(const PartitionLayout& layout, const PlannerConfig& pc
   ticker = std::make_shared<Ticker>(io(), tc, clock);
   lister = std::make_shared<Lister>(io(), source.get(), o, layout, pc, checkpoint, clock);
   planner = std::make_shared<Planner>(io(), pc, checkpoint);
+  // Sorted runs a killed daemon left behind (ingest/record_runs.h).
+  if (Status st = RemoveScratchRuns(ScratchDir(o.pipeline)); !st.ok()) {
+    spdlog::warn("scratch runs left by an earlier process stay: {}", st.ToString());
+  }
   builder = std::make_shared<Builder>(io(), source.get(), sink.get(), compute.get(), o, schema_hash);
   committer = std::make_shared<Committer>(io(), sink.get(), cc, checkpoint, current_etag, clock, std::move(lease));
   merger = std::make_shared<Merger>(io(), sink.get(), merges.get(), o.schema, schema_hash);

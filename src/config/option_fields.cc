@@ -59,6 +59,8 @@ constexpr F<Options> kPipelineFields[] = {
     {"io_threads",            [](Options& o) -> FieldRef { return &o.pipeline.io_threads; }},
     {"merge_factor",          [](Options& o) -> FieldRef { return &o.pipeline.merge_factor; }},
     {"max_segments",          [](Options& o) -> FieldRef { return &o.pipeline.max_segments; }},
+    {"memory_budget",         [](Options& o) -> FieldRef { return &o.pipeline.memory_budget; }},
+    {"scratch_dir",           [](Options& o) -> FieldRef { return &o.pipeline.scratch_dir; }},
 };
 constexpr F<Options> kWatchdogFields[] = {
     {"heartbeat_interval", [](Options& o) -> FieldRef { return &o.watchdog.heartbeat_interval; }},

@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -287,6 +288,8 @@ Status ValidateOptions(const Options& o) {
     p.Add("pipeline.io_threads", "must be in 1..64, got " + std::to_string(pl.io_threads));
   if (pl.merge_factor < 2 || pl.merge_factor > 64)
     p.Add("pipeline.merge_factor", "must be in 2..64, got " + std::to_string(pl.merge_factor));
+  if (pl.memory_budget < (uint64_t{64} << 20))
+    p.Add("pipeline.memory_budget", "must be at least 67108864 (64 MiB), got " + std::to_string(pl.memory_budget));
   if (pl.max_segments < std::max<uint32_t>(pl.merge_factor, 2) || pl.max_segments > 128)
     p.Add("pipeline.max_segments", "must be in merge_factor (" + std::to_string(pl.merge_factor) + ")..128, got " +
                                        std::to_string(pl.max_segments));
@@ -316,6 +319,14 @@ Status ValidateOptions(const Options& o) {
     p.Add("admin.token", "must not contain whitespace (it is sent as \"Authorization: Bearer <token>\")");
   CheckS3(&p, o.s3);
   return p.ToStatus();
+}
+
+std::string ScratchDir(const PipelineOptions& pipeline) {
+  if (!pipeline.scratch_dir.empty()) return pipeline.scratch_dir;
+  std::error_code ec;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);  // $TMPDIR, else /tmp
+  if (ec) tmp = "/tmp";
+  return (tmp / "freshet-scratch").string();
 }
 
 }  // namespace freshet

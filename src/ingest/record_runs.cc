@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <filesystem>
 
 #include "base/atomic_file.h"
@@ -138,6 +140,15 @@ Status RemoveScratchRuns(const std::string& scratch_dir) {
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!name.starts_with(kRunPrefix) || !name.ends_with(kRunSuffix)) continue;
+    // Another daemon may share the directory (the default is the system's
+    // temp dir): only a run whose process is gone is left over.
+    int pid = 0;
+    const char* digits = name.data() + kRunPrefix.size();
+    const auto [end, err] = std::from_chars(digits, name.data() + name.size(), pid);
+    if (err == std::errc() && end != digits && *end == '-' && pid > 0 &&
+        (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)) {
+      continue;
+    }
     if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
       return PosixError("remove scratch run " + it->path().string(), errno);
     }

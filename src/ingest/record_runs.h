@@ -39,8 +39,9 @@ struct RecordSorterOptions {
 // The memory a held record takes: the struct and its strings' buffers.
 size_t RecordFootprint(const EntityRecord& r);
 
-// Removes run files a killed process left in `scratch_dir` (only files this
-// module names; nothing else there is touched). Absent dir: nothing to do.
+// Removes the run files a dead process left in `scratch_dir`: only files
+// this module names, and not those of a live process (another daemon may
+// share the directory). Absent dir: nothing to do.
 Status RemoveScratchRuns(const std::string& scratch_dir);
 
 class SortedRecords;

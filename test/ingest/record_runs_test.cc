@@ -6,6 +6,8 @@
 #include <fstream>
 #include <random>
 
+#include <unistd.h>
+
 #include "ingest/entity_table.h"
 #include "ingest/ingest_test_helpers.h"
 #include "testing/temp_dir.h"
@@ -169,10 +171,15 @@ TEST(RecordRunsTest, StartUpCleaningRemovesOnlyRunFiles) {
   const std::string scratch = dir.Join("scratch");
   EXPECT_TRUE(RemoveScratchRuns(scratch).ok()) << "an absent directory is clean";
   fs::create_directories(scratch);
-  std::ofstream(scratch + "/freshet-run-123-4.run") << "left by a kill";
+  // Above Linux's largest pid (2^22): no such process.
+  const std::string dead = scratch + "/freshet-run-4194999-4.run";
+  const std::string live = scratch + "/freshet-run-" + std::to_string(::getpid()) + "-4.run";
+  std::ofstream(dead) << "left by a kill";
+  std::ofstream(live) << "a running build's";
   std::ofstream(scratch + "/notes.txt") << "someone else's";
   ASSERT_TRUE(RemoveScratchRuns(scratch).ok());
-  EXPECT_FALSE(fs::exists(scratch + "/freshet-run-123-4.run"));
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));
   EXPECT_TRUE(fs::exists(scratch + "/notes.txt"));
 }
 
