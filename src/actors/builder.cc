@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -119,6 +121,11 @@ struct ParseAllStart {
 // seen an incomplete input, which the caller must discard. The result
 // holds the counts only (records and quarantine went to `consume`); on
 // failure, some chunks may have been consumed.
+// With max_pending_bytes, a fetch that starts a chunk waits while the
+// bodies fetched (or being fetched) and not yet parsed would exceed it;
+// the rest of a chunk already started always proceeds (its parse, which
+// frees bytes, needs all of it). Bodies in memory stay under
+// max_pending_bytes plus one chunk.
 using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;  // Builder's
 struct FetchParseStart {
   ObjectStore* store;
@@ -128,7 +135,9 @@ struct FetchParseStart {
   size_t parallelism;
   std::shared_ptr<std::vector<std::string>> moved;  // never null
   ChunkConsumer consume;
+  uint64_t max_pending_bytes = 0;  // 0: no limit
 
+  using Complete = std::function<void(Status)>;
   struct Run {
     std::vector<ObjectInfo> objects;
     std::vector<std::string> bodies;  // element i written by object i's fetch only
@@ -141,6 +150,9 @@ struct FetchParseStart {
     size_t next_to_consume = 0;
     bool consuming = false;
     size_t parses_in_flight = 0;
+    uint64_t pending_bytes = 0;  // of objects admitted, whose chunk is not parsed yet
+    size_t last_admitted_chunk = SIZE_MAX;  // the chunk of the last object admitted
+    std::deque<std::pair<size_t, Complete>> waiting;  // fetches held back by max_pending_bytes
     bool fetch_done = false, finished = false;
     Status error;
     StoreCallback<DecodedInput> done;
@@ -165,10 +177,77 @@ struct FetchParseStart {
     }
     BoundedParallel::Run(
         n, parallelism,
-        [self = *this, run](size_t i, std::function<void(Status)> complete) {
+        [self = *this, run](size_t i, Complete complete) {
+          {
+            std::lock_guard<std::mutex> lock(run->mu);
+            if (!run->error.ok()) {
+              // A fetch or the pool failed: nothing more is parsed.
+              complete(Status::Cancelled("fetch stopped"));
+              return;
+            }
+            if (!self.Admit(*run, i)) {
+              run->waiting.emplace_back(i, std::move(complete));
+              return;
+            }
+          }
+          self.Fetch(run, i, std::move(complete));
+        },
+        [self = *this, run](Status st) {
+          {
+            std::lock_guard<std::mutex> lock(run->mu);
+            run->fetch_done = true;
+            if (!st.ok() && run->error.ok()) run->error = std::move(st);
+          }
+          self.MaybeFinish(run);
+        });
+  }
+
+  size_t ChunkOf(const Run& run, size_t i) const {
+    return static_cast<size_t>(std::upper_bound(run.bounds.begin(), run.bounds.end(), i) - run.bounds.begin() - 1);
+  }
+
+  // Whether object i may be fetched now; if so, counted as pending.
+  // REQUIRES: run.mu held.
+  bool Admit(Run& run, size_t i) const {
+    // Objects are admitted in index order (BoundedParallel starts them so,
+    // and the waiting ones leave in order), so the chunk of the last one
+    // admitted is the only one that can be part fetched.
+    const uint64_t size = run.objects[i].size;
+    const size_t c = ChunkOf(run, i);
+    const bool fits = max_pending_bytes == 0 || run.pending_bytes == 0 ||
+                      run.pending_bytes + size <= max_pending_bytes;
+    if (!fits && c != run.last_admitted_chunk) return false;
+    run.last_admitted_chunk = c;
+    run.pending_bytes += size;
+    return true;
+  }
+
+  // Starts the fetches that fit now (after a parse freed bytes), or fails
+  // them all once the run has an error. REQUIRES: run->mu not held.
+  void ReleaseWaiting(const std::shared_ptr<Run>& run) const {
+    std::vector<std::pair<size_t, Complete>> start, fail;
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      while (!run->waiting.empty()) {
+        auto& [i, complete] = run->waiting.front();
+        if (!run->error.ok()) {
+          fail.emplace_back(i, std::move(complete));
+        } else if (Admit(*run, i)) {
+          start.emplace_back(i, std::move(complete));
+        } else {
+          break;  // in index order: the later ones wait too
+        }
+        run->waiting.pop_front();
+      }
+    }
+    for (auto& [i, complete] : fail) complete(Status::Cancelled("fetch stopped"));
+    for (auto& [i, complete] : start) Fetch(run, i, std::move(complete));
+  }
+
+  void Fetch(const std::shared_ptr<Run>& run, size_t i, Complete complete) const {
           GetRequest req;
           req.key = run->objects[i].key;
-          self.store->Get(std::move(req), [self, run, i, complete](Result<GetResult> r) {
+          store->Get(std::move(req), [self = *this, run, i, complete](Result<GetResult> r) {
             const ObjectInfo& want = run->objects[i];
             const bool gone = !r.ok() && r.status().code() == StatusCode::kNotFound;
             Status st;
@@ -182,26 +261,22 @@ struct FetchParseStart {
               run->fetched[i] = 1;
             }
             if (st.ok()) {
-              const size_t c = static_cast<size_t>(
-                  std::upper_bound(run->bounds.begin(), run->bounds.end(), i) - run->bounds.begin() - 1);
+              const size_t c = self.ChunkOf(*run, i);
               bool ready = false;
               {
                 std::lock_guard<std::mutex> lock(run->mu);
                 ready = --run->left[c] == 0;
               }
               if (ready) self.StartParse(run, c);
+            } else {
+              {
+                std::lock_guard<std::mutex> lock(run->mu);
+                if (run->error.ok()) run->error = st;
+              }
+              self.ReleaseWaiting(run);  // fails them: nothing more is parsed
             }
             complete(std::move(st));
           });
-        },
-        [self = *this, run](Status st) {
-          {
-            std::lock_guard<std::mutex> lock(run->mu);
-            run->fetch_done = true;
-            if (!st.ok() && run->error.ok()) run->error = std::move(st);
-          }
-          self.MaybeFinish(run);
-        });
   }
 
   void StartParse(const std::shared_ptr<Run>& run, size_t c) const {
@@ -219,6 +294,10 @@ struct FetchParseStart {
       run->parts[c] = DecodeAndParse(*self.schema, slice);
       slice.clear();  // the bodies: parsed, not needed while consuming
       std::unique_lock<std::mutex> lock(run->mu);
+      for (size_t i = run->bounds[c]; i < run->bounds[c + 1]; ++i) run->pending_bytes -= run->objects[i].size;
+      lock.unlock();
+      self.ReleaseWaiting(run);
+      lock.lock();
       run->parsed[c] = true;
       // Whichever thread finishes the chunk next in line consumes it and
       // every finished one after it; the others only mark theirs parsed.
@@ -244,9 +323,12 @@ struct FetchParseStart {
       self.MaybeFinish(run);
     });
     if (!ok) {
-      std::lock_guard<std::mutex> lock(run->mu);
-      --run->parses_in_flight;
-      if (run->error.ok()) run->error = Status::Unavailable("compute pool \"" + pool->name() + "\" is full");
+      {
+        std::lock_guard<std::mutex> lock(run->mu);
+        --run->parses_in_flight;
+        if (run->error.ok()) run->error = Status::Unavailable("compute pool \"" + pool->name() + "\" is full");
+      }
+      ReleaseWaiting(run);
     }
   }
 
@@ -354,11 +436,12 @@ Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
 Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s,
                                                         double* parse_s,
                                                         std::shared_ptr<std::vector<std::string>> moved,
-                                                        ChunkConsumer consume) {
+                                                        ChunkConsumer consume, uint64_t max_pending_bytes) {
   auto t0 = std::chrono::steady_clock::now();
   if (consume) {
     // Fetch and parse overlap (FetchParseStart): the time is the parse's.
-    FetchParseStart run{source_, compute_, &schema_, std::move(objects), fetch_parallelism_, moved, std::move(consume)};
+    FetchParseStart run{source_, compute_, &schema_, std::move(objects), fetch_parallelism_, moved, std::move(consume),
+                        max_pending_bytes};
     Result<DecodedInput> counts = co_await AwaitStore<DecodedInput>(std::move(run));
     *parse_s += SecondsSince(t0);
     co_return counts;
@@ -438,8 +521,9 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
     if (!st.ok() && sink->status.ok()) sink->status = std::move(st);
   };
   auto moved = std::make_shared<std::vector<std::string>>();
+  // A quarter of the budget for bodies fetched ahead of the parse.
   Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
-                                                       std::move(feed));
+                                                       std::move(feed), memory_budget_ / 4);
   if (!counts.ok()) co_return counts.status();
   if (!moved->empty()) {
     // As a fetch of the whole list would (FetchAndParse without `moved`).

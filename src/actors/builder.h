@@ -72,10 +72,12 @@ class Builder : public std::enable_shared_from_this<Builder> {
   // chunk of objects goes to it in key order as it is ready (builder.cc:
   // FetchParseStart); the result keeps only the counts. When any object
   // moved, what was consumed is incomplete: the caller discards it.
+  // max_pending_bytes (with `consume`): bodies fetched and not yet parsed
+  // stay about under it (0: no limit).
   using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr,
-                                                ChunkConsumer consume = nullptr);
+                                                ChunkConsumer consume = nullptr, uint64_t max_pending_bytes = 0);
   // The plan's snapshot. For a full batch, streamed through the external
   // sort (its memory bounded by pipeline.memory_budget) and read once by
   // the build; otherwise (a delta on a full without entities) held, and

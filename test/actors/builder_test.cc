@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "actors/actor_test_support.h"
 #include "config/schema_hash.h"
 #include "gen/generator.h"
 #include "plan/partition_layout.h"
 #include "storage/blocking_store.h"
 #include "storage/memory_store.h"
+#include "testing/temp_dir.h"
 #include "testing/times.h"
 
 namespace freshet {
@@ -128,6 +131,54 @@ TEST_F(BuilderTest, APlanBecomesACommitRequestWithTheBatchsBytes) {
   ASSERT_EQ(commits2.size(), 1u);
   EXPECT_EQ(commits2[0].built.delta.manifest_json, c.built.delta.manifest_json);
   EXPECT_EQ(commits2[0].progress.objects, plan.snapshot_objects.size()) << "the window objects are not fetched twice";
+}
+
+// Every full-batch file, by generation and name.
+std::map<std::string, std::string> BatchBytes(const BuiltBatch& b) {
+  std::map<std::string, std::string> out;
+  for (const BuiltGeneration* g : {&b.delta, b.full ? &*b.full : nullptr}) {
+    if (g == nullptr) continue;
+    for (const SegmentFile& f : g->files) out[g->id + "/" + f.name] = f.bytes;
+    out[g->id + "/manifest"] = g->manifest_json;
+  }
+  return out;
+}
+
+TEST_F(BuilderTest, ATinyMemoryBudgetSpillsRunsAndHoldsFetchesBackForTheSameBytes) {
+  // The snapshot as several objects, so that fetches can run ahead of the parse.
+  auto old = ListAllSync(source_, "snapshots/");
+  ASSERT_TRUE(old.ok());
+  for (const ObjectInfo& o : *old) ASSERT_TRUE(DeleteSync(source_, o.key).ok());
+  gen_.snapshot_lines_per_object = 7;
+  auto state = GenState::Create(gen_);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_TRUE(WriteSnapshot(gen_, *state, kT0, source_).ok());
+  auto build = [this] {
+    auto b = Make(&source_);
+    BuildPlan plan = PlanNow();
+    BuildRequest req;
+    req.plan = plan;
+    EXPECT_TRUE(Delivered(b->mailbox().Post(std::move(req))));
+    std::vector<CommitterMsg> got;
+    EXPECT_TRUE(RunUntil(io_, [&] {
+      for (auto& m : Drain(peers_.committer)) got.push_back(std::move(m));
+      return !got.empty();
+    }));
+    auto commits = OfKind<CommitRequest>(got);
+    EXPECT_EQ(commits.size(), 1u);
+    return commits.empty() ? std::map<std::string, std::string>{} : BatchBytes(commits[0].built);
+  };
+  const auto want = build();
+  ASSERT_FALSE(want.empty());
+  ASSERT_GT(PlanNow().snapshot_objects.size(), 5u);
+  testing::TempDir scratch;
+  // Below any one object: every fetch but the parse's next waits for the
+  // parse, and the records spill a run every few of them.
+  options_.pipeline.memory_budget = 4096;
+  options_.pipeline.scratch_dir = scratch.Join("runs");
+  EXPECT_TRUE(build() == want);
+  EXPECT_TRUE(std::filesystem::exists(scratch.Join("runs"))) << "runs were written";
+  EXPECT_TRUE(std::filesystem::is_empty(scratch.Join("runs"))) << "and removed after the batch";
 }
 
 TEST_F(BuilderTest, AnObjectGoneSinceTheListingEndsTheBatchNamingIt) {
