@@ -7,6 +7,7 @@
 #   perf/full_build.sh                      # 500,000 docs in a temp dir, removed after
 #   perf/full_build.sh --ads 100000         # another corpus size
 #   perf/full_build.sh --dir /var/tmp/fb    # keep the data; later runs reuse the source
+#   perf/full_build.sh --budget 268435456   # pipeline.memory_budget in bytes (default: the config's, 1 GiB)
 #   FRESHET_BIN=build-perf/freshet perf/full_build.sh
 #
 # Needs a built binary (default: build/freshet; `cmake --build build --target
@@ -21,18 +22,21 @@ ads=500000
 dir=""
 seed=1
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+budget=""
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --ads) ads=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --budget) budget=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "full_build.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 [[ -x "$bin" ]] || { echo "full_build.sh: no freshet binary at $bin (build it, or set FRESHET_BIN)" >&2; exit 2; }
 [[ "$ads" =~ ^[1-9][0-9]*$ ]] || { echo "full_build.sh: --ads must be a positive integer" >&2; exit 2; }
+[[ -z "$budget" || "$budget" =~ ^[1-9][0-9]*$ ]] || { echo "full_build.sh: --budget must be a byte count" >&2; exit 2; }
 
 cleanup=""
 if [[ -z "$dir" ]]; then
@@ -62,6 +66,9 @@ fi
 rm -rf "$sink_dir"
 log=$dir/run.log
 export FRESHET_SOURCE_URI="local://$source_dir" FRESHET_SINK_URI="local://$sink_dir" FRESHET_ADMIN_LISTEN=""
+# Spilled runs go beside the data, not into a small /tmp.
+export FRESHET_PIPELINE_SCRATCH_DIR="$dir/scratch"
+if [[ -n "$budget" ]]; then export FRESHET_PIPELINE_MEMORY_BUDGET="$budget"; fi
 if [[ -x /usr/bin/time && -z "${FULL_BUILD_NO_GNU_TIME:-}" ]]; then
   /usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" \
     "$bin" run --config "$config" --trigger available_now >"$log" 2>&1 || {
@@ -108,10 +115,13 @@ terms=$(count terms)
 input_bytes=$(count input_bytes)
 output_bytes=$(find "$sink_dir" -type f ! -name '.freshet-tmp-*' -printf '%s\n' | awk '{s+=$1} END{print s+0}')
 cores=$(nproc)
+# The Builder logs "... spilled to N sorted run(s), B bytes, in DIR" when it spills.
+scratch_bytes=$(sed -n 's/.*spilled to [0-9]* sorted run(s), \([0-9]*\) bytes.*/\1/p' "$log" | awk '{s+=$1} END{print s+0}')
+budget_shown=${budget:-default}
 
 awk -v docs="$docs" -v records="$records" -v bad="$bad" -v terms="$terms" -v inb="$input_bytes" \
     -v outb="$output_bytes" -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss_kb" -v cores="$cores" \
-    -v rss_note="$rss_note" -v bin="$bin" 'BEGIN {
+    -v rss_note="$rss_note" -v bin="$bin" -v scratch="$scratch_bytes" -v budget="$budget_shown" 'BEGIN {
   mb = 1024 * 1024; cpu = user + sys
   printf "freshet full build (%s, %d cores)\n", bin, cores
   printf "  documents         %d indexed (%d input records, %d quarantined), %d terms\n", docs, records, bad, terms
@@ -122,6 +132,8 @@ awk -v docs="$docs" -v records="$records" -v bad="$bad" -v terms="$terms" -v inb
   printf "  MB/s              %.1f\n", (wall > 0 ? inb / mb / wall : 0)
   printf "  MB/s per core     %.1f (input MB per CPU second)\n", (cpu > 0 ? inb / mb / cpu : 0)
   printf "  records/s per core %.0f\n", (cpu > 0 ? records / cpu : 0)
+  printf "  memory budget     %s\n", (budget == "default" ? "default (1024 MiB)" : sprintf("%.0f MiB", budget / mb))
   printf "  peak RSS          %.1f MB%s\n", rss / 1024, rss_note
+  printf "  scratch written   %.1f MB (sorted runs spilled past half the budget)\n", scratch / mb
   printf "  output            %.1f MB (%.2f of input)\n", outb / mb, (inb > 0 ? outb / inb : 0)
 }'
