@@ -130,6 +130,7 @@ struct FullParts {
   // Holds the ancestors (every level above the leaves: in the ads feed, a
   // tenth of the records) and one run of leaves at a time.
   Status AddSorted(SortedRecords& sorted) {
+    if (sorted.streamed() > 0) return Status::Internal("a streamed snapshot read by a second build");
     const uint16_t leaf = entities.leaf();
     std::vector<EntityRecord> ancestors, run;
     EntityTable table;

@@ -365,6 +365,7 @@ bool SortedRecords::Next(EntityRecord* out) {
     }
   }
   std::swap(*out, cursors_[best]->current);
+  ++streamed_;
   // A read error here ends the stream at the next call.
   if (cursors_[best]->Advance(&status_)) {
     heap_.push_back(best);

@@ -93,6 +93,8 @@ class SortedRecords {
   // Older copies dropped, in the runs and in the merge so far: at the end,
   // the records added minus the records streamed.
   uint64_t duplicates() const { return dropped_; }
+  // Records streamed so far (a stream is read once).
+  uint64_t streamed() const { return streamed_; }
 
   class Cursor;  // one run (record_runs.cc)
 
@@ -104,6 +106,7 @@ class SortedRecords {
   std::vector<std::unique_ptr<Cursor>> cursors_;
   std::vector<size_t> heap_;  // cursors with a current record, min-heap by Less
   uint64_t dropped_ = 0;
+  uint64_t streamed_ = 0;
   Status status_;
 };
 

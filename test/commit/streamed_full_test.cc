@@ -163,6 +163,14 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
     }
   }
   EXPECT_TRUE(std::filesystem::is_empty(scratch_.Join("runs"))) << "every run is removed once read";
+
+  // A stream is read once: a second build from it fails rather than
+  // writing an empty full.
+  size_t runs = 0;
+  ParsedSnapshot once = Streamed(plan, 0, &runs);
+  ASSERT_TRUE(BuildGenerations(ctx, plan, &once, Decode(plan.window_objects)).ok());
+  auto twice = BuildGenerations(ctx, plan, &once, Decode(plan.window_objects));
+  EXPECT_EQ(twice.status().code(), StatusCode::kInternal) << twice.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemas, StreamedFullTest,
