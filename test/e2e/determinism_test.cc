@@ -91,19 +91,7 @@ TEST(BudgetE2e, TheMemoryBudgetAndTheThreadsChangeNoByte) {
   ASSERT_TRUE(cli.Gen(source, {"--flat", "--start", "2025-06-01T00:00:00Z", "--partitions", "2", "--ads", "80000",
                                "--updates-per-partition", "200", "--seed", "4"}));
   const std::string config = dir.Join("flat.json");
-  std::ofstream(config) << R"({
-  "source": { "layout": "%Y/%m/%d/%H/%M", "partition_interval": "5m" },
-  "schema": {
-    "id_field": "id", "version_field": "version", "deleted_field": "deleted",
-    "type_field": "", "levels": [],
-    "text_fields": ["title", "description"],
-    "keyword_fields": ["country", "campaign_id", "keywords"],
-    "stored_fields": ["title", "url", "country", "campaign_id", "version"],
-  },
-  "pipeline": { "trigger": "available_now" },
-  "admin": { "listen": "" },
-}
-)";
+  std::ofstream(config) << kFlatGenConfig;
   const std::string big = dir.Join("sink-1g"), small = dir.Join("sink-64m");
   RunResult a = cli.RunDaemon(source, big, {{"FRESHET_PIPELINE_COMPUTE_THREADS", "4"}}, "available_now", config);
   ASSERT_TRUE(a.status.Exited(0)) << a.Describe();

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,23 @@ using EnvVars = std::vector<std::pair<std::string, std::string>>;
 
 // $FRESHET_BIN, or "" (the caller skips or fails).
 std::string FreshetBinary();
+
+// A config for the flat documents `freshet gen --flat` writes, triggered
+// once (available_now), with no admin endpoint. URIs come from
+// FRESHET_SOURCE_URI / FRESHET_SINK_URI (DaemonEnv).
+inline constexpr std::string_view kFlatGenConfig = R"({
+  "source": { "layout": "%Y/%m/%d/%H/%M", "partition_interval": "5m" },
+  "schema": {
+    "id_field": "id", "version_field": "version", "deleted_field": "deleted",
+    "type_field": "", "levels": [],
+    "text_fields": ["title", "description"],
+    "keyword_fields": ["country", "campaign_id", "keywords"],
+    "stored_fields": ["title", "url", "country", "campaign_id", "version"],
+  },
+  "pipeline": { "trigger": "available_now" },
+  "admin": { "listen": "" },
+}
+)";
 
 class FreshetCli {
  public:

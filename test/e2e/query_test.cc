@@ -175,21 +175,7 @@ TEST_F(QueryE2e, FlatCorpusMatchesBruteForce) {
   ASSERT_TRUE(cli_.Gen(source_, {"--flat", "--start", kStart, "--partitions", std::to_string(kPartitions), "--ads",
                                  "500", "--campaigns", "25", "--updates-per-partition", "120", "--seed", "9"}));
   const std::string config = dir_.Join("flat.json");
-  std::ofstream(config) << R"({
-  // Flat ad documents, as written by `freshet gen --flat`. URIs come from
-  // FRESHET_SOURCE_URI / FRESHET_SINK_URI.
-  "source": { "layout": "%Y/%m/%d/%H/%M", "partition_interval": "5m" },
-  "schema": {
-    "id_field": "id", "version_field": "version", "deleted_field": "deleted",
-    "type_field": "", "levels": [],
-    "text_fields": ["title", "description"],
-    "keyword_fields": ["country", "campaign_id", "keywords"],
-    "stored_fields": ["title", "url", "country", "campaign_id", "version"],
-  },
-  "pipeline": { "trigger": "available_now" },
-  "admin": { "listen": "" },
-}
-)";
+  std::ofstream(config) << kFlatGenConfig;
   RunResult check = cli_.Run({"check-config", config});
   ASSERT_TRUE(check.status.Exited(0)) << check.Describe();
   RunResult run = cli_.RunDaemon(source_, sink_, {}, "available_now", config);
