@@ -190,13 +190,15 @@ class HeldCursor final : public SortedRecords::Cursor {
 class RunCursor final : public SortedRecords::Cursor {
  public:
   RunCursor(std::string path, Fd fd, uint64_t size) : path_(std::move(path)), fd_(std::move(fd)), file_size_(size) {}
-  ~RunCursor() override {
-    fd_.Close();
-    ::unlink(path_.c_str());
-  }
+  ~RunCursor() override { Remove(); }
 
   bool Advance(Status* error) override {
-    if (rest_.empty() && !ReadBlock(error)) return false;
+    if (rest_.empty() && !ReadBlock(error)) {
+      // Read to its end: the run goes now, not when the stream does (which
+      // may outlive the build that read it).
+      if (error->ok()) Remove();
+      return false;
+    }
     if (!DecodeRecord(&rest_, &current)) {
       *error = Corrupt("a record does not decode");
       return false;
@@ -205,6 +207,12 @@ class RunCursor final : public SortedRecords::Cursor {
   }
 
  private:
+  void Remove() {
+    if (removed_) return;
+    removed_ = true;
+    fd_.Close();
+    ::unlink(path_.c_str());
+  }
   Status Corrupt(std::string_view what) const {
     return Status::DataLoss("scratch run " + path_ + " at offset " + std::to_string(offset_) + ": " +
                             std::string(what));
@@ -262,6 +270,7 @@ class RunCursor final : public SortedRecords::Cursor {
   Fd fd_;
   const uint64_t file_size_;
   uint64_t offset_ = 0;
+  bool removed_ = false;
   std::string stored_, block_;
   std::string_view rest_;  // into block_
 };
