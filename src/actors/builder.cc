@@ -727,6 +727,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   // spreads its parts over the same pool (itself one worker).
   ctx.threads = compute_->thread_count();
   ctx.pool = compute_;
+  ctx.spool_dir = scratch_dir_;  // a full's "stored" goes to disk as it is encoded
   // The counts and quarantine of the new input stay here; its records move
   // into the window.
   auto meta = std::make_shared<DecodedInput>();

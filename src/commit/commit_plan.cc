@@ -29,8 +29,10 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
   CommitStep files{"before-segments", {}};
   for (BuiltGeneration* g : gens) {
     for (SegmentFile& f : g->files) {
-      out.bytes += f.bytes.size();
-      files.puts.push_back({GenerationFileKey(g->id, f.name), std::move(f.bytes), false});
+      out.bytes += f.size();
+      PutRequest put{GenerationFileKey(g->id, f.name), std::move(f.bytes), false};
+      put.body_file = f.spool;  // shared: the Committer may keep `merged` for a retry
+      files.puts.push_back(std::move(put));
     }
   }
   out.steps.push_back(std::move(files));

@@ -71,8 +71,8 @@ Result<BuiltGeneration> AssembleGeneration(const GenerationContext& ctx, std::st
   manifest.quarantine = has_quarantine ? std::string(kQuarantineName) : "";
   uint64_t out_bytes = 0;
   for (const auto& f : files) {
-    manifest.files.push_back({f.name, f.bytes.size(), Xxh64Hex(f.bytes)});
-    out_bytes += f.bytes.size();
+    manifest.files.push_back({f.name, f.size(), Xxh64ToHex(f.Xxh64())});
+    out_bytes += f.size();
   }
   manifest.counts.output_bytes = out_bytes;
   g.manifest_json = ManifestToJson(manifest);
@@ -183,7 +183,9 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   // Documents go straight into the writer as they are made, and entities
   // into theirs: only the writers' compact form of the whole set is ever
   // in memory (and, for a streamed snapshot, one run of leaves).
-  SegmentWriter writer(WriterOptions(ctx));
+  SegmentWriterOptions options = WriterOptions(ctx);
+  options.spool_dir = ctx.spool_dir;
+  SegmentWriter writer(options);
   FullParts parts(ctx, writer);
   if (snapshot->sorted) {
     FRESHET_RETURN_IF_ERROR(parts.AddSorted(*snapshot->sorted));
@@ -210,7 +212,7 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
 Result<std::unique_ptr<BaseEntities>> NewFullEntities(const GenerationContext& ctx, const BuiltGeneration& full) {
   SegmentReader::FileOpener open = [&full](const std::string& name) -> Result<std::unique_ptr<RandomAccessSource>> {
     for (const SegmentFile& f : full.files) {
-      if (f.name == name) return StringViewSource(f.bytes);
+      if (f.name == name) return f.spool ? SpoolSource(f.spool) : StringViewSource(f.bytes);
     }
     return Status::Internal("the new full " + full.id + " has no file " + name);
   };

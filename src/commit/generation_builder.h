@@ -53,6 +53,10 @@ struct GenerationContext {
   // time (held while their documents are made in parallel). Does not
   // change the bytes; tests shrink it.
   size_t leaves_per_run = 32 * 1024;
+  // Where a full's "stored" file is written as it is encoded, to be
+  // committed from there (SegmentWriterOptions::spool_dir); empty: in
+  // memory (tools, tests, deltas). The daemon's pipeline.scratch_dir.
+  std::string spool_dir;
 };
 
 // REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has

@@ -24,7 +24,21 @@ class StringSourceImpl final : public RandomAccessSource {
   const Bytes bytes_;
 };
 
+class SpoolSourceImpl final : public RandomAccessSource {
+ public:
+  explicit SpoolSourceImpl(std::shared_ptr<const SpoolFile> file) : file_(std::move(file)) {}
+  uint64_t size() const override { return file_->size(); }
+  Result<std::string> Read(uint64_t offset, uint64_t length) const override { return file_->Read(offset, length); }
+
+ private:
+  const std::shared_ptr<const SpoolFile> file_;
+};
+
 }  // namespace
+
+std::unique_ptr<RandomAccessSource> SpoolSource(std::shared_ptr<const SpoolFile> file) {
+  return std::make_unique<SpoolSourceImpl>(std::move(file));
+}
 
 std::unique_ptr<RandomAccessSource> StringSource(std::string bytes) {
   return std::make_unique<StringSourceImpl<std::string>>(std::move(bytes));

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/spool_file.h"
 #include "freshet/status.h"
 
 namespace freshet {
@@ -30,5 +31,7 @@ std::unique_ptr<RandomAccessSource> StringSource(std::string bytes);
 // An in-memory source over `bytes`, which must outlive it (a generation
 // just built, read before it is committed).
 std::unique_ptr<RandomAccessSource> StringViewSource(std::string_view bytes);
+// A source over a spool file (base/spool_file.h), which it keeps alive.
+std::unique_ptr<RandomAccessSource> SpoolSource(std::shared_ptr<const SpoolFile> file);
 
 }  // namespace freshet

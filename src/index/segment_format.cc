@@ -16,6 +16,8 @@ constexpr uint64_t kMaxPayload = UINT32_MAX;
 constexpr uint64_t kMaxLz4Ratio = 256;
 constexpr uint64_t kVerifyChunk = 1 << 20;
 constexpr uint64_t kOpenTailBytes = 64 * 1024;
+// A spooled file goes out in pieces of about this size.
+constexpr size_t kSpoolChunk = 1 << 20;
 
 
 std::string Where(const BlockHandle& h) {
@@ -93,6 +95,26 @@ FileBuilder::FileBuilder(FileKind kind) {
   PutFixed32(&bytes_, static_cast<uint32_t>(kind));
 }
 
+FileBuilder::~FileBuilder() = default;
+FileBuilder::FileBuilder(FileBuilder&&) noexcept = default;
+FileBuilder& FileBuilder::operator=(FileBuilder&&) noexcept = default;
+
+void FileBuilder::SpoolTo(std::unique_ptr<SpoolWriter> spool) {
+  spool_ = std::move(spool);
+  checked_ = std::make_unique<Xxh64Stream>();
+  whole_ = std::make_unique<Xxh64Stream>();
+  checked_->Update(bytes_);  // the header
+}
+
+Status FileBuilder::Drain(size_t at_least) {
+  if (!status_.ok() || bytes_.size() < at_least || bytes_.empty()) return status_;
+  whole_->Update(bytes_);
+  status_ = spool_->Append(bytes_);
+  flushed_ += bytes_.size();
+  bytes_.clear();
+  return status_;
+}
+
 Result<BlockHandle> FileBuilder::AppendBlock(std::string_view payload, bool try_compress) {
   BlockType type = BlockType::kRaw;
   if (payload.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
@@ -115,12 +137,17 @@ Result<BlockHandle> FileBuilder::AppendBlock(std::string_view payload, bool try_
       }
     }
   }
-  BlockHandle h{bytes_.size(), payload.size() + kBlockOverhead};
+  BlockHandle h{offset(), payload.size() + kBlockOverhead};
   const size_t start = bytes_.size();
   bytes_.push_back(static_cast<char>(type));
   PutFixed32(&bytes_, static_cast<uint32_t>(payload.size()));
   bytes_.append(payload);
   PutFixed64(&bytes_, Xxh64(std::string_view(bytes_.data() + start, kBlockHeaderSize + payload.size())));
+  if (spool_) {
+    // Everything before the footer is covered by its checksum.
+    checked_->Update(std::string_view(bytes_).substr(start));
+    FRESHET_RETURN_IF_ERROR(Drain(kSpoolChunk));
+  }
   return h;
 }
 
@@ -130,9 +157,9 @@ Result<BlockHandle> FileBuilder::AddBlock(std::string_view payload, bool try_com
   return h;
 }
 
-Result<std::string> FileBuilder::Finish(std::string_view index_payload, uint64_t entries, uint64_t aux) {
+Status FileBuilder::AppendTail(std::string_view index_payload, uint64_t entries, uint64_t aux) {
   FRESHET_ASSIGN_OR_RETURN(BlockHandle index, AppendBlock(index_payload, false));
-  const uint64_t file_checksum = Xxh64(bytes_);
+  const uint64_t file_checksum = spool_ ? checked_->Digest() : Xxh64(bytes_);
   const size_t footer = bytes_.size();
   PutFixed64(&bytes_, index.offset);
   PutFixed64(&bytes_, index.size);
@@ -142,7 +169,24 @@ Result<std::string> FileBuilder::Finish(std::string_view index_payload, uint64_t
   PutFixed64(&bytes_, file_checksum);
   PutFixed64(&bytes_, Xxh64(std::string_view(bytes_.data() + footer, 48)));
   bytes_.append(kSegmentFooterMagic);
+  return Status::Ok();
+}
+
+Result<std::string> FileBuilder::Finish(std::string_view index_payload, uint64_t entries, uint64_t aux) {
+  if (spool_) return Status::Internal("FileBuilder::Finish of a spooled file");
+  FRESHET_RETURN_IF_ERROR(AppendTail(index_payload, entries, aux));
   return std::move(bytes_);
+}
+
+Result<SpooledFile> FileBuilder::FinishSpooled(std::string_view index_payload, uint64_t entries, uint64_t aux) {
+  if (!spool_) return Status::Internal("FileBuilder::FinishSpooled of a file held in memory");
+  FRESHET_RETURN_IF_ERROR(AppendTail(index_payload, entries, aux));
+  FRESHET_RETURN_IF_ERROR(Drain(0));
+  SpooledFile out;
+  out.xxh64 = whole_->Digest();
+  FRESHET_ASSIGN_OR_RETURN(out.file, spool_->Finish());
+  spool_.reset();
+  return out;
 }
 
 Result<OpenedFile> OpenSegmentFile(FileKind kind, std::unique_ptr<RandomAccessSource> source) {

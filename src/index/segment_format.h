@@ -35,7 +35,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/spool_file.h"
 #include "freshet/status.h"
+#include "index/checksum.h"
 #include "index/random_access_source.h"
 
 namespace freshet {
@@ -76,10 +78,26 @@ struct FileFooter {
   uint64_t file_checksum = 0;
 };
 
-// Assembles one file in memory. Not thread-safe.
+// A file FileBuilder wrote to a spool file instead of returning it.
+struct SpooledFile {
+  std::shared_ptr<const SpoolFile> file;
+  uint64_t xxh64 = 0;  // of the whole file, as Xxh64() of its bytes would be
+};
+
+// Assembles one file, in memory or (SpoolTo) written out as it grows. Not
+// thread-safe.
 class FileBuilder {
  public:
   explicit FileBuilder(FileKind kind);
+  ~FileBuilder();
+  FileBuilder(FileBuilder&&) noexcept;
+  FileBuilder& operator=(FileBuilder&&) noexcept;
+
+  // Writes the file to `spool` as it grows, holding at most about 1 MiB
+  // of it in memory; then finish with FinishSpooled. Does not change the
+  // bytes. REQUIRES: before the first block.
+  void SpoolTo(std::unique_ptr<SpoolWriter> spool);
+  bool spooled() const { return spool_ != nullptr; }
 
   // Appends a data block. With `try_compress`, stores it LZ4-compressed when
   // that saves at least 1/8 of the payload. Fails (kInvalidArgument) only
@@ -87,18 +105,29 @@ class FileBuilder {
   Result<BlockHandle> AddBlock(std::string_view payload, bool try_compress);
 
   // Offset at which the next block will start.
-  uint64_t offset() const { return bytes_.size(); }
+  uint64_t offset() const { return flushed_ + bytes_.size(); }
 
   // Appends the index block and footer and returns the file's bytes.
-  // REQUIRES: called once; the builder is spent afterwards.
+  // REQUIRES: called once, not spooled; the builder is spent afterwards.
   Result<std::string> Finish(std::string_view index_payload, uint64_t entries, uint64_t aux);
+  // The same for a spooled builder: the file, complete in its spool.
+  Result<SpooledFile> FinishSpooled(std::string_view index_payload, uint64_t entries, uint64_t aux);
 
  private:
   Result<BlockHandle> AppendBlock(std::string_view payload, bool try_compress);
+  // Appends the index block and the footer to bytes_.
+  Status AppendTail(std::string_view index_payload, uint64_t entries, uint64_t aux);
+  // Spooled: moves bytes_ to the spool once it holds `at_least` bytes.
+  Status Drain(size_t at_least);
 
-  std::string bytes_;
+  std::string bytes_;  // the file, or (spooled) its part not yet written
   uint64_t num_blocks_ = 0;
   std::string scratch_;
+  std::unique_ptr<SpoolWriter> spool_;
+  uint64_t flushed_ = 0;                  // bytes already in the spool
+  std::unique_ptr<Xxh64Stream> checked_;  // spooled: XXH64 of [0, footer), as written
+  std::unique_ptr<Xxh64Stream> whole_;    // spooled: XXH64 of the whole file
+  Status status_;                         // spooled: the first write error
 };
 
 // One file of a segment, opened: footer checked and index block loaded.

@@ -7,6 +7,7 @@
 
 #include <xxhash.h>
 
+#include "index/checksum.h"
 #include "index/coding.h"
 #include "index/segment_format.h"
 
@@ -312,10 +313,21 @@ class TermsEncoder {
 // Index: per block varint first_doc | varint offset | varint size.
 class SegmentWriter::StoredEncoder {
  public:
-  explicit StoredEncoder(size_t block_bytes) : file_(FileKind::kStored), block_bytes_(block_bytes) {}
+  // `spool_dir` non-empty: the file goes to a spool file there as it grows.
+  StoredEncoder(size_t block_bytes, const std::string& spool_dir)
+      : file_(FileKind::kStored), block_bytes_(block_bytes) {
+    if (spool_dir.empty()) return;
+    Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(spool_dir);
+    if (spool.ok()) {
+      file_.SpoolTo(std::move(spool).value());
+    } else {
+      status_ = spool.status();
+    }
+  }
 
   // REQUIRES: doc is larger than the previous call's.
   Status Add(uint32_t doc, std::string_view json) {
+    if (!status_.ok()) return status_;
     if (count_ == 0) {
       first_doc_ = doc;
     } else {
@@ -328,10 +340,19 @@ class SegmentWriter::StoredEncoder {
     return Status::Ok();
   }
 
-  // `stored` entries of `docs` documents. REQUIRES: called once.
-  Result<std::string> Finish(uint64_t stored, uint64_t docs) {
+  // `stored` entries of `docs` documents, as the file `out`. REQUIRES:
+  // called once.
+  Status Finish(uint64_t stored, uint64_t docs, SegmentFile* out) {
+    FRESHET_RETURN_IF_ERROR(status_);
     FRESHET_RETURN_IF_ERROR(Flush());
-    return file_.Finish(index_, stored, docs);
+    if (file_.spooled()) {
+      FRESHET_ASSIGN_OR_RETURN(SpooledFile f, file_.FinishSpooled(index_, stored, docs));
+      out->spool = std::move(f.file);
+      out->spool_xxh64 = f.xxh64;
+      return Status::Ok();
+    }
+    FRESHET_ASSIGN_OR_RETURN(out->bytes, file_.Finish(index_, stored, docs));
+    return Status::Ok();
   }
 
  private:
@@ -356,12 +377,14 @@ class SegmentWriter::StoredEncoder {
   std::string entries_;
   std::string block_;
   uint32_t first_doc_ = 0, prev_doc_ = 0, count_ = 0;
+  Status status_;  // the spool file could not be created
 };
 
 SegmentWriter::SegmentWriter(SegmentWriterOptions options)
     : options_(options),
       bytes_(std::make_unique<ByteArena>(1 << 20)),
-      stored_(options.ids_ascending ? std::make_unique<StoredEncoder>(options.stored_block_bytes) : nullptr),
+      stored_(options.ids_ascending ? std::make_unique<StoredEncoder>(options.stored_block_bytes, options.spool_dir)
+                                     : nullptr),
       terms_(std::make_unique<SegmentTermTable>(1 << 12, 256 * 1024)),
       single_(std::make_unique<DocBatch>()) {}
 
@@ -474,6 +497,13 @@ void SegmentWriter::SwitchToTermRefs() {
   in_order_ = false;
 }
 
+uint64_t SegmentFile::Xxh64() const { return spool ? spool_xxh64 : freshet::Xxh64(bytes); }
+
+Result<std::string> SegmentFile::Contents() const {
+  if (!spool) return bytes;
+  return spool->ReadAll();
+}
+
 Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   if (finished_) return Status::FailedPrecondition("SegmentWriter::Finish called twice");
   finished_ = true;
@@ -516,7 +546,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   Result<std::string> ids = std::string(), stored = std::string();
   const bool streamed = stored_ != nullptr;
   if (streamed) {
-    stored = stored_->Finish(stats_.docs, order.size());  // written as the docs came
+    FRESHET_RETURN_IF_ERROR(stored_->Finish(stats_.docs, order.size(), &files[3]));  // written as the docs came
     stored_.reset();
   }
   uint64_t postings = 0;
@@ -534,7 +564,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   FRESHET_RETURN_IF_ERROR(ids.status());
   FRESHET_RETURN_IF_ERROR(stored.status());
   files[0].bytes = std::move(ids).value();
-  files[3].bytes = std::move(stored).value();
+  if (!streamed) files[3].bytes = std::move(stored).value();
   stats_.terms = terms_->size();
   stats_.postings = postings;
 
@@ -582,12 +612,14 @@ Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) 
 }
 
 Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& order) const {
-  StoredEncoder stored(options_.stored_block_bytes);
+  StoredEncoder stored(options_.stored_block_bytes, std::string());
   for (size_t doc = 0; doc < order.size(); ++doc) {
     const Doc& d = docs_[order[doc]];
     if (!d.tombstone) FRESHET_RETURN_IF_ERROR(stored.Add(static_cast<uint32_t>(doc), d.stored));
   }
-  return stored.Finish(stats_.docs, order.size());
+  SegmentFile file;
+  FRESHET_RETURN_IF_ERROR(stored.Finish(stats_.docs, order.size(), &file));
+  return std::move(file.bytes);
 }
 
 // "postings": each term's list is varint first doc, then varint gaps (>= 1);

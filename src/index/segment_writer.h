@@ -8,16 +8,29 @@
 #include <string_view>
 #include <vector>
 
+#include "base/spool_file.h"
 #include "base/thread_pool.h"
 #include "freshet/status.h"
 #include "index/index_doc.h"
 
 namespace freshet {
 
-// One output file: `name` is one of "ids", "terms", "postings", "stored".
+// One output file: `name` is one of "ids", "terms", "postings", "stored"
+// (or another file of a generation: quarantine, a full's entities).
 struct SegmentFile {
   std::string name;
-  std::string bytes;
+  std::string bytes;  // the content, unless spooled
+  // Or the file was written to a spool as it was encoded
+  // (SegmentWriterOptions::spool_dir): where the content is, and its XXH64.
+  // `bytes` is then empty.
+  std::shared_ptr<const SpoolFile> spool;
+  uint64_t spool_xxh64 = 0;
+
+  uint64_t size() const { return spool ? spool->size() : bytes.size(); }
+  // XXH64 of the content (index/checksum.h), spooled or not.
+  uint64_t Xxh64() const;
+  // The content, read back from the spool if need be (tools, tests).
+  Result<std::string> Contents() const;
 };
 
 // `docs` counts live documents only; num_docs() of a reader is
@@ -52,6 +65,11 @@ struct SegmentWriterOptions {
   // until Finish. A document out of order makes Finish fail with
   // kInvalidArgument. Does not change the bytes. Default: false.
   bool ids_ascending = false;
+  // With ids_ascending: "stored", the one file as large as the input, is
+  // written to a spool file in this directory as it is encoded
+  // (base/spool_file.h) and returned as SegmentFile::spool, so the writer
+  // never holds it. Empty: held in memory. Does not change the bytes.
+  std::string spool_dir;
 };
 
 class SegmentTermTable;  // segment_writer.cc

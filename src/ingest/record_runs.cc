@@ -15,6 +15,7 @@
 
 #include "base/atomic_file.h"
 #include "base/posix_error.h"
+#include "base/spool_file.h"
 #include "index/checksum.h"
 #include "index/coding.h"
 #include "ingest/entity_table.h"
@@ -139,11 +140,19 @@ Status RemoveScratchRuns(const std::string& scratch_dir) {
   }
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!name.starts_with(kRunPrefix) || !name.ends_with(kRunSuffix)) continue;
+    // Sort runs, and spooled output files (base/spool_file.h).
+    size_t prefix = 0;
+    if (name.starts_with(kRunPrefix) && name.ends_with(kRunSuffix)) {
+      prefix = kRunPrefix.size();
+    } else if (name.starts_with(kSpoolPrefix) && name.ends_with(kSpoolSuffix)) {
+      prefix = kSpoolPrefix.size();
+    } else {
+      continue;
+    }
     // Another daemon may share the directory (the default is the system's
-    // temp dir): only a run whose process is gone is left over.
+    // temp dir): only a file whose process is gone is left over.
     int pid = 0;
-    const char* digits = name.data() + kRunPrefix.size();
+    const char* digits = name.data() + prefix;
     const auto [end, err] = std::from_chars(digits, name.data() + name.size(), pid);
     if (err == std::errc() && end != digits && *end == '-' && pid > 0 &&
         (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)) {

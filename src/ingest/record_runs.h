@@ -39,9 +39,10 @@ struct RecordSorterOptions {
 // The memory a held record takes: the struct and its strings' buffers.
 size_t RecordFootprint(const EntityRecord& r);
 
-// Removes the run files a dead process left in `scratch_dir`: only files
-// this module names, and not those of a live process (another daemon may
-// share the directory). Absent dir: nothing to do.
+// Removes the run files (and spool files, base/spool_file.h) a dead
+// process left in `scratch_dir`: only files so named, and not those of a
+// live process (another daemon may share the directory). Absent dir:
+// nothing to do.
 Status RemoveScratchRuns(const std::string& scratch_dir);
 
 class SortedRecords;

@@ -322,7 +322,11 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
   }
   if (!created) return Status::Unavailable("put '" + req.key + "': directory kept vanishing under '" + dir_path + "'");
 
-  FRESHET_RETURN_IF_ERROR(temp.Write(req.body));
+  if (req.body_file) {
+    FRESHET_RETURN_IF_ERROR(CopySpool(*req.body_file, temp.fd(), temp.path()));
+  } else {
+    FRESHET_RETURN_IF_ERROR(temp.Write(req.body));
+  }
   if (options_.sync) FRESHET_RETURN_IF_ERROR(temp.Sync());
 
   // If-Match: compare and rename under an exclusive lock on a hidden lock
@@ -381,7 +385,7 @@ Result<ObjectInfo> LocalStore::DoPut(const PutRequest& req) {
   // be confused with ours (rename keeps the inode and the mtime).
   struct stat st;
   if (::fstat(temp.fd(), &st) != 0) return PosixError("put '" + req.key + "': stat the new object", errno);
-  return ObjectInfo{req.key, req.body.size(), ValidatorEtag(st)};
+  return ObjectInfo{req.key, req.body_size(), ValidatorEtag(st)};
 }
 
 // ---------------------------------------------------------------------------

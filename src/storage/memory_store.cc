@@ -166,6 +166,9 @@ Result<ObjectInfo> MemoryStore::DoHead(const std::string& key) const {
 
 Result<ObjectInfo> MemoryStore::DoPut(PutRequest req) {
   FRESHET_RETURN_IF_ERROR(ValidateObjectKey(req.key));
+  if (req.body_file) {
+    FRESHET_ASSIGN_OR_RETURN(req.body, req.body_file->ReadAll());
+  }
   // Hash outside the lock: bodies may be large.
   Object obj{std::move(req.body), ""};
   obj.etag = Md5Hex(obj.body);

@@ -116,7 +116,7 @@ class MeteredStore final : public ObjectStore {
   }
 
   void Put(PutRequest req, StoreCallback<ObjectInfo> done) override {
-    const uint64_t size = req.body.size();
+    const uint64_t size = req.body_size();
     inner_->Put(std::move(req),
                 [meters = meters_, start = Now(), size, done = std::move(done)](Result<ObjectInfo> r) {
                   if (r.ok()) meters->Written(size);

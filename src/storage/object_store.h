@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/spool_file.h"
 #include "freshet/status.h"
 
 namespace freshet {
@@ -73,6 +74,12 @@ struct PutRequest {
   // also from other processes (S3: If-Match; local: a lock file). Not with
   // if_none_match.
   std::optional<std::string> if_match;
+  // The body is this file's content instead of `body` (which is then
+  // empty): a big output file spooled to local disk as it was built
+  // (base/spool_file.h), so it is never held in memory whole. The local
+  // store copies it in the kernel; S3 reads one part at a time.
+  std::shared_ptr<const SpoolFile> body_file;
+  uint64_t body_size() const { return body_file ? body_file->size() : body.size(); }
 };
 
 struct Unit {};

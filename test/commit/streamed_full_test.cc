@@ -102,7 +102,11 @@ class StreamedFullTest : public ::testing::TestWithParam<Case> {
     std::vector<const BuiltGeneration*> gens = {&b.delta};
     if (b.full) gens.push_back(&*b.full);
     for (const BuiltGeneration* g : gens) {
-      for (const SegmentFile& f : g->files) out[GenerationFileKey(g->id, f.name)] = f.bytes;
+      for (const SegmentFile& f : g->files) {
+        Result<std::string> bytes = f.Contents();  // a spooled file read back
+        EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+        out[GenerationFileKey(g->id, f.name)] = bytes.ok() ? *bytes : "";
+      }
       out[GenerationFileKey(g->id, kManifestName)] = g->manifest_json;
     }
     return out;
@@ -149,6 +153,7 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
       GenerationContext c = ctx;
       c.threads = threads;
       c.leaves_per_run = threads == 1 ? 37 : 1000;  // many runs of leaves, or one
+      if (limit != 0) c.spool_dir = scratch_.Join("spool");  // the full's "stored" on disk
       size_t runs = 0;
       ParsedSnapshot streamed = Streamed(plan, limit, &runs);
       if (limit == 20000) {
@@ -156,6 +161,9 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
       }
       auto got = BuildGenerations(c, plan, &streamed, Decode(plan.window_objects));
       ASSERT_TRUE(got.ok()) << got.status().ToString();
+      for (const SegmentFile& f : got->full->files) {
+        EXPECT_EQ(f.spool != nullptr, limit != 0 && f.name == "stored") << f.name;
+      }
       EXPECT_TRUE(Bytes(*got) == want_bytes);
       EXPECT_EQ(got->records, want->records);
       ParsedSnapshot again = Streamed(plan, limit, &runs);
@@ -163,6 +171,7 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
     }
   }
   EXPECT_TRUE(std::filesystem::is_empty(scratch_.Join("runs"))) << "every run is removed once read";
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.Join("spool"))) << "every spool goes with its batch";
 
   // A stream is read once: a second build from it fails rather than
   // writing an empty full.

@@ -4,6 +4,8 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <filesystem>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +14,8 @@
 #include "index/segment_reader.h"
 #include "index/segment_test_util.h"
 #include "index/segment_writer.h"
+#include "index/checksum.h"
+#include "testing/temp_dir.h"
 
 namespace freshet {
 namespace {
@@ -653,6 +657,51 @@ TEST(SegmentCorruptionTest, UnknownVersionIsRejected) {
   auto r = OpenMap(files);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("version"));
+}
+
+// A spooled "stored" is the same file, never held by the writer, and gone
+// from the scratch directory once the last SegmentFile holding it is.
+TEST(SegmentTest, SpooledStoredIsTheSameFileAndLeavesNothingBehind) {
+  Model m = RandomModel(12, 2000, 0.1);
+  std::vector<IndexDoc> sorted;
+  for (const auto& [id, d] : m.docs) sorted.push_back(d);
+  testing::TempDir dir("spool");
+  for (const SegmentWriterOptions& base : {SegmentWriterOptions{}, Tiny()}) {
+    SegmentWriterOptions o = base;
+    o.ids_ascending = true;
+    auto in_memory = Build(sorted, o);
+    ASSERT_TRUE(in_memory.ok());
+    o.spool_dir = dir.Join("scratch");  // created on first use
+    SegmentWriter w(o);
+    for (const auto& d : sorted) w.Add(d);
+    auto files = w.Finish();
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    for (const SegmentFile& f : *files) {
+      EXPECT_EQ(f.spool != nullptr, f.name == "stored") << f.name;
+      Result<std::string> bytes = f.Contents();
+      ASSERT_TRUE(bytes.ok());
+      EXPECT_TRUE(*bytes == in_memory->at(f.name)) << f.name;
+      EXPECT_EQ(f.size(), bytes->size());
+      EXPECT_EQ(f.Xxh64(), Xxh64(*bytes)) << f.name;
+    }
+    EXPECT_TRUE(files->back().bytes.empty());
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(o.spool_dir), {}), 1);
+    files = Status::Cancelled("dropped");
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(o.spool_dir), {}), 0);
+  }
+}
+
+TEST(SegmentTest, AnUnusableSpoolDirFailsFinishNamingIt) {
+  testing::TempDir dir("spool");
+  SegmentWriterOptions o;
+  o.ids_ascending = true;
+  o.spool_dir = dir.Join("file/below");
+  { std::ofstream(dir.Join("file")) << "not a directory"; }
+  SegmentWriter w(o);
+  w.Add(Doc("a", {MakeTerm("f", "x")}, "{}"));
+  auto files = w.Finish();
+  ASSERT_FALSE(files.ok());
+  EXPECT_THAT(files.status().message(), ::testing::HasSubstr(dir.Join("file/below")));
 }
 
 }  // namespace

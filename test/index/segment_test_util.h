@@ -21,7 +21,10 @@ using FileMap = std::map<std::string, std::string>;
 
 inline FileMap ToMap(const std::vector<SegmentFile>& files) {
   FileMap m;
-  for (const auto& f : files) m[f.name] = f.bytes;
+  for (const auto& f : files) {
+    Result<std::string> bytes = f.Contents();  // a spooled file read back
+    m[f.name] = bytes.ok() ? std::move(bytes).value() : "<unreadable: " + bytes.status().ToString() + ">";
+  }
   return m;
 }
 

@@ -182,7 +182,7 @@ TEST(RecordRunsTest, RunsNeedAScratchDirectory) {
   EXPECT_FALSE(sorter.Finish().ok());
 }
 
-TEST(RecordRunsTest, StartUpCleaningRemovesOnlyRunFiles) {
+TEST(RecordRunsTest, StartUpCleaningRemovesOnlyRunAndSpoolFiles) {
   TempDir dir;
   const std::string scratch = dir.Join("scratch");
   EXPECT_TRUE(RemoveScratchRuns(scratch).ok()) << "an absent directory is clean";
@@ -193,9 +193,15 @@ TEST(RecordRunsTest, StartUpCleaningRemovesOnlyRunFiles) {
   std::ofstream(dead) << "left by a kill";
   std::ofstream(live) << "a running build's";
   std::ofstream(scratch + "/notes.txt") << "someone else's";
+  const std::string dead_spool = scratch + "/freshet-spool-4194999-0.spool";
+  const std::string live_spool = scratch + "/freshet-spool-" + std::to_string(::getpid()) + "-0.spool";
+  std::ofstream(dead_spool) << "a full's stored file, left by a kill";
+  std::ofstream(live_spool) << "a running commit's";
   ASSERT_TRUE(RemoveScratchRuns(scratch).ok());
   EXPECT_FALSE(fs::exists(dead));
   EXPECT_TRUE(fs::exists(live));
+  EXPECT_FALSE(fs::exists(dead_spool));
+  EXPECT_TRUE(fs::exists(live_spool));
   EXPECT_TRUE(fs::exists(scratch + "/notes.txt"));
 }
 

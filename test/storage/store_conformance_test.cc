@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <random>
 #include <thread>
 
 #include "base/md5.h"
+#include "base/spool_file.h"
 #include "list_model.h"
 #include "storage/blocking_store.h"
 #include "storage/local_store.h"
@@ -194,6 +196,35 @@ TYPED_TEST(StoreTest, PutGetHeadDelete) {
   Result<std::vector<ObjectInfo>> all = ListAllSync(s, "");
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->empty());
+}
+
+// A body spooled to local disk (base/spool_file.h) is stored exactly as the
+// same bytes passed in memory, and the spool stays the caller's.
+TYPED_TEST(StoreTest, PutFromASpoolFile) {
+  ObjectStore& s = this->store();
+  testing::TempDir scratch("spool");
+  std::string body;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < (3 << 20) / 8; ++i) body += std::to_string(rng() % 1000000) + ",";
+  auto writer = SpoolWriter::Create(scratch.path());
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->Append(body).ok());
+  auto file = (*writer)->Finish();
+  ASSERT_TRUE(file.ok());
+  PutRequest req{"spooled/obj", "", false};
+  req.body_file = *file;
+  Result<ObjectInfo> put = PutSync(s, req);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->size, body.size());
+  if (Md5Etags<TypeParam>()) {
+    EXPECT_EQ(put->etag, Md5Hex(body));
+  }
+  Result<GetResult> get = GetSync(s, "spooled/obj");
+  ASSERT_TRUE(get.ok());
+  EXPECT_TRUE(get->body == body);
+  EXPECT_EQ(get->info.etag, put->etag);
+  EXPECT_EQ((*file)->size(), body.size());
+  EXPECT_TRUE(std::filesystem::exists((*file)->path()));
 }
 
 TYPED_TEST(StoreTest, EmptyBodyAndOverwrite) {

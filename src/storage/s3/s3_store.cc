@@ -49,7 +49,9 @@ struct S3Store::Multipart {
   std::string full_key;
   bool if_none_match = false;
   std::optional<std::string> if_match;
-  std::shared_ptr<const std::string> body;
+  std::shared_ptr<const std::string> body;  // or:
+  std::shared_ptr<const SpoolFile> file;    // parts are read from it as they go up
+  uint64_t size = 0;
   StoreCallback<ObjectInfo> done;
   std::string upload_id;
 
@@ -61,6 +63,7 @@ struct S3Store::Multipart {
   std::vector<std::string> etags;
   std::vector<std::string> part_md5;  // hex, of the bytes we sent
   Status failure;
+  bool aborting = false;
 };
 
 namespace {
@@ -587,7 +590,14 @@ void S3Store::Head(std::string key, StoreCallback<ObjectInfo> done) {
 
 void S3Store::Put(PutRequest req, StoreCallback<ObjectInfo> done) {
   if (Status st = ValidateObjectKey(req.key); !st.ok()) return done(st);
-  if (req.body.size() > options_.multipart_threshold) return PutMultipart(std::move(req), std::move(done));
+  if (req.body_size() > options_.multipart_threshold) return PutMultipart(std::move(req), std::move(done));
+  if (req.body_file) {
+    // At most multipart_threshold bytes, read once on the event loop.
+    Result<std::string> body = req.body_file->ReadAll();
+    if (!body.ok()) return done(body.status());
+    req.body = std::move(body).value();
+    req.body_file.reset();
+  }
   auto call = std::make_shared<Call>();
   call->op = "PutObject";
   call->method = "PUT";
@@ -675,12 +685,17 @@ void S3Store::PutMultipart(PutRequest req, StoreCallback<ObjectInfo> done) {
   mp->full_key = FullKey(req.key);
   mp->if_none_match = req.if_none_match;
   mp->if_match = req.if_match;
-  mp->body = std::make_shared<const std::string>(std::move(req.body));
+  mp->size = req.body_size();
+  if (req.body_file) {
+    mp->file = std::move(req.body_file);
+  } else {
+    mp->body = std::make_shared<const std::string>(std::move(req.body));
+  }
   mp->done = std::move(done);
   const uint64_t part = options_.multipart_part_size;
-  mp->parts_total = static_cast<uint32_t>((mp->body->size() + part - 1) / part);
+  mp->parts_total = static_cast<uint32_t>((mp->size + part - 1) / part);
   if (mp->parts_total > 10000) {
-    return mp->done(Status::InvalidArgument("PutObject " + UriOf(mp->full_key) + ": " + std::to_string(mp->body->size()) +
+    return mp->done(Status::InvalidArgument("PutObject " + UriOf(mp->full_key) + ": " + std::to_string(mp->size) +
                                             " bytes need more than 10000 parts of " + std::to_string(part) +
                                             "; raise s3.multipart_part_size"));
   }
@@ -715,7 +730,20 @@ void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
       mp->in_flight++;
       const uint64_t part = options_.multipart_part_size;
       uint64_t offset = uint64_t{index} * part;
-      auto body = std::make_shared<const std::string>(mp->body->substr(offset, part));
+      std::shared_ptr<const std::string> body;
+      if (mp->file) {
+        // One part (multipart_part_size) read on the event loop, from the
+        // page cache as a rule: the spool was written moments ago.
+        Result<std::string> read = mp->file->Read(offset, std::min(part, mp->size - offset));
+        if (!read.ok()) {
+          mp->failure = read.status();
+          mp->in_flight--;
+          break;
+        }
+        body = std::make_shared<const std::string>(std::move(read).value());
+      } else {
+        body = std::make_shared<const std::string>(mp->body->substr(offset, part));
+      }
       auto call = std::make_shared<Call>();
       call->op = "UploadPart";
       call->method = "PUT";
@@ -753,7 +781,8 @@ void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
             mp->failure = st;
           }
           if (!mp->failure.ok()) {
-            abort = mp->in_flight == 0;
+            abort = mp->in_flight == 0 && !mp->aborting;
+            if (abort) mp->aborting = true;
           } else {
             complete = mp->parts_done == mp->parts_total;
           }
@@ -765,6 +794,15 @@ void S3Store::NextParts(std::shared_ptr<Multipart> mp) {
       to_start.push_back(std::move(call));
     }
   }
+  bool abort = false;
+  {
+    std::lock_guard lock(mp->mu);
+    // A part that could not be read from its spool fails the upload, once
+    // the parts already up have finished (their finish aborts it then).
+    abort = to_start.empty() && !mp->failure.ok() && mp->in_flight == 0 && !mp->aborting;
+    if (abort) mp->aborting = true;
+  }
+  if (abort) return AbortMultipart(mp, mp->failure);
   for (auto& call : to_start) Start(std::move(call));
 }
 
@@ -782,7 +820,7 @@ void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
   if (mp->if_none_match) call->headers.emplace_back("if-none-match", "*");
   if (mp->if_match) call->headers.emplace_back("if-match", "\"" + *mp->if_match + "\"");
   s3::AddCustomerKeyHeaders(options_.sse, &call->headers);
-  auto info = std::make_shared<ObjectInfo>(ObjectInfo{mp->key, mp->body->size(), ""});
+  auto info = std::make_shared<ObjectInfo>(ObjectInfo{mp->key, mp->size, ""});
   call->accept = [info](HttpResponse& resp) -> Status {
     // S3 may answer 200 and then report an error in the body (it sends
     // headers early to keep the connection alive).
@@ -809,12 +847,15 @@ void S3Store::CompleteMultipart(std::shared_ptr<Multipart> mp) {
   // MD5 of the part MD5s plus "-<parts>"; s3rver 3.7.1 the whole body's MD5.
   call->check_applied = [this, mp, info](std::function<void(bool)> done) {
     Head(mp->key, [mp, info, done = std::move(done)](Result<ObjectInfo> now) {
-      if (!now.ok() || now->size != mp->body->size()) return done(false);
+      if (!now.ok() || now->size != mp->size) return done(false);
       std::string etag = Lower(now->etag);
       std::string md5s;
       for (const std::string& m : mp->part_md5) md5s += Md5Raw(m);
-      bool ours = etag == Md5Hex(md5s) + "-" + std::to_string(mp->parts_total) ||
-                  (IsPlainMd5(etag) && etag == Md5Hex(*mp->body));
+      bool ours = etag == Md5Hex(md5s) + "-" + std::to_string(mp->parts_total);
+      if (!ours && IsPlainMd5(etag)) {
+        Result<std::string> whole = mp->file ? Md5HexOfFd(mp->file->fd()) : Md5Hex(*mp->body);
+        ours = whole.ok() && etag == *whole;
+      }
       if (ours) info->etag = now->etag;
       done(ours);
     });

@@ -28,11 +28,13 @@
 #include <vector>
 
 #include "base/md5.h"
+#include "base/spool_file.h"
 #include "storage/blocking_store.h"
 #include "storage/http/test_http_server.h"
 #include "storage/s3/retry_policy.h"
 #include "storage/s3/s3_store_test_util.h"
 #include "testing/s3_server.h"
+#include "testing/temp_dir.h"
 
 namespace freshet {
 namespace {
@@ -333,6 +335,46 @@ TEST_F(S3StoreTest, MultipartUploadAboveTheThreshold) {
   auto at = GetSync(*store, "at-threshold");
   ASSERT_TRUE(at.ok());
   EXPECT_TRUE(at->body == small);
+}
+
+// A spooled body above the threshold goes up part by part, each read from
+// the file as it is sent; below it, as one PutObject.
+TEST_F(S3StoreTest, MultipartUploadFromASpoolFile) {
+  auto store = Store("", [](S3Store::Options& o) {
+    o.multipart_threshold = 1 << 20;
+    o.multipart_part_size = 1 << 20;
+    o.multipart_parallelism = 2;
+  });
+  ASSERT_TRUE(store);
+  testing::TempDir scratch("spool");
+  auto spool = [&](const std::string& body) {
+    auto w = SpoolWriter::Create(scratch.path());
+    EXPECT_TRUE(w.ok() && (*w)->Append(body).ok());
+    auto f = (*w)->Finish();
+    EXPECT_TRUE(f.ok());
+    return *f;
+  };
+  const std::string body = RandomBody(5, (7u << 20) / 2);
+  PutRequest big{"spooled-big", "", false};
+  big.body_file = spool(body);
+  auto put = PutSync(*store, big);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->size, body.size());
+  const std::string small = RandomBody(6, 1000);
+  PutRequest little{"spooled-small", "", false};
+  little.body_file = spool(small);
+  ASSERT_TRUE(PutSync(*store, little).ok());
+
+  S3Stats stats = store->stats();
+  EXPECT_EQ(Op(stats, "UploadPart").calls, 4u) << s3test::FormatStats(stats);
+  EXPECT_EQ(Op(stats, "CompleteMultipartUpload").calls, 1u);
+  EXPECT_EQ(Op(stats, "PutObject").calls, 1u);
+  auto got = GetSync(*store, "spooled-big");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->body == body) << "multipart object differs";
+  got = GetSync(*store, "spooled-small");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->body == small);
 }
 
 TEST_F(S3StoreTest, DescribeNamesBucketPrefixEndpointAndAddressing) {
