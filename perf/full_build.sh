@@ -134,6 +134,6 @@ awk -v docs="$docs" -v records="$records" -v bad="$bad" -v terms="$terms" -v inb
   printf "  records/s per core %.0f\n", (cpu > 0 ? records / cpu : 0)
   printf "  memory budget     %s\n", (budget == "default" ? "default (1024 MiB)" : sprintf("%.0f MiB", budget / mb))
   printf "  peak RSS          %.1f MB%s\n", rss / 1024, rss_note
-  printf "  scratch written   %.1f MB (sorted runs spilled past half the budget)\n", scratch / mb
+  printf "  scratch written   %.1f MB (sorted runs spilled past a sixteenth of the budget)\n", scratch / mb
   printf "  output            %.1f MB (%.2f of input)\n", outb / mb, (inb > 0 ? outb / inb : 0)
 }'

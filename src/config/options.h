@@ -94,13 +94,15 @@ struct PipelineOptions {
   // so a longer chain costs them; a shorter one rewrites bytes more often.
   uint32_t merge_factor = 4;
   uint32_t max_segments = 24;
-  // What a full build may hold in memory, in bytes (at least 64 MiB). Half
-  // of it is for the snapshot's parsed records: past that, they are sorted
-  // and spilled to scratch_dir as runs, and merged as the full is written
-  // (ingest/record_runs.h). Does not change a byte of the output.
+  // What a full build may hold in memory, in bytes (at least 64 MiB). A
+  // sixteenth of it is for the snapshot's parsed records: past that, they
+  // are sorted and spilled to scratch_dir as runs, and merged as the full
+  // is written (ingest/record_runs.h); a thirty-second for bodies fetched
+  // ahead of the parse. Does not change a byte of the output.
   uint64_t memory_budget = uint64_t{1} << 30;
-  // Where spilled runs go; "" = <system temp dir>/freshet-scratch. Runs are
-  // removed after their batch, and those of dead processes at start-up.
+  // Where spilled runs, and the full's "stored" file until it is committed,
+  // go; "" = <system temp dir>/freshet-scratch. They are removed after
+  // their batch, and those of dead processes at start-up.
   std::string scratch_dir;
 };
 

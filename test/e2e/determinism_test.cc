@@ -82,7 +82,7 @@ TEST_F(DeterminismE2e, SequentialRunsAreByteIdenticalAndVerify) {
 // Issue 11's rule: neither pipeline.memory_budget nor the thread count
 // changes a byte. A full of 80,000 flat documents (about 55 MB of parsed
 // records) at the smallest budget, 64 MiB, spills its records as sorted
-// runs and holds its fetches back; at the default 1 GiB it does neither.
+// runs and holds its fetches back; at 4 GiB it does neither.
 TEST(BudgetE2e, TheMemoryBudgetAndTheThreadsChangeNoByte) {
   if (FreshetBinary().empty()) GTEST_SKIP() << "FRESHET_BIN is not set (run through CTest)";
   testing::TempDir dir("e2e-budget");
@@ -92,10 +92,14 @@ TEST(BudgetE2e, TheMemoryBudgetAndTheThreadsChangeNoByte) {
                                "--updates-per-partition", "200", "--seed", "4"}));
   const std::string config = dir.Join("flat.json");
   std::ofstream(config) << kFlatGenConfig;
-  const std::string big = dir.Join("sink-1g"), small = dir.Join("sink-64m");
-  RunResult a = cli.RunDaemon(source, big, {{"FRESHET_PIPELINE_COMPUTE_THREADS", "4"}}, "available_now", config);
+  const std::string big = dir.Join("sink-4g"), small = dir.Join("sink-64m");
+  RunResult a = cli.RunDaemon(source, big,
+                              {{"FRESHET_PIPELINE_COMPUTE_THREADS", "4"},
+                               {"FRESHET_PIPELINE_MEMORY_BUDGET", "4294967296"},
+                               {"FRESHET_PIPELINE_SCRATCH_DIR", dir.Join("scratch")}},
+                              "available_now", config);
   ASSERT_TRUE(a.status.Exited(0)) << a.Describe();
-  EXPECT_EQ((a.out + a.err).find("spilled"), std::string::npos) << "nothing spills at the default budget";
+  EXPECT_EQ((a.out + a.err).find("spilled"), std::string::npos) << "nothing spills at 4 GiB";
   RunResult b = cli.RunDaemon(source, small,
                               {{"FRESHET_PIPELINE_COMPUTE_THREADS", "1"},
                                {"FRESHET_PIPELINE_MEMORY_BUDGET", "67108864"},
@@ -104,7 +108,7 @@ TEST(BudgetE2e, TheMemoryBudgetAndTheThreadsChangeNoByte) {
   ASSERT_TRUE(b.status.Exited(0)) << b.Describe();
   EXPECT_NE((b.out + b.err).find("spilled to"), std::string::npos) << b.out << b.err;
   EXPECT_TRUE(SameTree(big, small));
-  EXPECT_TRUE(std::filesystem::is_empty(dir.Join("scratch"))) << "runs are removed after the batch";
+  EXPECT_TRUE(std::filesystem::is_empty(dir.Join("scratch"))) << "runs and spools are removed after the batch";
 }
 
 }  // namespace
