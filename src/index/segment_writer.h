@@ -52,8 +52,12 @@ struct SegmentWriterOptions {
   // list gets a block of its own. Default: 4 KiB.
   size_t postings_block_bytes = 4 * 1024;
   // A "stored" block is closed once its uncompressed payload reaches this
-  // size, then LZ4-compressed if that saves >= 1/8. Default: 32 KiB.
-  size_t stored_block_bytes = 32 * 1024;
+  // size, then LZ4-compressed if that saves >= 1/8. Default: 128 KiB. LZ4
+  // finds more repeats in a larger block: on the side-by-side corpus the
+  // stored file is 6.4% smaller than with 32 KiB blocks (74.5 vs 79.6 MB
+  // of LZ4 for 199 MB of JSON), for the same compression CPU; fetching one
+  // document then decodes up to 128 KiB (tens of microseconds).
+  size_t stored_block_bytes = 128 * 1024;
   // Threads Finish() may use: the files are encoded concurrently, on the
   // calling thread and `pool`'s workers (base/thread_pool.h ParallelFor).
   // Does not change the bytes. Default: 1 (the calling thread only).
