@@ -31,6 +31,15 @@ SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
   return o;
 }
 
+// A full's writers: their "stored" files, each about as large as the
+// snapshot compressed (the documents', and the entities' with their source
+// fields), go to ctx.spool_dir as they are encoded when it is set.
+SegmentWriterOptions SpooledWriterOptions(const GenerationContext& ctx) {
+  SegmentWriterOptions o = WriterOptions(ctx);
+  o.spool_dir = ctx.spool_dir;
+  return o;
+}
+
 // Finishes the segment `writer` holds, adds quarantine, and writes the
 // manifest last.
 Result<BuiltGeneration> Assemble(const GenerationContext& ctx, std::string id, Manifest manifest,
@@ -102,7 +111,7 @@ constexpr size_t kNewFullEntitiesCache = 16 << 20;
 // servable leaves, and every entity (entities.*).
 struct FullParts {
   FullParts(const GenerationContext& ctx, SegmentWriter& writer)
-      : ctx(ctx), writer(writer), entities(*ctx.schema, WriterOptions(ctx)) {}
+      : ctx(ctx), writer(writer), entities(*ctx.schema, SpooledWriterOptions(ctx)) {}
 
   // A run of leaf records in id order, their ancestors in `ancestors`.
   void AddLeaves(const EntityTable& ancestors, std::span<const EntityRecord> leaves) {
@@ -183,9 +192,7 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   // Documents go straight into the writer as they are made, and entities
   // into theirs: only the writers' compact form of the whole set is ever
   // in memory (and, for a streamed snapshot, one run of leaves).
-  SegmentWriterOptions options = WriterOptions(ctx);
-  options.spool_dir = ctx.spool_dir;
-  SegmentWriter writer(options);
+  SegmentWriter writer(SpooledWriterOptions(ctx));
   FullParts parts(ctx, writer);
   if (snapshot->sorted) {
     FRESHET_RETURN_IF_ERROR(parts.AddSorted(*snapshot->sorted));

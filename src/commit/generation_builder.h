@@ -53,9 +53,10 @@ struct GenerationContext {
   // time (held while their documents are made in parallel). Does not
   // change the bytes; tests shrink it.
   size_t leaves_per_run = 32 * 1024;
-  // Where a full's "stored" file is written as it is encoded, to be
-  // committed from there (SegmentWriterOptions::spool_dir); empty: in
-  // memory (tools, tests, deltas). The daemon's pipeline.scratch_dir.
+  // Where a full's "stored" files (its documents' and its entities') are
+  // written as they are encoded, to be committed from there
+  // (SegmentWriterOptions::spool_dir); empty: in memory (tools, tests,
+  // deltas). The daemon's pipeline.scratch_dir.
   std::string spool_dir;
 };
 

@@ -162,7 +162,7 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
       auto got = BuildGenerations(c, plan, &streamed, Decode(plan.window_objects));
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       for (const SegmentFile& f : got->full->files) {
-        EXPECT_EQ(f.spool != nullptr, limit != 0 && f.name == "stored") << f.name;
+        EXPECT_EQ(f.spool != nullptr, limit != 0 && (f.name == "stored" || f.name == "entities.stored")) << f.name;
       }
       EXPECT_TRUE(Bytes(*got) == want_bytes);
       EXPECT_EQ(got->records, want->records);
