@@ -23,9 +23,9 @@ namespace freshet {
 
 // pipeline.memory_budget's shares in a full build, as divisors. The parsed
 // records held before a sorted run spills, and the bodies fetched ahead of
-// the parse, take 1/16 and 1/32; the writer's in-memory index (postings,
-// ids, per-document entries), which grows with the corpus, and the rest of
-// the build take what is left. A record held costs about twice what
+// the parse, take 1/16 and 1/32; the writers' in-memory indexes 1/8 each;
+// their per-document entries (ids, about 70 bytes a document, not yet
+// bounded) and the rest of the build what is left. A record held costs about twice what
 // RecordFootprint counts once the allocator's and the chunk being added
 // are in (heaptrack), hence the small share. Runs of 64 MiB at the default
 // keep the merge's fan-in modest (a 20 GB snapshot: a few hundred runs),
@@ -34,6 +34,10 @@ namespace freshet {
 // system time (fewer page faults).
 constexpr uint64_t kSorterShare = 16;
 constexpr uint64_t kFetchAheadShare = 32;
+// Each of the full's two writers (documents, entities) keeps its in-memory
+// index (postings lists, terms) to an eighth, spilling sorted runs past it
+// (index/segment_writer.h index_memory_bytes) that Finish merges.
+constexpr uint64_t kIndexShare = 8;
 namespace {
 
 using FetchedObjects = std::vector<std::pair<ObjectInfo, std::string>>;
@@ -742,6 +746,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   ctx.threads = compute_->thread_count();
   ctx.pool = compute_;
   ctx.spool_dir = scratch_dir_;  // a full's "stored" goes to disk as it is encoded
+  ctx.index_memory_bytes = memory_budget_ / kIndexShare;
   // The counts and quarantine of the new input stay here; its records move
   // into the window.
   auto meta = std::make_shared<DecodedInput>();

@@ -33,10 +33,13 @@ SegmentWriterOptions WriterOptions(const GenerationContext& ctx) {
 
 // A full's writers: their "stored" files, each about as large as the
 // snapshot compressed (the documents', and the entities' with their source
-// fields), go to ctx.spool_dir as they are encoded when it is set.
+// fields), go to ctx.spool_dir as they are encoded when it is set, and
+// their in-memory indexes spill sorted runs there past
+// ctx.index_memory_bytes.
 SegmentWriterOptions SpooledWriterOptions(const GenerationContext& ctx) {
   SegmentWriterOptions o = WriterOptions(ctx);
   o.spool_dir = ctx.spool_dir;
+  o.index_memory_bytes = ctx.index_memory_bytes;
   return o;
 }
 

@@ -58,6 +58,11 @@ struct GenerationContext {
   // (SegmentWriterOptions::spool_dir); empty: in memory (tools, tests,
   // deltas). The daemon's pipeline.scratch_dir.
   std::string spool_dir;
+  // With spool_dir: each of a full's writers keeps its in-memory index
+  // (postings and terms) to about this many bytes, spilling sorted runs
+  // to spool_dir past it (SegmentWriterOptions::index_memory_bytes).
+  // 0: no limit. Does not change the bytes.
+  size_t index_memory_bytes = 0;
 };
 
 // REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has

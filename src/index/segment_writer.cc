@@ -305,6 +305,148 @@ class TermsEncoder {
   uint64_t prev_postings_offset_ = 0;
 };
 
+// Turns (term, doc_freq, postings list) in ascending term order into the
+// "terms" and "postings" files, in memory or spooled (spool_dir).
+class PostingsEncoder {
+ public:
+  explicit PostingsEncoder(const SegmentWriterOptions& options)
+      : terms_file_(FileKind::kTerms),
+        postings_file_(FileKind::kPostings),
+        terms_(&terms_file_, options.terms_block_bytes),
+        block_bytes_(options.postings_block_bytes) {
+    if (options.spool_dir.empty()) return;
+    for (FileBuilder* f : {&terms_file_, &postings_file_}) {
+      Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(options.spool_dir);
+      if (!spool.ok()) {
+        status_ = spool.status();
+        return;
+      }
+      f->SpoolTo(std::move(spool).value());
+    }
+  }
+
+  // REQUIRES: `term` above the previous call's.
+  Status Add(std::string_view term, uint32_t doc_freq, std::string_view list) {
+    FRESHET_RETURN_IF_ERROR(status_);
+    if (!block_.empty() && block_.size() + list.size() > block_bytes_) FRESHET_RETURN_IF_ERROR(Flush());
+    pending_.push_back({std::string(term), doc_freq, block_.size(), list.size()});
+    block_.append(list);
+    ++terms_count_;
+    postings_count_ += doc_freq;
+    return Status::Ok();
+  }
+
+  uint64_t terms_count() const { return terms_count_; }
+  uint64_t postings_count() const { return postings_count_; }
+
+  // REQUIRES: called once.
+  Status Finish(SegmentFile* terms, SegmentFile* postings) {
+    FRESHET_RETURN_IF_ERROR(status_);
+    FRESHET_RETURN_IF_ERROR(Flush());
+    FRESHET_RETURN_IF_ERROR(terms_.Flush());
+    FRESHET_RETURN_IF_ERROR(Finish(terms_file_, terms_.index(), terms));
+    return Finish(postings_file_, {}, postings);
+  }
+
+ private:
+  struct Pending {
+    std::string term;
+    uint32_t doc_freq;
+    uint64_t offset, len;
+  };
+
+  Status Flush() {
+    if (pending_.empty()) return Status::Ok();
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, postings_file_.AddBlock(block_, false));
+    for (const Pending& p : pending_) FRESHET_RETURN_IF_ERROR(terms_.Add(p.term, p.doc_freq, h, p.offset, p.len));
+    pending_.clear();
+    block_.clear();
+    return Status::Ok();
+  }
+
+  Status Finish(FileBuilder& file, std::string_view index, SegmentFile* out) {
+    if (file.spooled()) {
+      FRESHET_ASSIGN_OR_RETURN(SpooledFile f, file.FinishSpooled(index, terms_count_, postings_count_));
+      out->spool = std::move(f.file);
+      out->spool_xxh64 = f.xxh64;
+      return Status::Ok();
+    }
+    FRESHET_ASSIGN_OR_RETURN(out->bytes, file.Finish(index, terms_count_, postings_count_));
+    return Status::Ok();
+  }
+
+  FileBuilder terms_file_, postings_file_;
+  TermsEncoder terms_;
+  const size_t block_bytes_;
+  std::vector<Pending> pending_;
+  std::string block_;
+  uint64_t terms_count_ = 0, postings_count_ = 0;
+  Status status_;
+};
+
+// A postings run: the in-memory index of the documents added since the
+// previous run (SegmentWriterOptions::index_memory_bytes), written to a
+// spool file in term order. Frames of fixed32 payload size | payload |
+// fixed64 XXH64(payload); a payload holds whole entries, each
+//   length-prefixed term | varint doc_freq | varint last doc |
+//   length-prefixed list (varint first doc, then gaps: as in "postings").
+constexpr size_t kRunFrameBytes = 1 << 20;
+// What a distinct term costs the in-memory index besides its bytes: its
+// list's string, its table slots and id entries, its counters.
+constexpr size_t kTermOverheadBytes = 96;
+
+class RunCursor {
+ public:
+  explicit RunCursor(std::shared_ptr<const SpoolFile> file) : file_(std::move(file)) {}
+
+  // Loads the next entry; false at the end or on an error (status()).
+  bool Next() {
+    if (rest_.empty()) {
+      if (pos_ == file_->size() || !status_.ok()) return false;
+      if (!LoadFrame()) return false;
+    }
+    if (!GetLengthPrefixed(&rest_, &term) || !GetVarint32(&rest_, &doc_freq) || !GetVarint32(&rest_, &last_doc) ||
+        !GetLengthPrefixed(&rest_, &list) || list.empty()) {
+      status_ = Status::DataLoss("postings run " + file_->path() + ": bad entry");
+      return false;
+    }
+    return true;
+  }
+  const Status& status() const { return status_; }
+
+  std::string_view term, list;
+  uint32_t doc_freq = 0, last_doc = 0;
+
+ private:
+  bool LoadFrame() {
+    Result<std::string> size = file_->Read(pos_, 4);
+    if (!size.ok()) return Fail(size.status());
+    const uint32_t n = DecodeFixed32(size->data());
+    if (n == 0 || n > file_->size() - pos_ - 4 || file_->size() - pos_ - 4 - n < 8) {
+      return Fail(Status::DataLoss("postings run " + file_->path() + ": bad frame size"));
+    }
+    Result<std::string> frame = file_->Read(pos_ + 4, uint64_t{n} + 8);
+    if (!frame.ok()) return Fail(frame.status());
+    frame_ = std::move(frame).value();
+    if (Xxh64(std::string_view(frame_).substr(0, n)) != DecodeFixed64(frame_.data() + n)) {
+      return Fail(Status::DataLoss("postings run " + file_->path() + ": checksum mismatch"));
+    }
+    pos_ += 4 + uint64_t{n} + 8;
+    rest_ = std::string_view(frame_).substr(0, n);
+    return true;
+  }
+  bool Fail(Status st) {
+    status_ = std::move(st);
+    return false;
+  }
+
+  std::shared_ptr<const SpoolFile> file_;
+  uint64_t pos_ = 0;
+  std::string frame_;
+  std::string_view rest_;
+  Status status_;
+};
+
 }  // namespace
 
 // Streams stored JSON, in doc order, into "stored" blocks.
@@ -408,6 +550,8 @@ void SegmentWriter::Add(const DocBatch& batch) {
     if (local + kAhead < n) terms_->Prefetch(batch.terms_->hash(local + kAhead));
     const auto [id, added] = terms_->Intern(batch.terms_->term(local), batch.terms_->hash(local));
     if (added) {
+      // The term's bytes, its list's string, its slots and counters.
+      index_bytes_ += batch.terms_->term(local).size() + kTermOverheadBytes;
       doc_freq_.push_back(0);
       if (in_order_) {
         lists_.emplace_back();
@@ -429,6 +573,7 @@ void SegmentWriter::Add(const DocBatch& batch) {
       AppendPosting(term, base + batch.first_doc_[local]);
       const uint32_t begin = local == 0 ? 0 : batch.post_end_[local - 1];
       lists_[term].append(batch.postings_, begin, batch.post_end_[local] - begin);
+      index_bytes_ += batch.post_end_[local] - begin + 5;
       last_doc_[term] = base + batch.last_doc_[local] - 1;
     }
   }
@@ -440,7 +585,7 @@ void SegmentWriter::Add(const DocBatch& batch) {
         status_ = Status::InvalidArgument("documents not added in ascending id order (ids_ascending): '" +
                                           Printable(d.id) + "' after '" + Printable(docs_.back().id) + "'");
       }
-      SwitchToTermRefs();
+      if (runs_.empty()) SwitchToTermRefs();  // with runs, ids_ascending: the error above ends it
     }
     d.tombstone = b.tombstone;
     const auto doc = static_cast<uint32_t>(docs_.size());
@@ -460,12 +605,17 @@ void SegmentWriter::Add(const DocBatch& batch) {
       for (uint32_t i = b.refs_begin; i < b.refs_begin + b.refs_count && !whole; ++i) {
         if (in_order_) {
           AppendPosting(remap_[batch.refs_[i]], doc);
+          index_bytes_ += 2;
         } else {
           term_refs_.push_back(remap_[batch.refs_[i]]);
         }
       }
     }
     docs_.push_back(d);
+  }
+  if (options_.index_memory_bytes > 0 && stored_ != nullptr && !options_.spool_dir.empty() && in_order_ &&
+      status_.ok() && index_bytes_ > options_.index_memory_bytes) {
+    status_ = FlushRun();
   }
 }
 
@@ -549,10 +699,10 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
     FRESHET_RETURN_IF_ERROR(stored_->Finish(stats_.docs, order.size(), &files[3]));  // written as the docs came
     stored_.reset();
   }
-  uint64_t postings = 0;
+  uint64_t postings = 0, terms = 0;
   Status st;
   std::vector<std::function<void()>> parts = {
-      [&] { st = WriteTermsAndPostings(&files[1].bytes, &files[2].bytes, &postings); },
+      [&] { st = WriteTermsAndPostings(&files[1], &files[2], &terms, &postings); },
       [&] { ids = WriteIds(order); }};
   if (!streamed) parts.push_back([&] { stored = WriteStored(order); });
   if (options_.threads > 1) {
@@ -565,7 +715,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   FRESHET_RETURN_IF_ERROR(stored.status());
   files[0].bytes = std::move(ids).value();
   if (!streamed) files[3].bytes = std::move(stored).value();
-  stats_.terms = terms_->size();
+  stats_.terms = terms;
   stats_.postings = postings;
 
   docs_ = {};
@@ -635,12 +785,8 @@ Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& orde
 // where a zero delta means "same postings block, list right after the
 // previous entry's". Index: per block length-prefixed first term | varint
 // offset | varint size.
-Status SegmentWriter::WriteTermsAndPostings(std::string* terms_out, std::string* postings_out,
-                                            uint64_t* num_postings) {
+std::vector<uint32_t> SegmentWriter::TermsInOrder() const {
   const size_t num_terms = terms_->size();
-  uint64_t total = 0;
-  for (uint32_t df : doc_freq_) total += df;
-
   std::vector<uint32_t> sorted(num_terms);
   std::iota(sorted.begin(), sorted.end(), 0u);
   auto less = [this](uint32_t a, uint32_t b) { return terms_->term(a) < terms_->term(b); };
@@ -654,42 +800,106 @@ Status SegmentWriter::WriteTermsAndPostings(std::string* terms_out, std::string*
   } else {
     std::sort(sorted.begin(), sorted.end(), less);
   }
+  return sorted;
+}
 
-  FileBuilder terms_file(FileKind::kTerms);
-  FileBuilder postings_file(FileKind::kPostings);
-  TermsEncoder terms(&terms_file, options_.terms_block_bytes);
-  struct Pending {
-    uint32_t term;
-    uint64_t offset, len;
-  };
-  std::vector<Pending> pending;
-  std::string block;
-  auto flush = [&]() -> Status {
-    if (pending.empty()) return Status::Ok();
-    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, postings_file.AddBlock(block, false));
-    for (const Pending& p : pending) {
-      FRESHET_RETURN_IF_ERROR(terms.Add(terms_->term(p.term), doc_freq_[p.term], h, p.offset, p.len));
-    }
-    pending.clear();
-    block.clear();
+Status SegmentWriter::FlushRun() {
+  Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(options_.spool_dir);
+  if (!spool.ok()) return spool.status();
+  std::string frame;
+  auto emit = [&]() -> Status {
+    if (frame.empty()) return Status::Ok();
+    std::string head;
+    PutFixed32(&head, static_cast<uint32_t>(frame.size()));
+    FRESHET_RETURN_IF_ERROR((*spool)->Append(head));
+    FRESHET_RETURN_IF_ERROR((*spool)->Append(frame));
+    std::string sum;
+    PutFixed64(&sum, Xxh64(frame));
+    FRESHET_RETURN_IF_ERROR((*spool)->Append(sum));
+    frame.clear();
     return Status::Ok();
   };
-  for (uint32_t t : sorted) {
-    const std::string& list = lists_[t];
-    if (!block.empty() && block.size() + list.size() > options_.postings_block_bytes) {
-      FRESHET_RETURN_IF_ERROR(flush());
-    }
-    pending.push_back({t, block.size(), list.size()});
-    block.append(list);
+  for (uint32_t t : TermsInOrder()) {
+    PutLengthPrefixed(&frame, terms_->term(t));
+    PutVarint32(&frame, doc_freq_[t]);
+    PutVarint32(&frame, last_doc_[t]);
+    PutLengthPrefixed(&frame, lists_[t]);
     lists_[t] = std::string();  // release as we go
+    if (frame.size() >= kRunFrameBytes) FRESHET_RETURN_IF_ERROR(emit());
   }
-  FRESHET_RETURN_IF_ERROR(flush());
-  FRESHET_RETURN_IF_ERROR(terms.Flush());
-
-  *num_postings = total;
-  FRESHET_ASSIGN_OR_RETURN(*terms_out, terms_file.Finish(terms.index(), num_terms, total));
-  FRESHET_ASSIGN_OR_RETURN(*postings_out, postings_file.Finish({}, num_terms, total));
+  FRESHET_RETURN_IF_ERROR(emit());
+  FRESHET_ASSIGN_OR_RETURN(std::shared_ptr<const SpoolFile> file, (*spool)->Finish());
+  runs_.push_back(std::move(file));
+  terms_->Clear();
+  lists_ = {};
+  last_doc_.clear();
+  doc_freq_.clear();
+  index_bytes_ = 0;
   return Status::Ok();
+}
+
+Status SegmentWriter::WriteTermsAndPostings(SegmentFile* terms_out, SegmentFile* postings_out,
+                                            uint64_t* num_terms, uint64_t* num_postings) {
+  PostingsEncoder encoder(options_);
+  if (runs_.empty()) {
+    for (uint32_t t : TermsInOrder()) {
+      FRESHET_RETURN_IF_ERROR(encoder.Add(terms_->term(t), doc_freq_[t], lists_[t]));
+      lists_[t] = std::string();  // release as we go
+    }
+  } else {
+    // The runs hold consecutive ranges of documents, in run order: a term's
+    // list is its lists in run order, each one's first doc re-encoded as a
+    // gap from the previous one's last.
+    if (terms_->size() > 0) FRESHET_RETURN_IF_ERROR(FlushRun());
+    std::vector<std::unique_ptr<RunCursor>> cursors;
+    for (const auto& run : runs_) cursors.push_back(std::make_unique<RunCursor>(run));
+    auto greater = [&cursors](size_t a, size_t b) {
+      const int c = cursors[a]->term.compare(cursors[b]->term);
+      return c != 0 ? c > 0 : a > b;
+    };
+    std::vector<size_t> heap;
+    for (size_t i = 0; i < cursors.size(); ++i) {
+      if (cursors[i]->Next()) heap.push_back(i);
+      FRESHET_RETURN_IF_ERROR(cursors[i]->status());
+    }
+    std::make_heap(heap.begin(), heap.end(), greater);
+    std::string term, list;
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), greater);
+      size_t i = heap.back();
+      heap.pop_back();
+      term.assign(cursors[i]->term);
+      list.assign(cursors[i]->list);
+      uint64_t doc_freq = cursors[i]->doc_freq;
+      uint32_t last = cursors[i]->last_doc;
+      for (;;) {
+        if (cursors[i]->Next()) {
+          heap.push_back(i);
+          std::push_heap(heap.begin(), heap.end(), greater);
+        }
+        FRESHET_RETURN_IF_ERROR(cursors[i]->status());
+        if (heap.empty() || cursors[heap.front()]->term != term) break;
+        std::pop_heap(heap.begin(), heap.end(), greater);
+        i = heap.back();
+        heap.pop_back();
+        std::string_view more = cursors[i]->list;
+        uint32_t first = 0;
+        if (!GetVarint32(&more, &first) || first <= last) {
+          return Status::DataLoss("postings runs out of document order at term '" + Printable(term) + "'");
+        }
+        PutVarint32(&list, first - last);
+        list.append(more);
+        doc_freq += cursors[i]->doc_freq;
+        last = cursors[i]->last_doc;
+      }
+      if (doc_freq > UINT32_MAX) return Status::InvalidArgument("too many postings for term '" + Printable(term) + "'");
+      FRESHET_RETURN_IF_ERROR(encoder.Add(term, static_cast<uint32_t>(doc_freq), list));
+    }
+    runs_.clear();  // the spool files go with them
+  }
+  *num_terms = encoder.terms_count();
+  *num_postings = encoder.postings_count();
+  return encoder.Finish(terms_out, postings_out);
 }
 
 }  // namespace freshet

@@ -73,7 +73,13 @@ struct SegmentWriterOptions {
   // written to a spool file in this directory as it is encoded
   // (base/spool_file.h) and returned as SegmentFile::spool, so the writer
   // never holds it. Empty: held in memory. Does not change the bytes.
+  // "terms" and "postings" are then spooled too, as Finish writes them.
   std::string spool_dir;
+  // With ids_ascending and spool_dir: once the in-memory index (postings
+  // lists and terms, about) exceeds this many bytes, the writer writes it
+  // to a spool file as a sorted run and starts afresh, as Lucene flushes a
+  // segment; Finish merges the runs. 0: never. Does not change the bytes.
+  size_t index_memory_bytes = 0;
 };
 
 class SegmentTermTable;  // segment_writer.cc
@@ -184,7 +190,12 @@ class SegmentWriter {
 
   Result<std::string> WriteIds(const std::vector<uint32_t>& order) const;
   Result<std::string> WriteStored(const std::vector<uint32_t>& order) const;
-  Status WriteTermsAndPostings(std::string* terms, std::string* postings, uint64_t* num_postings);
+  Status WriteTermsAndPostings(SegmentFile* terms, SegmentFile* postings, uint64_t* num_terms,
+                               uint64_t* num_postings);
+  // The term ids in bytewise order of their terms.
+  std::vector<uint32_t> TermsInOrder() const;
+  // Writes the in-memory index as a run (index_memory_bytes) and clears it.
+  Status FlushRun();
   void AppendPosting(uint32_t term, uint32_t doc);
   void SwitchToTermRefs();
 
@@ -209,6 +220,10 @@ class SegmentWriter {
   std::vector<uint32_t> term_refs_;   // out of order: each doc's distinct term ids
   std::vector<uint32_t> remap_;       // Add(DocBatch): batch term id -> term id
   std::unique_ptr<DocBatch> single_;  // Add(IndexDoc) goes through a batch of one
+  // index_memory_bytes: the runs written so far, in document order, and
+  // the in-memory index's approximate size.
+  std::vector<std::shared_ptr<const SpoolFile>> runs_;
+  size_t index_bytes_ = 0;
 };
 
 }  // namespace freshet

@@ -677,7 +677,7 @@ TEST(SegmentTest, SpooledStoredIsTheSameFileAndLeavesNothingBehind) {
     auto files = w.Finish();
     ASSERT_TRUE(files.ok()) << files.status().ToString();
     for (const SegmentFile& f : *files) {
-      EXPECT_EQ(f.spool != nullptr, f.name == "stored") << f.name;
+      EXPECT_EQ(f.spool != nullptr, f.name != "ids") << f.name;
       Result<std::string> bytes = f.Contents();
       ASSERT_TRUE(bytes.ok());
       EXPECT_TRUE(*bytes == in_memory->at(f.name)) << f.name;
@@ -685,9 +685,54 @@ TEST(SegmentTest, SpooledStoredIsTheSameFileAndLeavesNothingBehind) {
       EXPECT_EQ(f.Xxh64(), Xxh64(*bytes)) << f.name;
     }
     EXPECT_TRUE(files->back().bytes.empty());
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(o.spool_dir), {}), 1);
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(o.spool_dir), {}), 3);
     files = Status::Cancelled("dropped");
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(o.spool_dir), {}), 0);
+  }
+}
+
+// A writer past index_memory_bytes writes its index as sorted runs and
+// merges them: the same files, whatever the limit, and no run left behind.
+TEST(SegmentTest, PostingsRunsMergeToTheSameFiles) {
+  Model m = RandomModel(13, 3000, 0.1);
+  std::vector<IndexDoc> sorted;
+  for (const auto& [id, d] : m.docs) sorted.push_back(d);
+  testing::TempDir dir("runs");
+  ThreadPool pool("segment", 2, 8);
+  for (const SegmentWriterOptions& base : {SegmentWriterOptions{}, Tiny()}) {
+    SegmentWriterOptions o = base;
+    o.ids_ascending = true;
+    auto want = Build(sorted, o);
+    ASSERT_TRUE(want.ok());
+    o.spool_dir = dir.Join("scratch");
+    for (size_t limit : {size_t{1}, size_t{5000}, size_t{60000}, size_t{1} << 30}) {
+      for (size_t threads : {size_t{1}, size_t{2}}) {
+        SCOPED_TRACE("limit " + std::to_string(limit) + ", threads " + std::to_string(threads));
+        o.index_memory_bytes = limit;
+        o.threads = threads;
+        o.pool = &pool;
+        SegmentWriter w(o);
+        // In batches, as the build adds them (a run ends between batches).
+        for (size_t i = 0; i < sorted.size(); i += 97) {
+          DocBatch batch;
+          for (size_t j = i; j < std::min(sorted.size(), i + 97); ++j) batch.Add(sorted[j]);
+          if (i % 2 == 0) batch.Seal();
+          w.Add(batch);
+        }
+        const auto spooled = std::distance(std::filesystem::directory_iterator(o.spool_dir), {});
+        if (limit <= 5000) {
+          EXPECT_GT(spooled, 10) << "runs beside the stored spool";
+        } else if (limit > 60000) {
+          EXPECT_EQ(spooled, 1) << "the stored spool only";
+        }
+        auto files = w.Finish();
+        ASSERT_TRUE(files.ok()) << files.status().ToString();
+        EXPECT_TRUE(testing_index::ToMap(*files) == *want);
+        EXPECT_EQ(w.stats().terms, (*OpenMap(*want))->stats().terms);
+        files = Status::Cancelled("dropped");
+        EXPECT_EQ(std::distance(std::filesystem::directory_iterator(o.spool_dir), {}), 0);
+      }
+    }
   }
 }
 
