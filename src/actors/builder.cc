@@ -22,18 +22,21 @@
 namespace freshet {
 
 // pipeline.memory_budget's shares in a full build, as divisors. The parsed
-// records held before a sorted run spills, and the bodies fetched ahead of
-// the parse, take 1/16 and 1/32; the writers' in-memory indexes 1/8 each;
-// their per-document entries (ids, about 70 bytes a document, not yet
-// bounded) and the rest of the build what is left. A record held costs about twice what
+// records held before a sorted run spills take 1/16; the input fetched
+// and not yet in the sorter (bodies, and parsed records waiting while the
+// sorter writes a run) 1/16 of body bytes, in chunks of a quarter of that;
+// the writers' in-memory indexes 1/8 each; their per-document entries
+// (ids, about 70 bytes a document, not yet bounded) and the rest of the
+// build what is left. A record held costs about twice what
 // RecordFootprint counts once the allocator's and the chunk being added
 // are in (heaptrack), hence the small share. Runs of 64 MiB at the default
 // keep the merge's fan-in modest (a 20 GB snapshot: a few hundred runs),
 // and spilling costs less than it saves: at 500k documents a build that
 // spills runs spent no more CPU than one that held every record, and less
-// system time (fewer page faults).
+// system time (fewer page faults). A fetch-ahead of 1/32 left the parse
+// waiting on the sorter's runs: 1M documents took 16 s instead of 12.
 constexpr uint64_t kSorterShare = 16;
-constexpr uint64_t kFetchAheadShare = 32;
+constexpr uint64_t kFetchAheadShare = 16;
 // Each of the full's two writers (documents, entities) keeps its in-memory
 // index (postings lists, terms) to an eighth, spilling sorted runs past it
 // (index/segment_writer.h index_memory_bytes) that Finish merges.
@@ -139,11 +142,13 @@ struct ParseAllStart {
 // seen an incomplete input, which the caller must discard. The result
 // holds the counts only (records and quarantine went to `consume`); on
 // failure, some chunks may have been consumed.
-// With max_pending_bytes, a fetch that starts a chunk waits while the
-// bodies fetched (or being fetched) and not yet parsed would exceed it;
-// the rest of a chunk already started always proceeds (its parse, which
-// frees bytes, needs all of it). Bodies in memory stay under
-// max_pending_bytes plus one chunk.
+// With max_pending_bytes, chunks are cut at about a quarter of it (an
+// object at least), and a fetch that starts a chunk waits while the bodies
+// fetched (or being fetched) and not yet consumed (parsed, with a
+// consumer) would exceed it; the rest of a chunk already started always
+// proceeds (its parse, which frees bytes, needs all of it). The input in
+// memory, as bodies or as parsed records waiting for the consumer, stays
+// under max_pending_bytes of bodies plus one chunk.
 using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;  // Builder's
 struct FetchParseStart {
   ObjectStore* store;
@@ -179,11 +184,27 @@ struct FetchParseStart {
   void operator()(StoreCallback<DecodedInput> done) {
     auto run = std::make_shared<Run>();
     const size_t n = objects.size();
-    const size_t chunks = std::max<size_t>(1, std::min(n, pool->thread_count() * 8));
+    if (max_pending_bytes > 0) {
+      // Chunks of about a quarter of the limit (an object at least), so
+      // that a few are in flight under it whatever the input's size.
+      run->bounds.push_back(0);
+      uint64_t bytes = 0;
+      for (size_t i = 0; i < n; ++i) {
+        bytes += objects[i].size;
+        if (bytes >= max_pending_bytes / 4 || i + 1 == n) {
+          run->bounds.push_back(i + 1);
+          bytes = 0;
+        }
+      }
+      if (n == 0) run->bounds.push_back(0);
+    } else {
+      const size_t count = std::max<size_t>(1, std::min(n, pool->thread_count() * 8));
+      for (size_t c = 0; c <= count; ++c) run->bounds.push_back(n * c / count);
+    }
+    const size_t chunks = run->bounds.size() - 1;
     run->objects = std::move(objects);
     run->bodies.resize(n);
     run->fetched.assign(n, 0);
-    for (size_t c = 0; c <= chunks; ++c) run->bounds.push_back(n * c / chunks);
     run->parts.resize(chunks);
     run->left.resize(chunks);
     for (size_t c = 0; c < chunks; ++c) run->left[c] = run->bounds[c + 1] - run->bounds[c];
@@ -297,6 +318,11 @@ struct FetchParseStart {
           });
   }
 
+  // Chunk c no longer counts against max_pending_bytes. REQUIRES: run.mu.
+  static void Unpend(Run& run, size_t c) {
+    for (size_t i = run.bounds[c]; i < run.bounds[c + 1]; ++i) run.pending_bytes -= run.objects[i].size;
+  }
+
   void StartParse(const std::shared_ptr<Run>& run, size_t c) const {
     {
       std::lock_guard<std::mutex> lock(run->mu);
@@ -312,10 +338,12 @@ struct FetchParseStart {
       run->parts[c] = DecodeAndParse(*self.schema, slice);
       slice.clear();  // the bodies: parsed, not needed while consuming
       std::unique_lock<std::mutex> lock(run->mu);
-      for (size_t i = run->bounds[c]; i < run->bounds[c + 1]; ++i) run->pending_bytes -= run->objects[i].size;
-      lock.unlock();
-      self.ReleaseWaiting(run);
-      lock.lock();
+      if (!self.consume) {
+        Unpend(*run, c);
+        lock.unlock();
+        self.ReleaseWaiting(run);
+        lock.lock();
+      }
       run->parsed[c] = true;
       // Whichever thread finishes the chunk next in line consumes it and
       // every finished one after it; the others only mark theirs parsed.
@@ -332,6 +360,13 @@ struct FetchParseStart {
           self.consume(std::move(chunk), &part);
           part.records = {};
           part.bad = {};
+          // Only now are the chunk's bytes off the books: parsed records
+          // waiting for a busy consumer (a sorter writing a run) weigh
+          // more than their bodies did.
+          lock.lock();
+          Unpend(*run, k);
+          lock.unlock();
+          self.ReleaseWaiting(run);
           lock.lock();
         }
         run->consuming = false;

@@ -97,8 +97,9 @@ struct PipelineOptions {
   // What a full build may hold in memory, in bytes (at least 64 MiB). A
   // sixteenth of it is for the snapshot's parsed records: past that, they
   // are sorted and spilled to scratch_dir as runs, and merged as the full
-  // is written (ingest/record_runs.h); a thirty-second for bodies fetched
-  // ahead of the parse. Does not change a byte of the output.
+  // is written (ingest/record_runs.h); a sixteenth for the input fetched
+  // ahead of the sorter; an eighth for each of the full's writers' index
+  // (postings runs). Does not change a byte of the output.
   uint64_t memory_budget = uint64_t{1} << 30;
   // Where spilled runs, and the full's "stored" file until it is committed,
   // go; "" = <system temp dir>/freshet-scratch. They are removed after
