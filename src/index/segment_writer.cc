@@ -305,6 +305,18 @@ class TermsEncoder {
   uint64_t prev_postings_offset_ = 0;
 };
 
+// Finishes `file` into `out`: its bytes, or its spool and checksum.
+Status FinishFile(FileBuilder& file, std::string_view index, uint64_t entries, uint64_t aux, SegmentFile* out) {
+  if (file.spooled()) {
+    FRESHET_ASSIGN_OR_RETURN(SpooledFile f, file.FinishSpooled(index, entries, aux));
+    out->spool = std::move(f.file);
+    out->spool_xxh64 = f.xxh64;
+    return Status::Ok();
+  }
+  FRESHET_ASSIGN_OR_RETURN(out->bytes, file.Finish(index, entries, aux));
+  return Status::Ok();
+}
+
 // Turns (term, doc_freq, postings list) in ascending term order into the
 // "terms" and "postings" files, in memory or spooled (spool_dir).
 class PostingsEncoder {
@@ -344,8 +356,8 @@ class PostingsEncoder {
     FRESHET_RETURN_IF_ERROR(status_);
     FRESHET_RETURN_IF_ERROR(Flush());
     FRESHET_RETURN_IF_ERROR(terms_.Flush());
-    FRESHET_RETURN_IF_ERROR(Finish(terms_file_, terms_.index(), terms));
-    return Finish(postings_file_, {}, postings);
+    FRESHET_RETURN_IF_ERROR(FinishFile(terms_file_, terms_.index(), terms_count_, postings_count_, terms));
+    return FinishFile(postings_file_, {}, terms_count_, postings_count_, postings);
   }
 
  private:
@@ -361,17 +373,6 @@ class PostingsEncoder {
     for (const Pending& p : pending_) FRESHET_RETURN_IF_ERROR(terms_.Add(p.term, p.doc_freq, h, p.offset, p.len));
     pending_.clear();
     block_.clear();
-    return Status::Ok();
-  }
-
-  Status Finish(FileBuilder& file, std::string_view index, SegmentFile* out) {
-    if (file.spooled()) {
-      FRESHET_ASSIGN_OR_RETURN(SpooledFile f, file.FinishSpooled(index, terms_count_, postings_count_));
-      out->spool = std::move(f.file);
-      out->spool_xxh64 = f.xxh64;
-      return Status::Ok();
-    }
-    FRESHET_ASSIGN_OR_RETURN(out->bytes, file.Finish(index, terms_count_, postings_count_));
     return Status::Ok();
   }
 
@@ -487,14 +488,7 @@ class SegmentWriter::StoredEncoder {
   Status Finish(uint64_t stored, uint64_t docs, SegmentFile* out) {
     FRESHET_RETURN_IF_ERROR(status_);
     FRESHET_RETURN_IF_ERROR(Flush());
-    if (file_.spooled()) {
-      FRESHET_ASSIGN_OR_RETURN(SpooledFile f, file_.FinishSpooled(index_, stored, docs));
-      out->spool = std::move(f.file);
-      out->spool_xxh64 = f.xxh64;
-      return Status::Ok();
-    }
-    FRESHET_ASSIGN_OR_RETURN(out->bytes, file_.Finish(index_, stored, docs));
-    return Status::Ok();
+    return FinishFile(file_, index_, stored, docs, out);
   }
 
  private:
