@@ -516,11 +516,81 @@ class SegmentWriter::StoredEncoder {
   Status status_;  // the spool file could not be created
 };
 
+// "ids", encoded as the documents come in id order (see WriteIds for the
+// format): a block is written each ids_per_block documents, so only the
+// index (a first id per block) grows with the segment.
+class SegmentWriter::IdsEncoder {
+ public:
+  // `spool_dir` non-empty: the file goes to a spool file there as it grows.
+  IdsEncoder(uint32_t ids_per_block, const std::string& spool_dir)
+      : file_(FileKind::kIds), ids_per_block_(ids_per_block) {
+    PutVarint32(&index_, ids_per_block_);
+    if (spool_dir.empty()) return;
+    Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(spool_dir);
+    if (spool.ok()) {
+      file_.SpoolTo(std::move(spool).value());
+    } else {
+      status_ = spool.status();
+    }
+  }
+
+  // REQUIRES: `id` above the previous call's.
+  Status Add(std::string_view id, bool tombstone) {
+    if (!status_.ok()) return status_;
+    if (count_ == 0) {
+      first_id_.assign(id);
+      bits_.clear();
+    }
+    const size_t shared = count_ == 0 ? 0 : SharedPrefix(prev_id_, id);
+    PutVarint64(&entries_, shared);
+    PutVarint64(&entries_, id.size() - shared);
+    entries_.append(id, shared);
+    if (count_ % 8 == 0) bits_.push_back('\0');
+    if (tombstone) bits_.back() = static_cast<char>(bits_.back() | (1 << (count_ % 8)));
+    prev_id_.assign(id);
+    if (++count_ == ids_per_block_) return Flush();
+    return Status::Ok();
+  }
+
+  // `docs` ids, `tombstones` of them tombstones, as the file `out`.
+  // REQUIRES: called once.
+  Status Finish(uint64_t docs, uint64_t tombstones, SegmentFile* out) {
+    FRESHET_RETURN_IF_ERROR(status_);
+    FRESHET_RETURN_IF_ERROR(Flush());
+    return FinishFile(file_, index_, docs, tombstones, out);
+  }
+
+ private:
+  Status Flush() {
+    if (count_ == 0) return Status::Ok();
+    block_.clear();
+    PutVarint64(&block_, count_);
+    block_.append(entries_);
+    block_.append(bits_);
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file_.AddBlock(block_, false));
+    PutLengthPrefixed(&index_, first_id_);
+    PutVarint64(&index_, h.offset);
+    PutVarint64(&index_, h.size);
+    entries_.clear();
+    count_ = 0;
+    return Status::Ok();
+  }
+
+  FileBuilder file_;
+  const uint32_t ids_per_block_;
+  std::string index_, entries_, bits_, block_, first_id_, prev_id_;
+  uint32_t count_ = 0;
+  Status status_;  // the spool file could not be created
+};
+
 SegmentWriter::SegmentWriter(SegmentWriterOptions options)
     : options_(options),
       bytes_(std::make_unique<ByteArena>(1 << 20)),
       stored_(options.ids_ascending ? std::make_unique<StoredEncoder>(options.stored_block_bytes, options.spool_dir)
                                      : nullptr),
+      ids_(options.ids_ascending && options.ids_per_block > 0
+               ? std::make_unique<IdsEncoder>(options.ids_per_block, options.spool_dir)
+               : nullptr),
       terms_(std::make_unique<SegmentTermTable>(1 << 12, 256 * 1024)),
       single_(std::make_unique<DocBatch>()) {}
 
@@ -559,9 +629,9 @@ void SegmentWriter::Add(const DocBatch& batch) {
   // A sealed batch in id order, after every doc so far: append each term's
   // run of postings whole.
   const bool whole = in_order_ && batch.sealed_ && batch.ascending_ && !batch.docs_.empty() &&
-                     (docs_.empty() || docs_.back().id < batch.id(0));
+                     (num_docs_ == 0 || std::string_view(last_id_) < batch.id(0));
   if (whole) {
-    const auto base = static_cast<uint32_t>(docs_.size());
+    const auto base = static_cast<uint32_t>(num_docs_);
     for (uint32_t local = 0; local < n; ++local) {
       const uint32_t term = remap_[local];
       AppendPosting(term, base + batch.first_doc_[local]);
@@ -572,17 +642,19 @@ void SegmentWriter::Add(const DocBatch& batch) {
     }
   }
   for (const DocBatch::Doc& b : batch.docs_) {
-    Doc d;
-    d.id = bytes_->Copy(bytes.substr(b.id_begin, b.id_size));
-    if (in_order_ && !docs_.empty() && !(docs_.back().id < d.id)) {
+    const std::string_view id = bytes.substr(b.id_begin, b.id_size);
+    if (in_order_ && num_docs_ > 0 && !(std::string_view(last_id_) < id)) {
       if (stored_ != nullptr && status_.ok()) {
         status_ = Status::InvalidArgument("documents not added in ascending id order (ids_ascending): '" +
-                                          Printable(d.id) + "' after '" + Printable(docs_.back().id) + "'");
+                                          Printable(id) + "' after '" + Printable(last_id_) + "'");
       }
+      if (ids_ != nullptr) return;  // no docs_ to sort: the error above ends the segment
       if (runs_.empty()) SwitchToTermRefs();  // with runs, ids_ascending: the error above ends it
     }
+    Doc d;
+    if (ids_ == nullptr) d.id = bytes_->Copy(id);
     d.tombstone = b.tombstone;
-    const auto doc = static_cast<uint32_t>(docs_.size());
+    const auto doc = static_cast<uint32_t>(num_docs_);
     if (d.tombstone) {
       ++stats_.tombstones;
     } else {
@@ -605,7 +677,13 @@ void SegmentWriter::Add(const DocBatch& batch) {
         }
       }
     }
-    docs_.push_back(d);
+    if (ids_ == nullptr) {
+      docs_.push_back(d);
+    } else if (status_.ok()) {
+      status_ = ids_->Add(id, d.tombstone);
+    }
+    last_id_.assign(id);
+    ++num_docs_;
   }
   if (options_.index_memory_bytes > 0 && stored_ != nullptr && !options_.spool_dir.empty() && in_order_ &&
       status_.ok() && index_bytes_ > options_.index_memory_bytes) {
@@ -653,11 +731,12 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   finished_ = true;
   FRESHET_RETURN_IF_ERROR(status_);
   if (options_.ids_per_block == 0) return Status::InvalidArgument("ids_per_block must be positive");
-  if (docs_.size() > UINT32_MAX) {
-    return Status::InvalidArgument("too many documents for one segment: " + std::to_string(docs_.size()));
+  if (num_docs_ > UINT32_MAX) {
+    return Status::InvalidArgument("too many documents for one segment: " + std::to_string(num_docs_));
   }
 
-  std::vector<uint32_t> order(docs_.size());
+  // The documents in id order, unless "ids" was written as they came.
+  std::vector<uint32_t> order(ids_ == nullptr ? docs_.size() : 0);
   std::iota(order.begin(), order.end(), 0u);
   if (!in_order_) {
     std::sort(order.begin(), order.end(),
@@ -690,14 +769,19 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   Result<std::string> ids = std::string(), stored = std::string();
   const bool streamed = stored_ != nullptr;
   if (streamed) {
-    FRESHET_RETURN_IF_ERROR(stored_->Finish(stats_.docs, order.size(), &files[3]));  // written as the docs came
+    FRESHET_RETURN_IF_ERROR(stored_->Finish(stats_.docs, num_docs_, &files[3]));  // written as the docs came
     stored_.reset();
+  }
+  const bool ids_streamed = ids_ != nullptr;
+  if (ids_streamed) {
+    FRESHET_RETURN_IF_ERROR(ids_->Finish(num_docs_, stats_.tombstones, &files[0]));  // likewise
+    ids_.reset();
   }
   uint64_t postings = 0, terms = 0;
   Status st;
   std::vector<std::function<void()>> parts = {
-      [&] { st = WriteTermsAndPostings(&files[1], &files[2], &terms, &postings); },
-      [&] { ids = WriteIds(order); }};
+      [&] { st = WriteTermsAndPostings(&files[1], &files[2], &terms, &postings); }};
+  if (!ids_streamed) parts.push_back([&] { ids = WriteIds(order); });
   if (!streamed) parts.push_back([&] { stored = WriteStored(order); });
   if (options_.threads > 1) {
     RunConcurrently(options_.pool, parts);
@@ -707,7 +791,7 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   FRESHET_RETURN_IF_ERROR(st);
   FRESHET_RETURN_IF_ERROR(ids.status());
   FRESHET_RETURN_IF_ERROR(stored.status());
-  files[0].bytes = std::move(ids).value();
+  if (!ids_streamed) files[0].bytes = std::move(ids).value();
   if (!streamed) files[3].bytes = std::move(stored).value();
   stats_.terms = terms;
   stats_.postings = postings;
@@ -726,33 +810,11 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
 // Index: varint ids_per_block, then per block length-prefixed first id |
 // varint offset | varint size.
 Result<std::string> SegmentWriter::WriteIds(const std::vector<uint32_t>& order) const {
-  FileBuilder file(FileKind::kIds);
-  std::string index;
-  PutVarint32(&index, options_.ids_per_block);
-  std::string block;
-  std::string bits;
-  for (size_t start = 0; start < order.size(); start += options_.ids_per_block) {
-    const size_t n = std::min<size_t>(options_.ids_per_block, order.size() - start);
-    block.clear();
-    bits.assign((n + 7) / 8, '\0');
-    PutVarint64(&block, n);
-    std::string_view prev;
-    for (size_t i = 0; i < n; ++i) {
-      const Doc& d = docs_[order[start + i]];
-      const size_t shared = i == 0 ? 0 : SharedPrefix(prev, d.id);
-      PutVarint64(&block, shared);
-      PutVarint64(&block, d.id.size() - shared);
-      block.append(d.id, shared);
-      if (d.tombstone) bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
-      prev = d.id;
-    }
-    block.append(bits);
-    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file.AddBlock(block, false));
-    PutLengthPrefixed(&index, docs_[order[start]].id);
-    PutVarint64(&index, h.offset);
-    PutVarint64(&index, h.size);
-  }
-  return file.Finish(index, order.size(), stats_.tombstones);
+  IdsEncoder ids(options_.ids_per_block, std::string());
+  for (uint32_t doc : order) FRESHET_RETURN_IF_ERROR(ids.Add(docs_[doc].id, docs_[doc].tombstone));
+  SegmentFile file;
+  FRESHET_RETURN_IF_ERROR(ids.Finish(order.size(), stats_.tombstones, &file));
+  return std::move(file.bytes);
 }
 
 Result<std::string> SegmentWriter::WriteStored(const std::vector<uint32_t>& order) const {

@@ -64,16 +64,17 @@ struct SegmentWriterOptions {
   size_t threads = 1;
   ThreadPool* pool = nullptr;  // nullptr: the calling thread only
   // A promise that documents are added in strictly ascending id order (as
-  // the build adds them). The writer then encodes and compresses "stored"
-  // blocks as documents arrive instead of holding every document's JSON
-  // until Finish. A document out of order makes Finish fail with
+  // the build adds them). The writer then encodes "ids" and compresses
+  // "stored" blocks as documents arrive instead of holding every
+  // document's id and JSON until Finish: its memory is the index's alone. A document out of order makes Finish fail with
   // kInvalidArgument. Does not change the bytes. Default: false.
   bool ids_ascending = false;
   // With ids_ascending: "stored", the one file as large as the input, is
   // written to a spool file in this directory as it is encoded
   // (base/spool_file.h) and returned as SegmentFile::spool, so the writer
   // never holds it. Empty: held in memory. Does not change the bytes.
-  // "terms" and "postings" are then spooled too, as Finish writes them.
+  // "ids" is then spooled too as it is encoded, and "terms" and
+  // "postings" as Finish writes them.
   std::string spool_dir;
   // With ids_ascending and spool_dir: once the in-memory index (postings
   // lists and terms, about) exceeds this many bytes, the writer writes it
@@ -187,6 +188,7 @@ class SegmentWriter {
   };
   class ByteArena;
   class StoredEncoder;
+  class IdsEncoder;
 
   Result<std::string> WriteIds(const std::vector<uint32_t>& order) const;
   Result<std::string> WriteStored(const std::vector<uint32_t>& order) const;
@@ -204,9 +206,15 @@ class SegmentWriter {
   Status status_;  // sticky: the first error of Add, returned by Finish
   bool finished_ = false;
   bool in_order_ = true;  // every Add so far had a larger id than the one before
+  // Every document added, unless ids_ascending: those go straight into
+  // ids_ and stored_, and only the count and the last id are kept, so the
+  // writer's memory does not grow with the documents.
   std::vector<Doc> docs_;
-  std::unique_ptr<ByteArena> bytes_;  // ids, and stored JSON unless ids_ascending
+  uint64_t num_docs_ = 0;
+  std::string last_id_;
+  std::unique_ptr<ByteArena> bytes_;  // ids and stored JSON, unless ids_ascending
   std::unique_ptr<StoredEncoder> stored_;  // ids_ascending: "stored", written as docs arrive
+  std::unique_ptr<IdsEncoder> ids_;        // ids_ascending: "ids", likewise
   std::unique_ptr<SegmentTermTable> terms_;  // term <-> dense id
   std::vector<uint32_t> doc_freq_;    // by term id
   uint64_t num_refs_ = 0;             // (doc, term) pairs so far

@@ -165,8 +165,8 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
       auto got = BuildGenerations(c, plan, &streamed, Decode(plan.window_objects));
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       for (const SegmentFile& f : got->full->files) {
-        // Every file of its two segments but the ids (the quarantine is not one).
-        const bool segment_file = f.name.find("ids") == std::string::npos && f.name != kQuarantineName;
+        // Every file of its two segments (the quarantine is not one).
+        const bool segment_file = f.name != kQuarantineName;
         EXPECT_EQ(f.spool != nullptr, limit != 0 && segment_file) << f.name;
       }
       EXPECT_TRUE(Bytes(*got) == want_bytes);
