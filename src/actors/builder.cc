@@ -358,8 +358,8 @@ struct FetchParseStart {
             if (run->fetched[i]) chunk.push_back(run->objects[i]);
           }
           self.consume(std::move(chunk), &part);
-          part.records = {};
-          part.bad = {};
+          FreeBuffer(part.records);
+          FreeBuffer(part.bad);
           // Only now are the chunk's bytes off the books: parsed records
           // waiting for a busy consumer (a sorter writing a run) weigh
           // more than their bodies did.

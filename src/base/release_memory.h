@@ -8,8 +8,20 @@
 // arenas: a few milliseconds, never on the event loop).
 #pragma once
 
+#include <utility>
+
 namespace freshet {
 
 void ReleaseFreeMemory();
+
+// Empties `c` and frees its buffer. Not `c = {}`: for a vector or a
+// string that assigns from an empty initializer_list, which destroys the
+// elements but keeps the capacity. (Parsed chunks emptied so kept every
+// chunk's record array until the whole snapshot was parsed: 960 MB at 5M
+// documents.)
+template <typename Container>
+void FreeBuffer(Container& c) {
+  Container().swap(c);
+}
 
 }  // namespace freshet

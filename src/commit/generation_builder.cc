@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <span>
 
+#include "base/release_memory.h"
 #include "ingest/doc_assembler.h"
 #include "index/checksum.h"
 #include "index/manifest.h"
@@ -159,7 +160,7 @@ struct FullParts {
       }
       if (!ancestors.empty()) {
         table = EntityTable::Build(std::move(ancestors));
-        ancestors = {};
+        FreeBuffer(ancestors);
       }
       if (r.level > leaf) continue;  // no such level in this schema (the parser never makes one)
       run.push_back(std::move(r));

@@ -7,6 +7,7 @@
 
 #include <xxhash.h>
 
+#include "base/release_memory.h"
 #include "index/checksum.h"
 #include "index/coding.h"
 #include "index/segment_format.h"
@@ -714,8 +715,8 @@ void SegmentWriter::SwitchToTermRefs() {
       term_refs_[fill[doc]++] = term;
     }
   }
-  lists_ = {};
-  last_doc_ = {};
+  FreeBuffer(lists_);
+  FreeBuffer(last_doc_);
   in_order_ = false;
 }
 
@@ -755,9 +756,10 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
         AppendPosting(term_refs_[i], static_cast<uint32_t>(pos));
       }
     }
-    term_refs_ = {};
+    FreeBuffer(term_refs_);
   }
-  last_doc_ = {};
+  // The last run's flush (WriteTermsAndPostings) still reads it.
+  if (runs_.empty()) FreeBuffer(last_doc_);
 
   std::vector<SegmentFile> files(4);
   files[0].name = kIdsFileName;
@@ -796,9 +798,10 @@ Result<std::vector<SegmentFile>> SegmentWriter::Finish() {
   stats_.terms = terms;
   stats_.postings = postings;
 
-  docs_ = {};
-  lists_ = {};
-  doc_freq_ = {};
+  FreeBuffer(docs_);
+  FreeBuffer(lists_);
+  FreeBuffer(last_doc_);
+  FreeBuffer(doc_freq_);
   terms_.reset();
   bytes_.reset();
   return files;
@@ -887,7 +890,7 @@ Status SegmentWriter::FlushRun() {
   FRESHET_ASSIGN_OR_RETURN(std::shared_ptr<const SpoolFile> file, (*spool)->Finish());
   runs_.push_back(std::move(file));
   terms_->Clear();
-  lists_ = {};
+  FreeBuffer(lists_);
   last_doc_.clear();
   doc_freq_.clear();
   index_bytes_ = 0;

@@ -15,6 +15,7 @@
 
 #include "base/atomic_file.h"
 #include "base/posix_error.h"
+#include "base/release_memory.h"
 #include "base/spool_file.h"
 #include "index/checksum.h"
 #include "index/coding.h"
@@ -183,7 +184,7 @@ class HeldCursor final : public SortedRecords::Cursor {
   explicit HeldCursor(std::vector<EntityRecord> records) : records_(std::move(records)) {}
   bool Advance(Status*) override {
     if (next_ == records_.size()) {
-      records_ = {};
+      FreeBuffer(records_);
       return false;
     }
     current = std::move(records_[next_]);
@@ -302,7 +303,7 @@ Status RecordSorter::Add(std::vector<EntityRecord>* records) {
       if (!status_.ok()) break;
     }
   }
-  *records = {};
+  FreeBuffer(*records);
   return status_;
 }
 
@@ -314,7 +315,7 @@ Status RecordSorter::Spill() {
   if (ec) return PosixError("create scratch directory " + options_.scratch_dir, ec.value());
   uint64_t dropped = 0;
   std::vector<EntityRecord> sorted = SortNewestPerKey(std::move(held_), &dropped);
-  held_ = {};
+  FreeBuffer(held_);
   held_bytes_ = 0;
   dropped_ += dropped;
   std::string path = NextRunPath(options_.scratch_dir);
@@ -336,7 +337,7 @@ Result<std::unique_ptr<SortedRecords>> RecordSorter::Finish() {
   uint64_t dropped = dropped_;
   uint64_t held_dropped = 0;
   cursors.push_back(std::make_unique<HeldCursor>(SortNewestPerKey(std::move(held_), &held_dropped)));
-  held_ = {};
+  FreeBuffer(held_);
   held_bytes_ = 0;
   dropped += held_dropped;
   auto out = std::unique_ptr<SortedRecords>(new SortedRecords(std::move(cursors), dropped));

@@ -128,6 +128,21 @@ TEST(RecordRunsTest, AStreamDroppedPartWayRemovesItsRuns) {
   EXPECT_EQ(Files(scratch), 0u);
 }
 
+// The parse hands each chunk's record array over: emptied, it must not keep
+// its capacity (`v = {}` does), or every chunk's array stays allocated
+// until the whole snapshot is parsed (960 MB at 5M documents).
+TEST(RecordRunsTest, AddFreesTheCallersArray) {
+  for (size_t limit : {size_t{0}, size_t{1000}}) {
+    TempDir dir;
+    RecordSorter sorter({limit, dir.Join("scratch")});
+    std::vector<EntityRecord> records = RandomRecords(4, 2, 100);
+    ASSERT_GT(records.capacity(), 0u);
+    ASSERT_TRUE(sorter.Add(&records).ok());
+    EXPECT_TRUE(records.empty());
+    EXPECT_EQ(records.capacity(), 0u) << "limit " << limit;
+  }
+}
+
 TEST(RecordRunsTest, ASorterDroppedBeforeFinishRemovesItsRuns) {
   TempDir dir;
   const std::string scratch = dir.Join("scratch");
