@@ -224,7 +224,11 @@ struct FetchParseStart {
               complete(Status::Cancelled("fetch stopped"));
               return;
             }
-            if (!self.Admit(*run, i)) {
+            // Behind any object already waiting: admitted past it, this
+            // one could start a later chunk with the bytes the waiting
+            // one's chunk needs, and chunks are consumed in order (a
+            // deadlock, seen at 20M documents).
+            if (!run->waiting.empty() || !self.Admit(*run, i)) {
               run->waiting.emplace_back(i, std::move(complete));
               return;
             }
@@ -249,8 +253,9 @@ struct FetchParseStart {
   // REQUIRES: run.mu held.
   bool Admit(Run& run, size_t i) const {
     // Objects are admitted in index order (BoundedParallel starts them so,
-    // and the waiting ones leave in order), so the chunk of the last one
-    // admitted is the only one that can be part fetched.
+    // a new one waits behind any waiting one, and the waiting ones leave in
+    // order), so the chunk of the last one admitted is the only one that
+    // can be part fetched.
     const uint64_t size = run.objects[i].size;
     const size_t c = ChunkOf(run, i);
     const bool fits = max_pending_bytes == 0 || run.pending_bytes == 0 ||

@@ -12,6 +12,7 @@
 #include "gen/generator.h"
 #include "plan/partition_layout.h"
 #include "storage/blocking_store.h"
+#include "storage/fault_store.h"
 #include "storage/memory_store.h"
 #include "testing/temp_dir.h"
 #include "testing/times.h"
@@ -179,6 +180,74 @@ TEST_F(BuilderTest, ATinyMemoryBudgetSpillsRunsAndHoldsFetchesBackForTheSameByte
   EXPECT_TRUE(build() == want);
   EXPECT_TRUE(std::filesystem::exists(scratch.Join("runs"))) << "runs were written";
   EXPECT_TRUE(std::filesystem::is_empty(scratch.Join("runs"))) << "and removed after the batch";
+}
+
+// The fetch-ahead admits objects in order: one that arrives while another
+// waits for the budget waits behind it. Admitted past it, a later chunk
+// could take the bytes the waiting object's chunk needs, and since chunks
+// are consumed in order neither would ever finish (a full build hung so at
+// 20M documents). Sizes in units of the fetch-ahead (budget / 16 = 100 KB,
+// chunks cut at 25 KB): A 45, B 45, C 50, then D 5 + E 45 in one chunk.
+// A and B are stalled, so every fetch is asked for before any chunk is
+// consumed: C waits, and D must not start its chunk past C.
+TEST_F(BuilderTest, AFetchNeverOvertakesOneWaitingForTheBudget) {
+  auto old = ListAllSync(source_, "snapshots/");
+  ASSERT_TRUE(old.ok());
+  ASSERT_FALSE(old->empty());
+  const std::string folder = old->front().key.substr(0, old->front().key.rfind('/') + 1);
+  for (const ObjectInfo& o : *old) ASSERT_TRUE(DeleteSync(source_, o.key).ok());
+  int next_id = 0;
+  auto object = [&next_id](size_t bytes) {
+    std::string body;
+    while (body.size() < bytes) {
+      body += R"({"type":"campaign","id":"c)" + std::to_string(next_id++) + R"(","version":1,"status":"ACTIVE"})" "\n";
+    }
+    return body;
+  };
+  const std::vector<size_t> sizes = {45'000, 45'000, 50'000, 5'000, 45'000};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    ASSERT_TRUE(PutSync(source_, folder + "part-0000" + std::to_string(i) + ".ndjson", object(sizes[i])).ok());
+  }
+  testing::TempDir scratch;
+  options_.pipeline.memory_budget = 16 * 100'000;
+  options_.pipeline.fetch_parallelism = 16;
+  options_.pipeline.scratch_dir = scratch.Join("runs");
+  auto inner = std::make_shared<MemoryStore>();
+  auto all = ListAllSync(source_, "");
+  ASSERT_TRUE(all.ok());
+  for (const ObjectInfo& o : *all) {
+    auto got = GetSync(source_, o.key);
+    ASSERT_TRUE(got.ok());
+    ASSERT_TRUE(PutSync(*inner, o.key, got->body).ok());
+  }
+  FaultStore faults(inner);
+  for (const char* stalled : {"part-00000", "part-00001"}) {
+    FaultStore::Rule rule;
+    rule.kind = FaultStore::Rule::Kind::kStall;
+    rule.op = StoreOp::kGet;
+    rule.key_prefix = folder + stalled;
+    rule.delay = std::chrono::milliseconds(300);
+    faults.AddRule(rule);
+  }
+  BuildPlan plan = PlanNow();
+  ASSERT_EQ(plan.snapshot_objects.size(), sizes.size());
+  auto b = Make(&faults);
+  BuildRequest req;
+  req.plan = plan;
+  ASSERT_TRUE(Delivered(b->mailbox().Post(std::move(req))));
+  std::vector<CommitterMsg> got;
+  ASSERT_TRUE(RunUntil(
+      io_,
+      [&] {
+        for (auto& m : Drain(peers_.committer)) got.push_back(std::move(m));
+        return !got.empty();
+      },
+      std::chrono::seconds(20)))
+      << "the build never finished: fetches deadlocked on the fetch-ahead";
+  auto commits = OfKind<CommitRequest>(got);
+  ASSERT_EQ(commits.size(), 1u);
+  ASSERT_TRUE(commits[0].built.full.has_value());
+  EXPECT_EQ(faults.counters()[StoreOp::kGet].stalls, 2u);
 }
 
 TEST_F(BuilderTest, AnObjectGoneSinceTheListingEndsTheBatchNamingIt) {
