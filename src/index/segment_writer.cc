@@ -318,6 +318,15 @@ Status FinishFile(FileBuilder& file, std::string_view index, uint64_t entries, u
   return Status::Ok();
 }
 
+// Writes `file` to a new spool file in `spool_dir` as it grows; nothing
+// when `spool_dir` is empty (the file stays in memory).
+Status SpoolIfAsked(FileBuilder& file, const std::string& spool_dir) {
+  if (spool_dir.empty()) return Status::Ok();
+  FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<SpoolWriter> spool, SpoolWriter::Create(spool_dir));
+  file.SpoolTo(std::move(spool));
+  return Status::Ok();
+}
+
 // Turns (term, doc_freq, postings list) in ascending term order into the
 // "terms" and "postings" files, in memory or spooled (spool_dir).
 class PostingsEncoder {
@@ -327,15 +336,8 @@ class PostingsEncoder {
         postings_file_(FileKind::kPostings),
         terms_(&terms_file_, options.terms_block_bytes),
         block_bytes_(options.postings_block_bytes) {
-    if (options.spool_dir.empty()) return;
-    for (FileBuilder* f : {&terms_file_, &postings_file_}) {
-      Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(options.spool_dir);
-      if (!spool.ok()) {
-        status_ = spool.status();
-        return;
-      }
-      f->SpoolTo(std::move(spool).value());
-    }
+    status_ = SpoolIfAsked(terms_file_, options.spool_dir);
+    if (status_.ok()) status_ = SpoolIfAsked(postings_file_, options.spool_dir);
   }
 
   // REQUIRES: `term` above the previous call's.
@@ -459,15 +461,7 @@ class SegmentWriter::StoredEncoder {
  public:
   // `spool_dir` non-empty: the file goes to a spool file there as it grows.
   StoredEncoder(size_t block_bytes, const std::string& spool_dir)
-      : file_(FileKind::kStored), block_bytes_(block_bytes) {
-    if (spool_dir.empty()) return;
-    Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(spool_dir);
-    if (spool.ok()) {
-      file_.SpoolTo(std::move(spool).value());
-    } else {
-      status_ = spool.status();
-    }
-  }
+      : file_(FileKind::kStored), block_bytes_(block_bytes), status_(SpoolIfAsked(file_, spool_dir)) {}
 
   // REQUIRES: doc is larger than the previous call's.
   Status Add(uint32_t doc, std::string_view json) {
@@ -524,15 +518,8 @@ class SegmentWriter::IdsEncoder {
  public:
   // `spool_dir` non-empty: the file goes to a spool file there as it grows.
   IdsEncoder(uint32_t ids_per_block, const std::string& spool_dir)
-      : file_(FileKind::kIds), ids_per_block_(ids_per_block) {
+      : file_(FileKind::kIds), ids_per_block_(ids_per_block), status_(SpoolIfAsked(file_, spool_dir)) {
     PutVarint32(&index_, ids_per_block_);
-    if (spool_dir.empty()) return;
-    Result<std::unique_ptr<SpoolWriter>> spool = SpoolWriter::Create(spool_dir);
-    if (spool.ok()) {
-      file_.SpoolTo(std::move(spool).value());
-    } else {
-      status_ = spool.status();
-    }
   }
 
   // REQUIRES: `id` above the previous call's.
