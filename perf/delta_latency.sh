@@ -165,7 +165,7 @@ if [[ $idle_only == 0 ]]; then
     window steps "total ms p50/p99/max" "fetch+parse ms p50/p99" "build ms p50/p99" "write+commit ms p50/p99" \
     "read KB" "written KB" "records" chain merges
   next=0
-  declare -A first_after_restart
+  declare -A first_after_restart rss hwm heap heap_free
   for hours in 1 5 12; do
     # Bring the window to `hours` of partitions after the snapshot (one
     # catch-up batch), then measure one-partition batches.
@@ -196,6 +196,9 @@ if [[ $idle_only == 0 ]]; then
       "$(awk '{print $1 "/" $2}' <<<"$wc_")" "$read_kb" "$out_kb" "$recs" "$(chain_length "$sink")" "$merges"
     rss[$hours]=$(( $(rss_kb) / 1024 ))
     hwm[$hours]=$(( $(hwm_kb) / 1024 ))
+    # Of that resident set: the heap in use, and what the allocator keeps freed.
+    heap[$hours]=$(( $(metric freshet_heap_allocated_bytes '') / 1048576 ))
+    heap_free[$hours]=$(( $(metric freshet_heap_free_cached_bytes '') / 1048576 ))
 
     # Restart: stop, one more partition, start; its first batch rebuilds
     # the window state from the chain's manifests and the source.
@@ -211,7 +214,7 @@ if [[ $idle_only == 0 ]]; then
   done
   echo
   for hours in 1 5 12; do
-    echo "${hours}h window: RSS after the steps ${rss[$hours]} MiB (peak so far ${hwm[$hours]} MiB); first batch after a restart: ${first_after_restart[$hours]}"
+    echo "${hours}h window: RSS after the steps ${rss[$hours]} MiB (heap in use ${heap[$hours]} MiB, allocator's free ${heap_free[$hours]} MiB; peak so far ${hwm[$hours]} MiB); first batch after a restart: ${first_after_restart[$hours]}"
   done
   echo "daemon log: $log"
   stop_daemon

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "base/heap_usage.h"
+
 namespace freshet {
 namespace {
 
@@ -110,6 +112,12 @@ void AddProcessCollector(MetricsRegistry& registry) {
             s.start_time_seconds);
     w.Gauge("process_threads", "Number of OS threads in the process.", {}, d(s.threads));
     w.Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", {}, d(s.virtual_memory_bytes));
+    if (const HeapUsage heap = ReadHeapUsage(); heap.known) {
+      w.Gauge("freshet_heap_allocated_bytes", "Heap bytes in use (the allocator's count).", {}, d(heap.allocated));
+      w.Gauge("freshet_heap_free_cached_bytes",
+              "Heap bytes freed but kept by the allocator for reuse, not released to the system.", {},
+              d(heap.free_cached));
+    }
   });
 }
 

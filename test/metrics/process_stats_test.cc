@@ -1,6 +1,7 @@
 // ReadProcessStats against what this test process does to itself: memory
 // it touches, a file it opens, its own start and CPU time.
 #include "metrics/process_stats.h"
+#include "base/heap_usage.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -75,6 +76,24 @@ TEST(ProcessStatsTest, CollectorWritesTheStandardFamilies) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\nin\n" << text;
   }
   EXPECT_EQ(text.find("\nprocess_resident_memory_bytes 0\n"), std::string::npos) << text;
+}
+
+TEST(ProcessStatsTest, HeapUsageCountsWhatIsAllocated) {
+  const HeapUsage before = ReadHeapUsage();
+  ASSERT_TRUE(before.known) << "glibc (tests) and tcmalloc (the daemon) both report their heap";
+  constexpr size_t kBytes = size_t{64} << 20;
+  auto block = std::make_unique<char[]>(kBytes);
+  std::memset(block.get(), 1, kBytes);
+  const HeapUsage during = ReadHeapUsage();
+  EXPECT_GE(during.allocated, before.allocated + kBytes - (1 << 20));
+  block.reset();
+  EXPECT_LT(ReadHeapUsage().allocated, during.allocated);
+
+  MetricsRegistry reg;
+  AddProcessCollector(reg);
+  const std::string text = reg.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE freshet_heap_allocated_bytes gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE freshet_heap_free_cached_bytes gauge\n"), std::string::npos) << text;
 }
 
 }  // namespace

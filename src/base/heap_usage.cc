@@ -1,0 +1,38 @@
+#include "base/heap_usage.h"
+
+#include <cstddef>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+// gperftools' C API, present when the binary links tcmalloc (see
+// release_memory.cc).
+extern "C" int MallocExtension_GetNumericProperty(const char* property, size_t* value) __attribute__((weak));
+
+namespace freshet {
+
+HeapUsage ReadHeapUsage() {
+  HeapUsage u;
+  if (MallocExtension_GetNumericProperty != nullptr) {
+    size_t allocated = 0;
+    if (!MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &allocated)) return u;
+    u.known = true;
+    u.allocated = allocated;
+    for (const char* cache : {"tcmalloc.pageheap_free_bytes", "tcmalloc.central_cache_free_bytes",
+                              "tcmalloc.transfer_cache_free_bytes", "tcmalloc.thread_cache_free_bytes"}) {
+      size_t bytes = 0;
+      if (MallocExtension_GetNumericProperty(cache, &bytes)) u.free_cached += bytes;
+    }
+    return u;
+  }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 mi = mallinfo2();
+  u.known = true;
+  u.allocated = mi.uordblks + mi.hblkhd;
+  u.free_cached = mi.fordblks;
+#endif
+  return u;
+}
+
+}  // namespace freshet
