@@ -13,16 +13,37 @@ namespace {
 
 constexpr std::string_view kParentField = "parent";
 
-std::string LevelTag(uint16_t level) {
+// "<level as 2+ lowercase hex digits>" (printf's "%02x"), appended.
+void AppendLevelTag(std::string* out, uint16_t level) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  if (level < 0x100) {
+    out->push_back(kHex[level >> 4]);
+    out->push_back(kHex[level & 0xf]);
+    return;
+  }
   char buf[8];
   std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(level));
-  return buf;
+  out->append(buf);
+}
+
+std::string LevelTag(uint16_t level) {
+  std::string tag;
+  AppendLevelTag(&tag, level);
+  return tag;
+}
+
+// The entity doc id "<level>\0<id>" into *out (replacing its contents):
+// lookups reuse one buffer instead of allocating a key each.
+void EntityDocIdInto(std::string* out, uint16_t level, std::string_view id) {
+  out->clear();
+  AppendLevelTag(out, level);
+  out->push_back('\0');
+  out->append(id);
 }
 
 std::string EntityDocId(uint16_t level, std::string_view id) {
-  std::string k = LevelTag(level);
-  k.push_back('\0');
-  k.append(id);
+  std::string k;
+  EntityDocIdInto(&k, level, id);
   return k;
 }
 
@@ -383,7 +404,8 @@ std::unique_ptr<EntityRecord> BaseEntities::Load(const std::string& key, std::st
 }
 
 const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) const {
-  std::string key = EntityDocId(level, id);
+  thread_local std::string key;  // the fan-out looks up every record a few times: no allocation per hit
+  EntityDocIdInto(&key, level, id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
@@ -391,12 +413,13 @@ const EntityRecord* BaseEntities::Find(uint16_t level, std::string_view id) cons
   }
   std::unique_ptr<EntityRecord> found = Load(key, id, /*without_document=*/false);
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = cache_.emplace(std::move(key), std::move(found));
+  auto [it, inserted] = cache_.emplace(key, std::move(found));
   return it->second.get();  // a racing Find may have inserted first: keep one copy
 }
 
 const EntityRecord* BaseEntities::FindVersion(uint16_t level, std::string_view id) const {
-  std::string key = EntityDocId(level, id);
+  thread_local std::string key;
+  EntityDocIdInto(&key, level, id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
@@ -406,7 +429,7 @@ const EntityRecord* BaseEntities::FindVersion(uint16_t level, std::string_view i
   std::unique_ptr<EntityRecord> found = Load(key, id, /*without_document=*/true);
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
-  auto [it, inserted] = versions_.emplace(std::move(key), std::move(found));
+  auto [it, inserted] = versions_.emplace(key, std::move(found));
   return it->second.get();
 }
 

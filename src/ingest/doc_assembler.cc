@@ -80,6 +80,12 @@ class Assembler {
   // Fills chain_ with the leaf and its ancestors (nearest first) as `lookup`
   // resolves them; returns whether the leaf is servable. Stops at the first
   // missing, deleted or inactive link.
+  //
+  // The last ancestor found at each level is remembered (leaves in id order
+  // mostly share their parents: an ad group's ads, a campaign's groups), so
+  // a lookup, which misses the cache in a table of millions, is made about
+  // once per parent, not once per leaf. REQUIRES: what `lookup` answers
+  // does not change during this Assembler's life (one Emit* call).
   template <typename Lookup>
   bool ResolveChain(const EntityRecord& leaf, const Lookup& lookup) {
     chain_.clear();
@@ -88,7 +94,7 @@ class Assembler {
     const EntityRecord* child = &leaf;
     for (int level = static_cast<int>(leaf.level) - 1; level >= 0; --level) {
       if (child->parent_id.empty()) return false;
-      const EntityRecord* parent = lookup(static_cast<uint16_t>(level), child->parent_id);
+      const EntityRecord* parent = Ancestor(static_cast<uint16_t>(level), child->parent_id, lookup);
       if (parent == nullptr || parent->deleted || !parent->active) return false;
       chain_.push_back(parent);
       child = parent;
@@ -151,6 +157,19 @@ class Assembler {
   }
 
  private:
+  // lookup(level, id), or the answer remembered for the same (level, id).
+  template <typename Lookup>
+  const EntityRecord* Ancestor(uint16_t level, std::string_view id, const Lookup& lookup) {
+    if (level >= last_ancestor_.size()) last_ancestor_.resize(level + 1);
+    Remembered& last = last_ancestor_[level];
+    if (!last.valid || last.id != id) {
+      last.record = lookup(level, id);
+      last.id.assign(id);
+      last.valid = true;
+    }
+    return last.record;
+  }
+
   // Catalog field f of the joined document: the leaf's own value, else the
   // nearest ancestor that inherits it down; "" when none has it.
   std::string_view Resolve(uint32_t f) const {
@@ -166,8 +185,15 @@ class Assembler {
     return {};
   }
 
+  struct Remembered {
+    bool valid = false;
+    std::string id;  // a copy: the id a lookup's record may not hold (nullptr)
+    const EntityRecord* record = nullptr;
+  };
+
   BuildSchema s_;
   std::vector<const EntityRecord*> chain_;
+  std::vector<Remembered> last_ancestor_;  // by level
   std::string scratch_;
   std::string lower_;
   std::vector<std::string_view> parts_;
@@ -386,8 +412,11 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
 
   // Affected leaves: updated ones, then the descendants of updated
   // ancestors. Views point into the tables and `roots`.
+  // An affected leaf's id, and its effective record when the fan-out
+  // already looked it up (else nullptr: looked up when its document is made).
+  using Affected = std::pair<std::string_view, const EntityRecord*>;
   std::vector<std::string_view> updated;
-  std::vector<std::string_view> affected;
+  std::vector<Affected> affected;
   std::vector<std::pair<uint16_t, std::string_view>> pending;
   for (const auto& [level, id, before] : roots) {
     if (level > leaf) continue;  // not this schema's record; nothing to join it to
@@ -426,7 +455,7 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
       const EntityRecord* current = effective(child_level, kid->id);
       if (current != kid) continue;  // the other table's copy decides (and is listed too, if it is a child)
       if (child_level == leaf) {
-        affected.push_back(kid->id);
+        affected.emplace_back(kid->id, kid);
       } else {
         pending.emplace_back(child_level, kid->id);
       }
@@ -435,18 +464,22 @@ void EmitAffected(const SchemaOptions& schema, const Base& base, const Window& w
   std::sort(updated.begin(), updated.end());
   updated.erase(std::unique(updated.begin(), updated.end()), updated.end());
   stats->leaves_updated += updated.size();
-  affected.insert(affected.end(), updated.begin(), updated.end());
-  std::sort(affected.begin(), affected.end());
-  affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
+  for (std::string_view id : updated) affected.emplace_back(id, nullptr);
+  std::sort(affected.begin(), affected.end(),
+            [](const Affected& a, const Affected& b) { return a.first < b.first; });
+  affected.erase(std::unique(affected.begin(), affected.end(),
+                             [](const Affected& a, const Affected& b) { return a.first == b.first; }),
+                 affected.end());
   stats->leaves += affected.size();
   stats->fanout += affected.size() - updated.size();
 
   auto make = [&affected, &effective, leaf](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
-    const EntityRecord* r = effective(leaf, affected[i]);
+    const auto& [id, known] = affected[i];
+    const EntityRecord* r = known != nullptr ? known : effective(leaf, id);
     if (r == nullptr) {
       // Gone from the window and never in the base: a tombstone keeps an
       // older segment's copy from showing through.
-      Assembler::Tombstone(affected[i], doc, st);
+      Assembler::Tombstone(id, doc, st);
     } else if (a.ResolveChain(*r, effective)) {
       a.MakeDoc(doc, st);
     } else {
