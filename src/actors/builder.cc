@@ -423,6 +423,8 @@ Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, T
   if (auto layout = PartitionLayout::Create(options.source.layout, options.source.partition_interval); layout.ok()) {
     layout_ = std::move(layout).value();
   }
+  // The window's records are held between batches: only what documents read of them.
+  window_.ProjectRecords(schema_);
 }
 
 void Builder::Start() { asio::co_spawn(mailbox_.strand(), Run(), asio::detached); }

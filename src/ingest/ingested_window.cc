@@ -5,6 +5,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "ingest/record_projection.h"
+
 namespace freshet {
 
 WindowDiff IngestedWindow::Diff(const std::vector<ObjectInfo>& window) const {
@@ -102,6 +104,9 @@ void IngestedWindow::Apply(const WindowDiff& diff, DecodedInput decoded) {
                     std::make_move_iterator(decoded.records.begin() + static_cast<ptrdiff_t>(end)));
       }
     }
+    if (projection_) {
+      for (EntityRecord& r : mine) ProjectToKept(&r, *projection_);
+    }
     if (auto it = bad.find(o.key); it != bad.end()) h.bad = std::move(it->second);
     h.records_total = mine.size() + h.bad.size();
     records_total_ += h.records_total;
@@ -110,6 +115,8 @@ void IngestedWindow::Apply(const WindowDiff& diff, DecodedInput decoded) {
     held_.emplace(o.key, std::move(h));
   }
 }
+
+void IngestedWindow::ProjectRecords(const SchemaOptions& schema) { projection_ = CompileBuildSchema(schema); }
 
 DecodedInput IngestedWindow::SummaryAfter(const WindowDiff& diff, const DecodedInput& fetched) const {
   std::set<std::string_view> leaving;

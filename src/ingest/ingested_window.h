@@ -28,6 +28,7 @@
 
 #include "freshet/time.h"
 #include "ingest/batch_input.h"
+#include "ingest/build_schema.h"
 #include "ingest/window_state.h"
 #include "storage/object_store.h"
 
@@ -75,6 +76,10 @@ class IngestedWindow {
   // (empty, ignored or corrupt) is held all the same, so it is not fetched
   // again.
   void Apply(const WindowDiff& diff, DecodedInput decoded);
+  // From now on, records are held as ProjectToKept(schema) makes them
+  // (record_projection.h): the members no document reads are not kept.
+  // The documents made of the state do not change.
+  void ProjectRecords(const SchemaOptions& schema);
 
   // Drops everything (the state is rebuilt from scratch).
   void Clear();
@@ -111,6 +116,7 @@ class IngestedWindow {
   void Drop(const std::string& key);
 
   WindowState state_;
+  std::optional<BuildSchema> projection_;
   std::map<std::string, Held> held_;
   uint64_t records_total_ = 0;
   uint64_t bytes_ = 0;
