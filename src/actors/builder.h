@@ -114,10 +114,14 @@ class Builder : public std::enable_shared_from_this<Builder> {
   std::shared_ptr<ObjectStore> shared_sink_;        // sink_, unowned: for ranged reads
   std::shared_ptr<BaseEntities> entities_;          // of full entities_full_
   std::string entities_full_;
-  // Decoded blocks of the full's entities kept across batches. (At 1M ads,
-  // 256 MiB instead cost 220 MB of RSS for ~8% faster lookups: the lookups'
-  // own decoding, not cache misses, dominates; perf/delta_latency.sh.)
-  static constexpr size_t kEntitiesBlockCache = size_t{64} << 20;
+  // Decoded blocks of the full's entities kept across batches, and as much
+  // again of its index's stored blocks. At 1M ads (perf/delta_latency.sh):
+  // 256 MiB cost 220 MB of RSS for ~8% faster lookups (the lookups' own
+  // decoding, not cache misses, dominates), and 64 MiB held 64 MB more than
+  // 32 MiB with no step latency to show for it (build p50 955 / 831 / 676 ms
+  // at 1 h / 5 h / 12 h with 32 MiB; 1,146 / 775 / 706 with 64 MiB).
+  // Each batch's fan-out reads other campaigns' children than the last.
+  static constexpr size_t kEntitiesBlockCache = size_t{32} << 20;
   std::vector<std::string> window_warnings_;
 };
 
