@@ -1,6 +1,7 @@
 #include "base/heap_usage.h"
 
 #include <cstddef>
+#include <utility>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -19,10 +20,14 @@ HeapUsage ReadHeapUsage() {
     if (!MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &allocated)) return u;
     u.known = true;
     u.allocated = allocated;
-    for (const char* cache : {"tcmalloc.pageheap_free_bytes", "tcmalloc.central_cache_free_bytes",
-                              "tcmalloc.transfer_cache_free_bytes", "tcmalloc.thread_cache_free_bytes"}) {
+    const std::pair<const char*, uint64_t*> caches[] = {{"tcmalloc.pageheap_free_bytes", &u.page_heap},
+                                                        {"tcmalloc.central_cache_free_bytes", &u.central},
+                                                        {"tcmalloc.transfer_cache_free_bytes", &u.transfer},
+                                                        {"tcmalloc.thread_cache_free_bytes", &u.thread}};
+    for (const auto& [property, field] : caches) {
       size_t bytes = 0;
-      if (MallocExtension_GetNumericProperty(cache, &bytes)) u.free_cached += bytes;
+      if (MallocExtension_GetNumericProperty(property, &bytes)) *field = bytes;
+      u.free_cached += *field;
     }
     return u;
   }
@@ -31,6 +36,7 @@ HeapUsage ReadHeapUsage() {
   u.known = true;
   u.allocated = mi.uordblks + mi.hblkhd;
   u.free_cached = mi.fordblks;
+  u.page_heap = mi.fordblks;
 #endif
   return u;
 }

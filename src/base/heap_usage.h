@@ -9,9 +9,14 @@
 namespace freshet {
 
 struct HeapUsage {
-  bool known = false;          // false: this allocator does not say (both 0)
+  bool known = false;          // false: this allocator does not say (all 0)
   uint64_t allocated = 0;      // in use by the program
-  uint64_t free_cached = 0;    // freed, kept by the allocator, not released to the system
+  uint64_t free_cached = 0;    // freed, kept by the allocator, not released to the system: the sum of
+  // tcmalloc's caches of free memory (0 under glibc, whose free bytes all count as page_heap):
+  uint64_t page_heap = 0;      // whole free pages (what ReleaseFreeMemory hands back)
+  uint64_t central = 0;        // free objects in partly used spans, by size class
+  uint64_t transfer = 0;       // batches of free objects moving between threads
+  uint64_t thread = 0;         // the per-thread caches
 };
 
 // tcmalloc's figures when the binary links it (the daemon), else glibc's

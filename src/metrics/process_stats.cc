@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -114,9 +115,14 @@ void AddProcessCollector(MetricsRegistry& registry) {
     w.Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", {}, d(s.virtual_memory_bytes));
     if (const HeapUsage heap = ReadHeapUsage(); heap.known) {
       w.Gauge("freshet_heap_allocated_bytes", "Heap bytes in use (the allocator's count).", {}, d(heap.allocated));
-      w.Gauge("freshet_heap_free_cached_bytes",
-              "Heap bytes freed but kept by the allocator for reuse, not released to the system.", {},
-              d(heap.free_cached));
+      const std::pair<const char*, uint64_t> caches[] = {
+          {"page_heap", heap.page_heap}, {"central", heap.central}, {"transfer", heap.transfer}, {"thread", heap.thread}};
+      for (const auto& [cache, bytes] : caches) {
+        w.Gauge("freshet_heap_free_cached_bytes",
+                "Heap bytes freed but kept by the allocator for reuse, not released to the system, by the "
+                "allocator's cache that holds them.",
+                {{"cache", cache}}, d(bytes));
+      }
     }
   });
 }

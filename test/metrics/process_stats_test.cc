@@ -94,6 +94,12 @@ TEST(ProcessStatsTest, HeapUsageCountsWhatIsAllocated) {
   const std::string text = reg.RenderPrometheus();
   EXPECT_NE(text.find("# TYPE freshet_heap_allocated_bytes gauge\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE freshet_heap_free_cached_bytes gauge\n"), std::string::npos) << text;
+  for (const char* cache : {"page_heap", "central", "transfer", "thread"}) {
+    EXPECT_NE(text.find(std::string("freshet_heap_free_cached_bytes{cache=\"") + cache + "\"}"), std::string::npos)
+        << cache << "\n" << text;
+  }
+  const HeapUsage after = ReadHeapUsage();
+  EXPECT_EQ(after.free_cached, after.page_heap + after.central + after.transfer + after.thread);
 }
 
 }  // namespace
