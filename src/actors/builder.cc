@@ -804,9 +804,6 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
     w->Apply(*shared_diff, std::move(*input));
     Result<BuiltBatch> built =
         BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain, base.get());
-    // The base records this batch decoded (its fan-out's, tens of MB) are
-    // not kept until the next batch: the segment holds what it needed.
-    if (base) base->ForgetRecords();
     ReleaseFreeMemory();  // the encoders' scratch: the bytes to commit are all that stays
     return built;
   };
