@@ -11,8 +11,9 @@ namespace freshet {
 struct HeapUsage {
   bool known = false;          // false: this allocator does not say (all 0)
   uint64_t allocated = 0;      // in use by the program
-  uint64_t free_cached = 0;    // freed, kept by the allocator, not released to the system: the sum of
-  // tcmalloc's caches of free memory (0 under glibc, whose free bytes all count as page_heap):
+  uint64_t free_cached = 0;    // freed, kept by the allocator, not released to the system
+  // free_cached by the tcmalloc cache that holds it (their sum); under
+  // glibc all of it counts as page_heap.
   uint64_t page_heap = 0;      // whole free pages (what ReleaseFreeMemory hands back)
   uint64_t central = 0;        // free objects in partly used spans, by size class
   uint64_t transfer = 0;       // batches of free objects moving between threads

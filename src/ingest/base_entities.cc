@@ -47,12 +47,8 @@ std::string EntityDocId(uint16_t level, std::string_view id) {
   return k;
 }
 
-std::string ParentValue(uint16_t level, std::string_view parent) {
-  std::string v = LevelTag(level);
-  v.push_back('\0');
-  v.append(parent);
-  return v;
-}
+// The "parent" term's value: the same "<level>\0<id>" shape as an entity doc id.
+std::string ParentValue(uint16_t level, std::string_view parent) { return EntityDocId(level, parent); }
 
 }  // namespace
 

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/heap_usage.h"
