@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# The product build: every module at -O2, whatever scripts/test.sh left in
+# build/'s cache (it builds the Asio shells at -O1 to test sooner).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFRESHET_SHELL_OPTIMIZE= >/dev/null
 cmake --build build -j "$(nproc)" --target freshet
 rm -rf data/source
 mkdir -p data

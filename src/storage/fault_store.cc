@@ -175,8 +175,11 @@ FaultStore::Decision FaultStore::Decide(StoreOp op, std::string_view key) {
   const FaultSpec& spec = options_.For(op);
 
   Decision d;
-  std::optional<StatusCode> error_code;
-  if (Hit(spec.error_rate, seed_, op, k, Stream::kError)) error_code = spec.error_code;
+  // A flag beside the code, not a std::optional: GCC 12 at -O1 reports the
+  // optional's payload as maybe-uninitialized where it is read below.
+  bool error = false;
+  StatusCode error_code = spec.error_code;
+  if (Hit(spec.error_rate, seed_, op, k, Stream::kError)) error = true;
   if (HasResponseToLose(op) && Hit(spec.lost_response_rate, seed_, op, k, Stream::kLostResponse)) {
     d.lose_response = true;
   }
@@ -200,16 +203,17 @@ FaultStore::Decision FaultStore::Decide(StoreOp op, std::string_view key) {
     it = rules_.erase(it);
   }
   if (rule_error) {
-    error_code = rule_error;
+    error = true;
+    error_code = *rule_error;
   } else if (rule_lose) {
-    error_code.reset();
+    error = false;
     d.lose_response = true;
   }
-  if (error_code) {
+  if (error) {
     // The call never reaches the store: there is no response to lose.
     d.lose_response = false;
     std::string what = op == StoreOp::kList ? "prefix \"" + std::string(key) + "\"" : std::string(key);
-    d.error = Status(*error_code, "injected fault: " + std::string(StoreOpName(op)) + " " + what + " (call " +
+    d.error = Status(error_code, "injected fault: " + std::string(StoreOpName(op)) + " " + what + " (call " +
                                       std::to_string(k) + ")");
     ++c.errors;
   }
