@@ -432,23 +432,22 @@ const EntityRecord* BaseEntities::FindVersion(uint16_t level, std::string_view i
 void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
                               std::vector<const EntityRecord*>* out) const {
   if (level == 0) return;
-  Result<std::vector<uint32_t>> docs = reader_->Postings(MakeTerm(kParentField, ParentValue(level, parent)));
-  if (!docs.ok()) return Fail(docs.status().WithContext("base entities"));
   // Each child's record straight from its stored value, and kept: the
   // fan-out asks for these very children next. Children are id
   // neighbours, so their ids, records and documents are read a block at a
   // time (DocIds, StoredMany), not one lookup each.
-  Result<std::vector<std::string>> keys = reader_->DocIds(*docs);
-  if (!keys.ok()) return Fail(keys.status().WithContext("base entities"));
-  std::vector<uint32_t> missing;  // indexes into *docs of children not decoded yet
+  std::vector<uint32_t> docs;
+  std::vector<std::string> keys;
+  if (!ChildKeys(level, parent, &docs, &keys)) return;
+  std::vector<uint32_t> missing;  // indexes into docs of children not decoded yet
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < docs->size(); ++i) {
-      if (!cache_.contains((*keys)[i])) missing.push_back(static_cast<uint32_t>(i));
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (!cache_.contains(keys[i])) missing.push_back(static_cast<uint32_t>(i));
     }
   }
   std::vector<uint32_t> wanted;
-  for (uint32_t i : missing) wanted.push_back((*docs)[i]);
+  for (uint32_t i : missing) wanted.push_back(docs[i]);
   Result<std::vector<std::string>> stored = reader_->StoredMany(wanted);
   if (!stored.ok()) return Fail(stored.status().WithContext("base entities"));
   // Their documents in the full, in one pass too (ascending, as the ids).
@@ -471,7 +470,7 @@ void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
   };
   const size_t tag = LevelTag(level).size() + 1;  // "<level>\0" before the id
   for (size_t k = 0; k < missing.size(); ++k) {
-    const std::string& doc_key = (*keys)[missing[k]];
+    const std::string& doc_key = keys[missing[k]];
     if (doc_key.size() <= tag) return Fail(Status::DataLoss("base entities: a malformed entity id"));
     Result<EntityRecord> r = DecodeEntity((*stored)[k], std::string_view(doc_key).substr(tag), schema_, read);
     if (!r.ok()) return Fail(r.status().WithContext("base entities"));
@@ -482,9 +481,70 @@ void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
     cache_.try_emplace(doc_key, std::make_unique<EntityRecord>(std::move(r).value()));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  for (const std::string& key : *keys) {  // "<level>\0<id>": the cache's key
+  for (const std::string& key : keys) {  // "<level>\0<id>": the cache's key
     auto it = cache_.find(key);
     if (it != cache_.end() && it->second) out->push_back(it->second.get());
+  }
+}
+
+bool BaseEntities::ChildKeys(uint16_t level, std::string_view parent, std::vector<uint32_t>* docs,
+                             std::vector<std::string>* keys) const {
+  Result<std::vector<uint32_t>> postings = reader_->Postings(MakeTerm(kParentField, ParentValue(level, parent)));
+  if (!postings.ok()) {
+    Fail(postings.status().WithContext("base entities"));
+    return false;
+  }
+  Result<std::vector<std::string>> ids = reader_->DocIds(*postings);
+  if (!ids.ok()) {
+    Fail(ids.status().WithContext("base entities"));
+    return false;
+  }
+  *docs = std::move(postings).value();
+  *keys = std::move(ids).value();
+  return true;
+}
+
+void BaseEntities::ChildVersionsOf(uint16_t level, std::string_view parent,
+                                   std::vector<const EntityRecord*>* out) const {
+  if (level == 0) return;
+  std::vector<uint32_t> docs;
+  std::vector<std::string> keys;
+  if (!ChildKeys(level, parent, &docs, &keys)) return;
+  std::vector<uint32_t> missing;  // indexes into docs of children in neither map
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (!cache_.contains(keys[i]) && !versions_.contains(keys[i])) missing.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  std::vector<uint32_t> wanted;
+  for (uint32_t i : missing) wanted.push_back(docs[i]);
+  Result<std::vector<std::string>> stored = reader_->StoredMany(wanted);
+  if (!stored.ok()) return Fail(stored.status().WithContext("base entities"));
+  const FullDocReader no_document = [](uint32_t) -> Result<std::string> {
+    return Status::Internal("base entities: a version-only decode read a document");
+  };
+  const size_t tag = LevelTag(level).size() + 1;
+  for (size_t k = 0; k < missing.size(); ++k) {
+    const std::string& doc_key = keys[missing[k]];
+    if (doc_key.size() <= tag) return Fail(Status::DataLoss("base entities: a malformed entity id"));
+    Result<EntityRecord> r = DecodeEntity((*stored)[k], std::string_view(doc_key).substr(tag), schema_, no_document,
+                                          /*without_document=*/true);
+    if (!r.ok()) return Fail(r.status().WithContext("base entities"));
+    if (r->level != level || r->parent_id != parent) {
+      return Fail(Status::DataLoss("base entities: a child record does not match its parent term"));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!cache_.contains(doc_key)) versions_.try_emplace(doc_key, std::make_unique<EntityRecord>(std::move(r).value()));
+  }
+  // As FindVersion answers: the whole record when decoded, else the version.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& key : keys) {
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      if (it->second) out->push_back(it->second.get());
+    } else if (auto v = versions_.find(key); v != versions_.end() && v->second) {
+      out->push_back(v->second.get());
+    }
   }
 }
 

@@ -125,6 +125,11 @@ class BaseEntities {
   // stored block of the full per updated ad.
   const EntityRecord* FindVersion(uint16_t level, std::string_view id) const;
   void ChildrenOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const;
+  // ChildrenOf as FindVersion answers: each child as FindVersion would
+  // return it now, its fields possibly incomplete. For a parent whose
+  // documents all become tombstones (a paused campaign's ads): it spares
+  // reading each child's document from the full.
+  void ChildVersionsOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const;
 
   Status status() const;
   // Drops the decoded records and the remembered error (the segment's
@@ -145,6 +150,10 @@ class BaseEntities {
   Result<const SegmentReader*> Index() const;
   Result<std::string> FullStored(uint32_t doc) const;
   Result<std::vector<std::string>> FullStoredMany(const std::vector<uint32_t>& docs) const;  // ascending
+  // The children of (level, parent) as their entity doc ids and numbers in
+  // the entities segment, ascending; false on a read error (remembered).
+  bool ChildKeys(uint16_t level, std::string_view parent, std::vector<uint32_t>* docs,
+                 std::vector<std::string>* keys) const;
 
   std::unique_ptr<SegmentReader> reader_;
   const SegmentReader::FileOpener open_file_;

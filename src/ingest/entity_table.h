@@ -58,6 +58,11 @@ class EntityTable {
 
   // Appends the records at `level` whose parent_id is `parent`, in id order.
   void ChildrenOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const;
+  // ChildrenOf, for a caller that reads only the children's versions,
+  // flags and parents (as BaseEntities::ChildVersionsOf).
+  void ChildVersionsOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const {
+    ChildrenOf(level, parent, out);
+  }
 
   // Records sorted by (level, id).
   const std::vector<EntityRecord>& records() const { return records_; }

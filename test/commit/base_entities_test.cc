@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "commit/generation_builder.h"
 #include "config/schema_hash.h"
 #include "gen/generator.h"
@@ -63,6 +69,7 @@ class BaseEntitiesTest : public ::testing::Test {
     ASSERT_TRUE(index_files.ok()) << index_files.status().ToString();
     for (SegmentFile& f : *index_files) files_[f.name] = std::move(f.bytes);
     SegmentReader::FileOpener open = [this](const std::string& name) -> Result<std::unique_ptr<RandomAccessSource>> {
+      opened_.insert(name);
       auto it = files_.find(name);
       if (it == files_.end()) return Status::NotFound(name);
       return StringSource(it->second);
@@ -70,6 +77,7 @@ class BaseEntitiesTest : public ::testing::Test {
     auto view = BaseEntities::Open(open, options_.schema, 1 << 20);
     ASSERT_TRUE(view.ok()) << view.status().ToString();
     view_ = std::move(view).value();
+    open_ = open;
   }
 
   DecodedInput Decode(const std::vector<ObjectInfo>& objects) {
@@ -84,6 +92,8 @@ class BaseEntitiesTest : public ::testing::Test {
   ParsedSnapshot snapshot_;
   BuildSchema schema_;
   std::map<std::string, std::string> files_;
+  std::set<std::string> opened_;  // every file name the opener was asked for
+  SegmentReader::FileOpener open_;
   std::unique_ptr<BaseEntities> view_;
 };
 
@@ -187,6 +197,44 @@ TEST_F(BaseEntitiesTest, FindAndChildrenAnswerAsTheTable) {
   EXPECT_TRUE(view_->status().ok());
   EXPECT_EQ(view_->Find(0, snapshot_.table.records()[0].id), view_->Find(0, snapshot_.table.records()[0].id))
       << "pointers stay valid and unique";
+}
+
+TEST_F(BaseEntitiesTest, ChildVersionsAreFindVersionsAndReadNoDocumentOfTheFull) {
+  auto fresh = BaseEntities::Open(open_, options_.schema, 1 << 20);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  const BaseEntities& view = **fresh;
+  opened_.clear();
+  size_t children = 0;
+  for (const EntityRecord& r : snapshot_.table.records()) {
+    const auto level = static_cast<uint16_t>(r.level + 1);
+    std::vector<const EntityRecord*> want, got;
+    snapshot_.table.ChildrenOf(level, r.id, &want);
+    view.ChildVersionsOf(level, r.id, &got);
+    ASSERT_EQ(got.size(), want.size()) << r.id;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i]->id, want[i]->id);
+      EXPECT_EQ(got[i]->parent_id, want[i]->parent_id);
+      EXPECT_EQ(got[i]->version, want[i]->version);
+      EXPECT_EQ(got[i]->deleted, want[i]->deleted);
+      EXPECT_EQ(got[i]->active, want[i]->active);
+      EXPECT_EQ(got[i], view.FindVersion(level, got[i]->id)) << "the pointer FindVersion answers";
+    }
+    children += got.size();
+  }
+  EXPECT_GT(children, 100u);
+  EXPECT_TRUE(view.status().ok()) << view.status().ToString();
+  for (const std::string& name : opened_) {
+    EXPECT_TRUE(name.starts_with(kEntitiesFilePrefix)) << "opened the full's " << name;
+  }
+  // A child decoded whole later (Find) is what both answer from then on.
+  const EntityRecord& leaf = snapshot_.table.records().back();
+  const EntityRecord* whole = view.Find(leaf.level, leaf.id);
+  ASSERT_NE(whole, nullptr);
+  EXPECT_TRUE(SameForTheBuild(*whole, leaf, schema_));
+  std::vector<const EntityRecord*> again;
+  view.ChildVersionsOf(leaf.level, leaf.parent_id, &again);
+  EXPECT_NE(std::find(again.begin(), again.end(), whole), again.end());
+  EXPECT_EQ(view.FindVersion(leaf.level, leaf.id), whole);
 }
 
 TEST_F(BaseEntitiesTest, ADeltaJoinedAgainstTheFullIsTheDeltaJoinedAgainstTheSnapshot) {
