@@ -17,8 +17,18 @@ run_one() {
   if "$dir/$bin" --gtest_filter="$filter" --gtest_brief=1 >"$log" 2>&1; then
     echo "ok    $bin: $(grep -a -o 'PASSED  \] [0-9]* tests\?' "$log" | tail -1 | sed 's/PASSED  ] //')"
   else
-    echo "FAIL  $bin (output below)"
-    tail -n 200 "$log"
+    local rc=$?
+    : >"$logs/$bin.failed"  # the exit status decides, whatever the log's counts say
+    # A failure's own lines first (the tail alone can miss them), written
+    # at once so that binaries finishing together do not interleave.
+    {
+      echo "FAIL  $bin (exit status $rc; the failed tests and the end of its output below)"
+      grep -a -E '^\[  FAILED  \]|: Failure$|WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error:' "$log" |
+        head -n 50
+      echo "--- end of $bin's output:"
+      tail -n 150 "$log"
+    } >"$logs/$bin.report"
+    cat "$logs/$bin.report"
   fi
 }
 export -f run_one
@@ -31,8 +41,10 @@ for bin in "$@"; do
   p=$(grep -a -o '\[  PASSED  \] [0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   f=$(grep -a -o '\[  FAILED  \] [0-9]* test' "$log" | grep -o '[0-9]*' | tail -1)
   passed=$((passed + ${p:-0}))
-  # A binary that crashed before its summary counts as one failure.
-  if [[ -z "$p" && -z "$f" ]]; then f=1; fi
+  # A binary that exited non-zero counts as at least one failure: one
+  # that crashed before its summary, or whose failure the brief output's
+  # counts do not show (gtest --gtest_brief prints no "N FAILED" line).
+  if [[ -e "$logs/$bin.failed" && -z "$f" ]]; then f=1; fi
   failed=$((failed + ${f:-0}))
 done
 echo "$label: $passed passed, $failed failed"

@@ -33,7 +33,9 @@ HeapUsage ReadHeapUsage() {
   }
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   const struct mallinfo2 mi = mallinfo2();
-  u.known = true;
+  // A sanitizer's allocator answers mallinfo2 with zeros; glibc's own
+  // never does (its main arena exists before main()).
+  u.known = mi.arena != 0 || mi.hblkhd != 0 || mi.uordblks != 0;
   u.allocated = mi.uordblks + mi.hblkhd;
   u.free_cached = mi.fordblks;
   u.page_heap = mi.fordblks;
