@@ -191,6 +191,7 @@ Awaitable<void> Committer::OnCommitRequest(CommitRequest m) {
   p.seconds(Stage::kCommit) = c->commit_seconds;
   p.stages_reached = static_cast<int>(Stage::kCount);
   p.outcome = BatchOutcome::kCommitted;
+  p.since_trigger_seconds = std::max(0.0, std::chrono::duration<double>(clock_->Now() - p.trigger_time).count());
   if (c->checkpoint.watermark) {
     p.watermark = FormatRfc3339(*c->checkpoint.watermark);
     TimePoint end = *c->checkpoint.watermark + config_.partition_interval;

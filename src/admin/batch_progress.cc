@@ -52,6 +52,7 @@ std::string FormatProgressLine(const BatchProgress& p) {
   if (p.changed_objects) line += fmt::format(" changed_objects={}", p.changed_objects);
   if (!p.watermark.empty()) line += " watermark=" + p.watermark;
   if (p.freshness_lag_seconds >= 0) line += fmt::format(" freshness_lag_s={:.1f}", p.freshness_lag_seconds);
+  if (p.since_trigger_seconds >= 0) line += fmt::format(" since_trigger_ms={:.0f}", p.since_trigger_seconds * 1000);
   if (!p.message.empty()) line += " msg=\"" + p.message + "\"";
   return line;
 }

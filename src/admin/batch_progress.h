@@ -44,6 +44,10 @@ struct BatchProgress {
   int64_t full_docs = -1;     // the new full's figures when the batch built one, else -1
   int64_t full_terms = -1;
   double freshness_lag_seconds = -1;  // now - newest committed partition end; < 0 unknown
+  // Trigger -> committed, by the daemon's clock: the stages and what lies
+  // between them (queueing, opening the base, diffing the window). < 0
+  // unless committed.
+  double since_trigger_seconds = -1;
   std::string watermark;     // after the batch
   std::string message;       // idle reason, failure, or warnings
 

@@ -120,6 +120,9 @@ void Batch(JsonWriter& w, const BatchProgress& p, const BatchProgress* previous)
   Key(w, "freshness_lag_seconds");
   if (p.freshness_lag_seconds >= 0) Num(w, p.freshness_lag_seconds);
   else w.Null();
+  Key(w, "since_trigger_seconds");
+  if (p.since_trigger_seconds >= 0) Num(w, p.since_trigger_seconds);
+  else w.Null();
   Key(w, "watermark");
   StrOrNull(w, p.watermark);
   Key(w, "delta_generation");

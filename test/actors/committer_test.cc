@@ -46,6 +46,7 @@ CommitRequest Request(const Checkpoint& before, int n) {
   if (n == 1) r.built.full = Gen(p.full_generation);
   r.built.delta = Gen(p.delta_generation);
   r.progress.batch_id = p.batch_id;
+  r.progress.trigger_time = kT0 + minutes(20) - std::chrono::milliseconds(1500);  // 1.5 s before the clock's now
   return r;
 }
 
@@ -108,6 +109,7 @@ TEST_F(CommitterTest, CommitsAndAnnouncesTheCheckpointItOwns) {
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_EQ(batches[0].outcome, BatchOutcome::kCommitted);
   EXPECT_EQ(batches[0].freshness_lag_seconds, 600);
+  EXPECT_EQ(batches[0].since_trigger_seconds, 1.5) << "trigger -> committed, by the clock";
   EXPECT_EQ(peers_.board.Snapshot().watermark, kT0 + minutes(5));
 
   // The next batch builds on the checkpoint the Committer now holds.

@@ -2,6 +2,7 @@
 // what is not known, rates from trigger spacing, and valid JSON whatever
 // the messages contain.
 #include "admin/status_json.h"
+#include "admin/batch_progress.h"
 #include "testing/times.h"
 
 #include <gtest/gtest.h>
@@ -42,6 +43,7 @@ BatchProgress Committed(uint64_t id, TimePoint trigger, uint64_t records) {
   p.seconds(Stage::kBuild) = 1.5;
   p.seconds(Stage::kFetch) = 0.5;
   p.freshness_lag_seconds = 42;
+  p.since_trigger_seconds = 2.25;
   p.watermark = p.target;
   p.delta_generation = "delta/x";
   return p;
@@ -124,6 +126,7 @@ TEST(StatusJsonTest, StateAndBatchesCarryEveryField) {
   EXPECT_EQ(b[0]["input"]["bad_records"].GetUint64(), 1u);
   EXPECT_EQ(b[0]["output"]["terms"].GetUint64(), 70u);
   EXPECT_EQ(b[0]["freshness_lag_seconds"].GetDouble(), 42);
+  EXPECT_EQ(b[0]["since_trigger_seconds"].GetDouble(), 2.25);
   EXPECT_TRUE(b[0]["full_generation"].IsNull());
   EXPECT_STREQ(b[0]["window"]["end"].GetString(), FormatRfc3339(kT0 + minutes(19)).c_str());
 }
@@ -133,13 +136,27 @@ TEST(StatusJsonTest, AnyMessageStaysValidJson) {
   BatchProgress p = Committed(1, kT0, 0);
   p.message = std::string("quote \" backslash \\ newline \n tab \t nul ") + '\0' + " </script> \xe2\x80\xa8 end";
   p.freshness_lag_seconds = -1;
+  p.since_trigger_seconds = -1;
   p.seconds(Stage::kBuild) = std::nan("");
   auto d = Parse(EncodeStatusJson(s, {p}));
   EXPECT_EQ(std::string(d["recent_batches"][0]["message"].GetString(), d["recent_batches"][0]["message"].GetStringLength()),
             p.message);
   EXPECT_TRUE(d["recent_batches"][0]["freshness_lag_seconds"].IsNull());
+  EXPECT_TRUE(d["recent_batches"][0]["since_trigger_seconds"].IsNull());
   EXPECT_TRUE(d["recent_batches"][0]["durations_seconds"]["build"].IsNull());
   EXPECT_TRUE(d["recent_batches"][0]["processed_records_per_second"].IsNull());  // total is NaN
+}
+
+// The log's progress line: the stages, their sum, and trigger -> committed
+// (what lies between the stages shows as the difference).
+TEST(StatusJsonTest, TheProgressLineSaysHowLongSinceTheTrigger) {
+  BatchProgress p = Committed(3, kT0, 100);
+  p.since_trigger_seconds = 2.25;
+  const std::string line = FormatProgressLine(p);
+  EXPECT_NE(line.find(" total_ms=2000"), std::string::npos) << line;
+  EXPECT_NE(line.find(" since_trigger_ms=2250"), std::string::npos) << line;
+  p.since_trigger_seconds = -1;
+  EXPECT_EQ(FormatProgressLine(p).find("since_trigger_ms"), std::string::npos);
 }
 
 }  // namespace
