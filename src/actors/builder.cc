@@ -804,13 +804,15 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
     w->Apply(*shared_diff, std::move(*input));
     Result<BuiltBatch> built =
         BuildChainBatch(ctx, *shared_plan, snap.get(), *w, *shared_diff, *meta, starts_chain, base.get());
-    ReleaseFreeMemory();  // the encoders' scratch: the bytes to commit are all that stays
+    // The encoders' scratch: the bytes to commit are all that stays, and
+    // about what the next delta batch needs again, kept (release_memory.h).
+    ReleaseFreeMemory(kBatchSpareBytes);
     // The base records the fan-out decoded, freed here on the pool rather
     // than when the next batch opens the base on the Builder's strand: a
-    // catch-up batch decodes most of the base (a million records, 0.3-0.8 s
-    // to free), which the next batch's latency paid. Freed after the
-    // release, their pages stay with the allocator for the next batch (not
-    // handed back to be faulted in again: +150-250 ms a batch, measured).
+    // catch-up batch decodes most of the base, and freeing that held the
+    // strand inside the next batch's latency. Freed after the release,
+    // their pages stay with the allocator for the next batch (not handed
+    // back to be faulted in again: +150-250 ms a batch, measured).
     if (base) base->ForgetRecords();
     return built;
   };

@@ -122,6 +122,9 @@ class Builder : public std::enable_shared_from_this<Builder> {
   // at 1 h / 5 h / 12 h with 32 MiB; 1,146 / 775 / 706 with 64 MiB).
   // Each batch's fan-out reads other campaigns' children than the last.
   static constexpr size_t kEntitiesBlockCache = size_t{32} << 20;
+  // Free heap kept after a batch for the next one (ReleaseFreeMemory): about
+  // what a one-partition delta batch allocates and frees at 1M ads.
+  static constexpr size_t kBatchSpareBytes = size_t{128} << 20;
   std::vector<std::string> window_warnings_;
 };
 

@@ -23,12 +23,15 @@ constexpr int kMaxSteps = 1024;  // 32 GiB: a bound, not a target
 
 }  // namespace
 
-void ReleaseFreeMemory() {
+void ReleaseFreeMemory(size_t keep_bytes) {
   if (MallocExtension_ReleaseToSystem != nullptr && MallocExtension_GetNumericProperty != nullptr) {
     for (int i = 0; i < kMaxSteps; ++i) {
       size_t free_bytes = 0;
-      if (!MallocExtension_GetNumericProperty("tcmalloc.pageheap_free_bytes", &free_bytes) || free_bytes == 0) return;
-      MallocExtension_ReleaseToSystem(free_bytes < kReleaseStep ? free_bytes : kReleaseStep);
+      if (!MallocExtension_GetNumericProperty("tcmalloc.pageheap_free_bytes", &free_bytes) || free_bytes <= keep_bytes) {
+        return;
+      }
+      const size_t excess = free_bytes - keep_bytes;
+      MallocExtension_ReleaseToSystem(excess < kReleaseStep ? excess : kReleaseStep);
     }
     return;
   }
