@@ -1,5 +1,9 @@
 #include "actors/merger.h"
 
+#include <chrono>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/compute_await.h"
@@ -39,8 +43,13 @@ void Merger::MaybeStart() {
 Awaitable<void> Merger::BuildTask(Checkpoint cp) {
   auto self = shared_from_this();
   const std::string id = cp.pending_merge->id;
+  spdlog::info("merger: building {} from {} segments", id, cp.pending_merge->run.size());
   auto t0 = std::chrono::steady_clock::now();
   Result<BuiltGeneration> merged = co_await Build(std::move(cp));
+  if (merged.ok()) {
+    Status written = co_await WriteAhead(*merged);
+    if (!written.ok()) merged = written;
+  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   built_ = id;
   building_ = false;
@@ -53,6 +62,47 @@ Awaitable<void> Merger::BuildTask(Checkpoint cp) {
     MustDeliver(out_.committer->Post(MergeFailed{id, merged.status().ToString()}));
   }
   MaybeStart();
+}
+
+Awaitable<Status> Merger::WriteAhead(BuiltGeneration& merged) {
+  // Its files, then its manifest (complete only then), as a commit would
+  // write them; a crash part way leaves a generation nothing names but the
+  // pending merge, which retention keeps and the restarted Merger rewrites
+  // with the same bytes. A retryable failure is retried with backoff, as a
+  // failed batch is: a merge dropped for a transient fault would make the
+  // chain depend on the faults (PipelineFaultsTest).
+  auto put_with_retries = [this](const std::string& key, const std::string& body,
+                                 const std::shared_ptr<const SpoolFile>& spool) -> Awaitable<Status> {
+    asio::steady_timer backoff(mailbox_.strand());
+    Status st;
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+      if (attempt > 0) {
+        backoff.expires_after(kFirstBackoff * (1 << (attempt - 1)));
+        boost::system::error_code ec;
+        co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      PutRequest put{key, body, false};
+      put.body_file = spool;
+      Result<ObjectInfo> r = co_await AwaitPut(sink_, std::move(put));
+      if (r.ok()) co_return Status::Ok();
+      st = r.status();
+      if (!st.retryable()) break;
+    }
+    co_return st.WithContext("writing the merged segment's " + key);
+  };
+  // Named arguments: g++ 12 destroys a temporary in a co_await operand twice.
+  for (SegmentFile& f : merged.files) {
+    const std::string key = GenerationFileKey(merged.id, f.name);
+    Status st = co_await put_with_retries(key, f.bytes, f.spool);
+    if (!st.ok()) co_return st;
+    FreeBuffer(f.bytes);
+  }
+  const std::string manifest_key = GenerationFileKey(merged.id, kManifestName);
+  const std::shared_ptr<const SpoolFile> in_memory;
+  Status st = co_await put_with_retries(manifest_key, merged.manifest_json, in_memory);
+  if (!st.ok()) co_return st;
+  merged.in_sink = true;
+  co_return Status::Ok();
 }
 
 Awaitable<Result<Manifest>> Merger::ManifestOf(const std::string& id) {

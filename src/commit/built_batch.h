@@ -20,6 +20,10 @@ struct BuiltGeneration {
   // A delta segment holding the whole window's delta over the live full:
   // it replaces the chain rather than extending it (checkpoint.h: chain).
   bool starts_chain = false;
+  // Its files and manifest are already in the sink: a merged segment the
+  // Merger wrote ahead of the commit that makes it live (the commit then
+  // writes only CURRENT for it). `files` keep their names and sizes.
+  bool in_sink = false;
 };
 
 struct BuiltBatch {

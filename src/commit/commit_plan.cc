@@ -28,6 +28,7 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
 
   CommitStep files{"before-segments", {}};
   for (BuiltGeneration* g : gens) {
+    if (g->in_sink) continue;  // written ahead (a merge): CURRENT alone makes it live
     for (SegmentFile& f : g->files) {
       out.bytes += f.size();
       PutRequest put{GenerationFileKey(g->id, f.name), std::move(f.bytes), false};
@@ -39,6 +40,7 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
 
   bool first_manifest = true;
   for (BuiltGeneration* g : gens) {
+    if (g->in_sink) continue;
     out.bytes += g->manifest_json.size();
     out.steps.push_back({first_manifest ? "before-manifest" : "", {}});
     out.steps.back().puts.push_back({GenerationFileKey(g->id, kManifestName), std::move(g->manifest_json), false});
@@ -69,6 +71,8 @@ std::vector<std::string> RetentionVictims(const CurrentPointer& current, std::ve
   // on an older CURRENT overlays them).
   referenced.insert(current.chain.begin(), current.chain.end());
   for (const Checkpoint::Retired& r : current.checkpoint.retired) referenced.insert(r.id);
+  // The pending merge: the Merger writes it ahead of the commit that names it.
+  if (current.checkpoint.pending_merge) referenced.insert(current.checkpoint.pending_merge->id);
   std::vector<std::string> victims;
   for (std::vector<std::string>* ids : {&full_ids, &delta_ids}) {
     // Ids begin with their UTC time stamp: lexicographic order is age order.

@@ -58,9 +58,11 @@ struct CommitPlan {
 // its built segment (Merger actor) and this batch extends the chain: the
 // merged segment's files and manifest are written with the batch's, and
 // CURRENT holds the chain with the run replaced (ApplyMerge) and this
-// batch's segment appended. Then the next merge is decided (DecideMerge
-// with `policy`) and recorded in CURRENT's checkpoint. A pending merge
-// without its segment (its build failed) is dropped and decided anew.
+// batch's segment appended (a merged segment `in_sink` was written by the
+// Merger ahead of the commit: only CURRENT names it here). Then the next
+// merge is decided (DecideMerge with `policy`) and recorded in CURRENT's
+// checkpoint. A pending merge without its segment (its build failed) is
+// dropped and decided anew.
 CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Checkpoint& before,
                           const std::optional<std::string>& current_etag, const BuiltGeneration* merged = nullptr,
                           const MergePolicyOptions& policy = {});
@@ -71,7 +73,8 @@ CommitPlan MakeCommitPlan(const BuildPlan& plan, BuiltBatch&& built, const Check
 // Never a generation CURRENT names (the full and every segment of the
 // chain), one a batch in CURRENT's recent list named, or a segment the
 // checkpoint lists as recently retired: a reader that opened an older
-// CURRENT may still read those.
+// CURRENT may still read those. Nor the checkpoint's pending merge, which
+// the Merger writes before a commit names it.
 std::vector<std::string> RetentionVictims(const CurrentPointer& current, std::vector<std::string> full_ids,
                                           std::vector<std::string> delta_ids, uint32_t retain);
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "sink/sink_state.h"
@@ -227,6 +228,39 @@ TEST(CommitPlanTest, RetentionKeepsTheNewestAndEverythingCurrentNames) {
                                                "delta/20251124T001500Z-c"}));
   // retain below 2 is raised to 2; nothing is deleted when all are named or few.
   EXPECT_TRUE(RetentionVictims(cur, {cur.full}, {cur.delta}, 0).empty());
+  // The pending merge, written by the Merger before a commit names it.
+  cur.checkpoint.pending_merge = Checkpoint::PendingMerge{0, {"delta/20251124T000500Z-a"}, "delta/20251124T000500Z-a"};
+  victims = RetentionVictims(cur, fulls, deltas, 3);
+  EXPECT_EQ(std::count(victims.begin(), victims.end(), "delta/20251124T000500Z-a"), 0);
+}
+
+// A merged segment the Merger already wrote is made live by CURRENT alone:
+// the commit writes the batch's segment, its manifest and CURRENT, and
+// CURRENT's chain names the merged segment in place of its run.
+TEST(CommitPlanTest, AMergeWrittenAheadIsMadeLiveByCurrentAlone) {
+  Checkpoint cp;
+  for (int n = 1; n <= 5; ++n) {
+    BuildPlan plan = PlanFor(cp, n);
+    cp = MakeCommitPlan(plan, BuiltFor(plan), cp, std::nullopt).current.checkpoint;
+  }
+  ASSERT_EQ(cp.chain.size(), 5u);
+  cp.pending_merge = Checkpoint::PendingMerge{1, {cp.chain[1], cp.chain[2]}, "delta/20251125T000000Z-m0000000000000ab"};
+  BuiltGeneration merged = Gen(cp.pending_merge->id, 2);
+  merged.output_bytes = 1234;
+  merged.in_sink = true;
+  BuildPlan next = PlanFor(cp, 6);
+  CommitPlan plan = MakeCommitPlan(next, BuiltFor(next), cp, "etag", &merged);
+  std::vector<std::string> keys;
+  for (const CommitStep& step : plan.steps) {
+    for (const PutRequest& put : step.puts) keys.push_back(put.key);
+  }
+  for (const std::string& key : keys) {
+    EXPECT_EQ(key.find(merged.id), std::string::npos) << key << ": written by the Merger, not again";
+  }
+  EXPECT_EQ(keys.back(), std::string(kCurrentKey));
+  EXPECT_EQ(plan.current.checkpoint.chain,
+            (std::vector<std::string>{cp.chain[0], merged.id, cp.chain[3], cp.chain[4], next.delta_generation}));
+  EXPECT_EQ(plan.current.checkpoint.chain_bytes[1], 1234u);
 }
 
 }  // namespace
