@@ -118,6 +118,19 @@ committed_line() {  # <log> <time>
   echo "delta_latency.sh: no committed log line for $2 in $1" >&2; exit 1
 }
 
+# Waits until the Merger has built every merge it started (log lines
+# "merger: building X", then "merger: built X" or "merger: X: <error>").
+wait_for_merges() {  # <log> <seconds>
+  local deadline=$((SECONDS + $2)) started ended
+  while :; do
+    started=$(grep -c "merger: building " "$1" || true)
+    ended=$(grep -c "merger: built \|merger: delta/" "$1" || true)
+    ((ended >= started)) && return
+    ((SECONDS < deadline)) || { echo "delta_latency.sh: merges still running after $2 s (log: $1)" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$daemon_pid/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; }
@@ -173,10 +186,15 @@ if [[ $idle_only == 0 ]]; then
     while ((next <= upto)); do publish "$next"; next=$((next + 1)); done
     [[ -n "$daemon_pid" ]] || start_daemon "$config" "$log"
     wait_for_watermark "$sink" "$(part_time "$upto")" 900
-    sleep 2  # the merge decided after the catch-up builds meanwhile
+    sleep 0.5  # the merge the catch-up decided has started
     merges_before=$(grep -c "merger: built" "$log" || true)
     : >"$run/steps.log"
     for ((s = 0; s < steps; s++)); do
+      # Partitions come minutes apart: the merge a commit decides is built
+      # before the next partition lands, and the next commit (which makes
+      # it live, deterministically: committer.h) does not wait for it. The
+      # steps here come seconds apart, so they wait for it instead.
+      wait_for_merges "$log" 300
       publish "$next"
       wait_for_watermark "$sink" "$(part_time "$next")" 120
       committed_line "$log" "$(part_time "$next")" >>"$run/steps.log"

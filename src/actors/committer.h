@@ -13,7 +13,11 @@
 // one at a time. The checkpoint's pending merge (decided after the last
 // batch, built meanwhile by the Merger) is committed with the next batch
 // (commit/commit_plan.h); that commit waits for the Merger's answer if it
-// has not come yet, at most kMergeWait.
+// has not come yet, at most kMergeWait. The wait keeps what each CURRENT
+// names a function of the batches alone, not of timing, so a rerun commits
+// the same bytes (DeterminismE2e, the crash-point tests); with batches
+// minutes apart the merge is long built by then. (A commit that does not
+// wait, carrying the merge to a later one, was tried: reruns then differ.)
 #pragma once
 
 #include <memory>
