@@ -439,15 +439,8 @@ void BaseEntities::ChildrenOf(uint16_t level, std::string_view parent,
   std::vector<uint32_t> docs;
   std::vector<std::string> keys;
   if (!ChildKeys(level, parent, &docs, &keys)) return;
-  std::vector<uint32_t> missing;  // indexes into docs of children not decoded yet
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < docs.size(); ++i) {
-      if (!cache_.contains(keys[i])) missing.push_back(static_cast<uint32_t>(i));
-    }
-  }
-  std::vector<uint32_t> wanted;
-  for (uint32_t i : missing) wanted.push_back(docs[i]);
+  std::vector<uint32_t> missing, wanted;  // children not decoded yet: indexes into docs, their doc numbers
+  NotDecoded(docs, keys, /*versions_count=*/false, &missing, &wanted);
   Result<std::vector<std::string>> stored = reader_->StoredMany(wanted);
   if (!stored.ok()) return Fail(stored.status().WithContext("base entities"));
   // Their documents in the full, in one pass too (ascending, as the ids).
@@ -504,21 +497,24 @@ bool BaseEntities::ChildKeys(uint16_t level, std::string_view parent, std::vecto
   return true;
 }
 
+void BaseEntities::NotDecoded(const std::vector<uint32_t>& docs, const std::vector<std::string>& keys,
+                              bool versions_count, std::vector<uint32_t>* missing, std::vector<uint32_t>* wanted) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (cache_.contains(keys[i]) || (versions_count && versions_.contains(keys[i]))) continue;
+    missing->push_back(static_cast<uint32_t>(i));
+    wanted->push_back(docs[i]);
+  }
+}
+
 void BaseEntities::ChildVersionsOf(uint16_t level, std::string_view parent,
                                    std::vector<const EntityRecord*>* out) const {
   if (level == 0) return;
   std::vector<uint32_t> docs;
   std::vector<std::string> keys;
   if (!ChildKeys(level, parent, &docs, &keys)) return;
-  std::vector<uint32_t> missing;  // indexes into docs of children in neither map
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < docs.size(); ++i) {
-      if (!cache_.contains(keys[i]) && !versions_.contains(keys[i])) missing.push_back(static_cast<uint32_t>(i));
-    }
-  }
-  std::vector<uint32_t> wanted;
-  for (uint32_t i : missing) wanted.push_back(docs[i]);
+  std::vector<uint32_t> missing, wanted;  // children in neither map: indexes into docs, their doc numbers
+  NotDecoded(docs, keys, /*versions_count=*/true, &missing, &wanted);
   Result<std::vector<std::string>> stored = reader_->StoredMany(wanted);
   if (!stored.ok()) return Fail(stored.status().WithContext("base entities"));
   const FullDocReader no_document = [](uint32_t) -> Result<std::string> {

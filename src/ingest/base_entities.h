@@ -154,6 +154,10 @@ class BaseEntities {
   // the entities segment, ascending; false on a read error (remembered).
   bool ChildKeys(uint16_t level, std::string_view parent, std::vector<uint32_t>* docs,
                  std::vector<std::string>* keys) const;
+  // Of ChildKeys' children, those not decoded yet (not in cache_, nor in
+  // versions_ when `versions_count`): their indexes and doc numbers.
+  void NotDecoded(const std::vector<uint32_t>& docs, const std::vector<std::string>& keys, bool versions_count,
+                  std::vector<uint32_t>* missing, std::vector<uint32_t>* wanted) const;
 
   std::unique_ptr<SegmentReader> reader_;
   const SegmentReader::FileOpener open_file_;
