@@ -27,7 +27,14 @@ Awaitable<void> Planner::Run() {
 void Planner::OnPlanRequest(PlanRequest m) {
   const auto t0 = std::chrono::steady_clock::now();
   BatchProgress& p = m.progress;
-  PlanDecision d = Plan(config_, checkpoint_, m.listing.partitions(), m.listing.snapshots, m.listing.listed_at);
+  // The Lister shares one list while its partitions do not change: checked
+  // once for order and inputs, not at every idle tick.
+  if (m.listing.partition_list != checked_list_) {
+    checked_list_ = m.listing.partition_list;
+    checked_list_normalized_ = IsNormalizedListing(*checked_list_);
+  }
+  PlanDecision d = Plan(config_, checkpoint_, m.listing.partitions(), m.listing.snapshots, m.listing.listed_at,
+                        checked_list_normalized_);
   MustDeliver(out_.watchdog->Post(InputWaiting{WaitingSince(d, config_, m.listing.listed_at)}));
   p.seconds(Stage::kPlan) = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.stages_reached = 2;

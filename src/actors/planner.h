@@ -39,6 +39,10 @@ class Planner : public std::enable_shared_from_this<Planner> {
   Mailbox<PlannerMsg> mailbox_;
   PlannerConfig config_;
   Checkpoint checkpoint_;
+  // The last partition list the Lister shared, and whether it is normalized
+  // (IsNormalizedListing), so that Plan skips the O(history) check.
+  std::shared_ptr<const std::vector<PartitionListing>> checked_list_;
+  bool checked_list_normalized_ = false;
   Outputs out_;
 };
 

@@ -226,27 +226,30 @@ std::string DeltaGenerationId(const BuildPlan& p) {
   return "delta/" + TimeTag(named) + "-" + h.Hex();
 }
 
+bool IsNormalizedListing(const std::vector<PartitionListing>& visible) { return IsNormalized(visible); }
+
 PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::vector<PartitionListing>& visible_in,
-                  const std::vector<SnapshotListing>& snapshots_in, TimePoint now) {
+                  const std::vector<SnapshotListing>& snapshots_in, TimePoint now, bool visible_normalized) {
   std::vector<PartitionListing> visible_storage;
   std::vector<SnapshotListing> snapshots_storage;
-  const std::vector<PartitionListing>& visible = NormalizedView(visible_in, &visible_storage);
+  const std::vector<PartitionListing>& visible =
+      visible_normalized ? visible_in : NormalizedView(visible_in, &visible_storage);
   const std::vector<SnapshotListing>& snapshots = NormalizedView(snapshots_in, &snapshots_storage);
   const std::optional<TimePoint>& watermark = cp.watermark;
 
-  // Eligibility.
-  std::vector<const PartitionListing*> eligible;  // ascending
+  // Eligibility. `visible` ascends by time, and a partition is eligible
+  // once its end + grace has passed: the eligible ones are a prefix, found
+  // by binary search (an idle tick does not walk the history).
+  const auto first_pending = std::partition_point(visible.begin(), visible.end(), [&](const PartitionListing& p) {
+    return p.time + config.interval + config.grace <= now;
+  });
   std::vector<PendingInput> pending;
-  for (const PartitionListing& p : visible) {
-    TimePoint end = p.time + config.interval;
+  for (auto p = first_pending; p != visible.end(); ++p) {
+    TimePoint end = p->time + config.interval;
     TimePoint at = end + config.grace;
-    if (at <= now) {
-      eligible.push_back(&p);
-    } else {
-      pending.push_back(MakePending(p.time, at, p.objects,
-                                    "not eligible until " + FormatRfc3339(at) + " (end " + ClockTime(end) +
-                                        " + grace " + FormatDuration(config.grace) + ")"));
-    }
+    pending.push_back(MakePending(p->time, at, p->objects,
+                                  "not eligible until " + FormatRfc3339(at) + " (end " + ClockTime(end) +
+                                      " + grace " + FormatDuration(config.grace) + ")"));
   }
   const SnapshotListing* newest_snapshot = nullptr;
   const SnapshotListing* base_listing = nullptr;
@@ -315,9 +318,11 @@ PlanDecision Plan(const PlannerConfig& config, const Checkpoint& cp, const std::
 
   // Target.
   std::vector<const PartitionListing*> after;  // eligible and newer than the watermark, ascending
-  for (const PartitionListing* p : eligible) {
-    if (!watermark || p->time > *watermark) after.push_back(p);
-  }
+  const auto first_after =
+      watermark ? std::partition_point(visible.begin(), first_pending,
+                                       [&](const PartitionListing& p) { return p.time <= *watermark; })
+                : visible.begin();
+  for (auto p = first_after; p != first_pending; ++p) after.push_back(&*p);
   if (!full && after.empty()) {
     IdleDecision idle;
     if (watermark) {

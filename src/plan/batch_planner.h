@@ -182,9 +182,18 @@ struct PlanDecision {
 // any order; a time listed twice is merged; a listing with no input objects
 // (see IsInputObject: only markers or empty objects) counts as not visible.
 // Deterministic: the same arguments give the same decision, byte for byte.
+// `visible_normalized`: the caller knows IsNormalizedListing(visible) (the
+// Planner checks each listing the Lister shares once, not every tick: an
+// idle tick then costs O(log n + what is newer than the watermark), not
+// O(history)).
 PlanDecision Plan(const PlannerConfig& config, const Checkpoint& checkpoint,
                   const std::vector<PartitionListing>& visible, const std::vector<SnapshotListing>& snapshots,
-                  TimePoint now);
+                  TimePoint now, bool visible_normalized = false);
+
+// Whether `visible` is as Plan would normalize it: times strictly
+// ascending, each one's objects input objects (IsInputObject), strictly
+// ascending by key, none empty. O(objects).
+bool IsNormalizedListing(const std::vector<PartitionListing>& visible);
 
 // Since when eligible input has been waiting for a commit, as far as this
 // decision shows, for the Watchdog's health rule (SPEC §4: a quiet source
