@@ -93,9 +93,9 @@ if [[ "${FRESHET_SANITIZERS:-1}" != 0 ]]; then
   # shellcheck disable=SC2086
   cmake --build build-fuzz -j "$jobs" --target "${asan_tests[@]}" $fuzzers
   stage "ASan+UBSan tests"
-  # The fuzz replays beside the unit tests rather than before them: two
-  # processes each, so neither waits on the other's slowest (the record
-  # parser's and SigV4's replays: 19 and 14 s).
+  # The fuzz replays (one process per core) beside the unit test binaries
+  # rather than before them, so neither waits on the other's slowest (the
+  # record parser's and SigV4's replays: 19 and 14 s).
   fuzz_log=$(mktemp)
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-fuzz -j "$jobs" --output-on-failure --timeout 900 \
     -R '^fuzz\.' >"$fuzz_log" 2>&1 &
