@@ -54,13 +54,13 @@ std::string ParentValue(uint16_t level, std::string_view parent) { return Entity
 
 std::string EncodeEntityRecordV1(const EntityRecord& r) {
   std::string out;
-  out.reserve(r.fields_json.size() + r.id.size() + r.parent_id.size() + r.source.size() + 8 * r.fields.size() + 32);
+  out.reserve(r.json().size() + r.id.size() + r.parent_id.size() + r.source.size() + 8 * r.fields.size() + 32);
   PutVarint32(&out, r.level);
   PutLengthPrefixed(&out, r.id);
   PutLengthPrefixed(&out, r.parent_id);
   PutFixed64(&out, static_cast<uint64_t>(r.version));
   out.push_back(static_cast<char>((r.deleted ? 1 : 0) | (r.active ? 2 : 0)));
-  PutLengthPrefixed(&out, r.fields_json);
+  PutLengthPrefixed(&out, r.json());
   PutVarint32(&out, static_cast<uint32_t>(r.fields.size()));
   for (const ValueSpan& s : r.fields) {
     PutVarint32(&out, s.offset);

@@ -126,7 +126,7 @@ class Assembler {
       }
     }
     std::string& stored = doc->stored;
-    stored.reserve(leaf.fields_json.size() + 16);
+    stored.reserve(leaf.json().size() + 16);
     stored.append("{\"id\":");
     AppendJsonString(&stored, leaf.id);
     for (uint32_t f : s_.stored) {

@@ -22,31 +22,126 @@ struct ValueSpan {
 // One entity version, as parsed from one NDJSON line.
 //
 // Field representation: the whole record is kept once, as canonical JSON
-// (`fields_json`: object keys sorted bytewise at every depth, no whitespace,
+// (`json()`: object keys sorted bytewise at every depth, no whitespace,
 // numbers as rapidjson prints them, strings escaped minimally). The fields
 // the schema can use (BuildSchema::fields, the "catalog") are not copied
 // again: `fields[i]` is the span of catalog field i's value inside
-// fields_json. That costs one 8-byte slot per catalog field and no
+// json(). That costs one 8-byte slot per catalog field and no
 // per-field allocation, and lookups during assembly are O(1) by index.
 // Only the fields a record of this level can contribute to a document are
 // filled (see BuildSchema::kept); the others are left absent.
-struct EntityRecord {
+//
+// Records the window holds between batches are *packed* instead (Pack;
+// record_projection.h: ProjectIntoArena): their kept fields' values, and
+// the spans of the present ones only, live in one block per object. Many
+// small strings and span vectors made in one batch beside that batch's
+// short-lived allocations pin half-empty allocator pages for as long as
+// the window holds them; one block per object is freed whole. A packed
+// record's json() is its values side by side (no keys: not a JSON object)
+// and `fields` is empty: read it through field(). A copy of a packed
+// record owns its values (fields_json) and dense spans (fields), so it may
+// outlive the block; a move keeps the view.
+struct EntityRecordData {
   uint16_t level = 0;       // index into BuildSchema::levels (0 = root)
   std::string id;           // non-empty
   std::string parent_id;    // "" at the root level and for parentless tombstones
   int64_t version = 0;      // integer as written, or RFC 3339 as Unix microseconds
   bool deleted = false;     // tombstone flag
   bool active = true;       // status field in active_values (true when no status field)
-  std::string fields_json;  // the record's JSON object, canonical
-  std::vector<ValueSpan> fields;  // parallel to BuildSchema::fields
+  std::string fields_json;  // the record's JSON object, canonical ("" when packed)
+  std::vector<ValueSpan> fields;  // parallel to BuildSchema::fields, offsets into json() (empty when packed)
   uint64_t tiebreak = 0;    // XXH3-64 of the raw line (CR/LF excluded)
   std::string source;       // object key
   uint32_t line = 0;        // 1-based physical line in the decoded object
 
+ protected:
+  uint32_t packed_size_ = 0;          // bytes of values
+  const char* packed_ = nullptr;      // not owned: a PackedEntry (see Pack)
+};
+
+struct EntityRecord : EntityRecordData {
+  // A packed record's entry, 8-aligned in its block: `present` has bit i
+  // set for each present catalog field i (< 64), the spans of those follow
+  // in field order, then the values they point into.
+  struct PackedHeader {
+    uint64_t present = 0;
+  };
+  static size_t PackedPrefix(uint64_t present) {
+    return sizeof(PackedHeader) + sizeof(ValueSpan) * static_cast<size_t>(__builtin_popcountll(present));
+  }
+
+  EntityRecord() = default;
+  EntityRecord(EntityRecord&&) = default;
+  EntityRecord& operator=(EntityRecord&&) = default;
+  EntityRecord(const EntityRecord& other) : EntityRecordData(other) { Own(); }
+  EntityRecord& operator=(const EntityRecord& other) {
+    if (this != &other) {
+      EntityRecordData::operator=(other);
+      Own();
+    }
+    return *this;
+  }
+
+  // The record's canonical JSON object; a packed record's values, side by
+  // side.
+  std::string_view json() const {
+    if (packed_ == nullptr) return fields_json;
+    return std::string_view(packed_ + PackedPrefix(Present()), packed_size_);
+  }
+  // From now on the record reads its fields from `entry` (a PackedHeader,
+  // its spans and `values_size` bytes of values; the caller keeps it alive
+  // for as long as this record, or a record moved from it, is used), and
+  // fields_json and fields are freed.
+  void Pack(const char* entry, uint32_t values_size) {
+    std::string().swap(fields_json);
+    std::vector<ValueSpan>().swap(fields);
+    packed_ = entry;
+    packed_size_ = values_size;
+  }
+  // From now on json() is `text`, owned.
+  void SetJson(std::string text) {
+    fields_json = std::move(text);
+    packed_ = nullptr;
+    packed_size_ = 0;
+  }
+  bool packed() const { return packed_ != nullptr; }
+
   // Canonical JSON text of catalog field `index`; "" when absent.
   std::string_view field(size_t index) const {
+    if (packed_ != nullptr) {
+      const uint64_t present = Present();
+      if (index >= 64 || (present >> index & 1) == 0) return {};
+      const ValueSpan span = PackedSpan(static_cast<size_t>(__builtin_popcountll(present & ((uint64_t{1} << index) - 1))));
+      return json().substr(span.offset, span.length);
+    }
     if (index >= fields.size() || !fields[index].present()) return {};
     return std::string_view(fields_json).substr(fields[index].offset, fields[index].length);
+  }
+
+ private:
+  uint64_t Present() const {
+    PackedHeader h;
+    __builtin_memcpy(&h, packed_, sizeof h);
+    return h.present;
+  }
+  ValueSpan PackedSpan(size_t rank) const {
+    ValueSpan span;
+    __builtin_memcpy(&span, packed_ + sizeof(PackedHeader) + rank * sizeof(ValueSpan), sizeof span);
+    return span;
+  }
+  // A copy owns its fields: the block a packed record points into may go
+  // first.
+  void Own() {
+    if (packed_ == nullptr) return;
+    const uint64_t present = Present();
+    fields_json.assign(json());
+    fields.assign(present == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(present)), ValueSpan{});
+    size_t rank = 0;
+    for (size_t f = 0; f < fields.size(); ++f) {
+      if (present >> f & 1) fields[f] = PackedSpan(rank++);
+    }
+    packed_ = nullptr;
+    packed_size_ = 0;
   }
 };
 

@@ -76,8 +76,9 @@ class IngestedWindow {
   // (empty, ignored or corrupt) is held all the same, so it is not fetched
   // again.
   void Apply(const WindowDiff& diff, DecodedInput decoded);
-  // From now on, records are held as ProjectToKept(schema) makes them
-  // (record_projection.h): the members no document reads are not kept.
+  // From now on, records are held as ProjectIntoArena(schema) makes them
+  // (record_projection.h): the members no document reads are not kept, and
+  // an object's texts are one block.
   // The documents made of the state do not change.
   void ProjectRecords(const SchemaOptions& schema);
 

@@ -2,6 +2,9 @@
 // kept in memory between batches (the window state: SPEC §4).
 #pragma once
 
+#include <memory>
+#include <vector>
+
 #include "ingest/build_schema.h"
 #include "ingest/entity_record.h"
 
@@ -21,5 +24,14 @@ namespace freshet {
 // or not at all: either copy makes the same document.
 // On the 1M-ad benchmark's records: ~140 of ~1,000 bytes per held record.
 void ProjectToKept(EntityRecord* r, const BuildSchema& schema);
+
+// How the window holds an object's records: every record of `records`
+// packed (EntityRecord::Pack) into one block, each entry its present kept
+// fields' spans and values, with no keys. Every field() is unchanged, so
+// are the documents made of the records; json() is no longer a JSON
+// object. The caller keeps the block for as long as the records are used
+// (copies of them own their fields). nullptr, and each record projected
+// on its own, when the catalog has more than 64 fields.
+std::unique_ptr<char[]> ProjectIntoArena(std::vector<EntityRecord>* records, const BuildSchema& schema);
 
 }  // namespace freshet

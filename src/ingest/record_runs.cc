@@ -40,7 +40,7 @@ void EncodeRecord(const EntityRecord& r, std::string* out) {
   PutLengthPrefixed(out, r.parent_id);
   PutFixed64(out, static_cast<uint64_t>(r.version));
   out->push_back(static_cast<char>((r.deleted ? 1 : 0) | (r.active ? 2 : 0)));
-  PutLengthPrefixed(out, r.fields_json);
+  PutLengthPrefixed(out, r.json());
   PutVarint32(out, static_cast<uint32_t>(r.fields.size()));
   for (const ValueSpan& s : r.fields) {
     PutVarint32(out, s.offset);

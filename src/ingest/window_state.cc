@@ -23,40 +23,92 @@ std::vector<std::string> WindowState::Objects() const {
   return keys;
 }
 
-void WindowState::AddChild(Entity& entity, const EntityRecord* winner) {
+size_t WindowState::FindSlot(KeyView k, uint32_t hash) const {
+  if (slots_.empty()) return kNoSlot;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.winner == nullptr) return kNoSlot;
+    if (s.hash == hash && s.winner->level == k.first && s.winner->id == k.second) return i;
+  }
+}
+
+void WindowState::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.winner == nullptr) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].winner != nullptr) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+size_t WindowState::InsertSlot(uint32_t hash) {
+  if ((entities_ + 1) * 4 > slots_.size() * 3) Grow();  // load <= 3/4
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].winner != nullptr) i = (i + 1) & mask;
+  slots_[i] = Slot{};
+  slots_[i].hash = hash;
+  ++entities_;
+  return i;
+}
+
+void WindowState::EraseSlot(size_t i) {
+  // Backward shift: every later entry of the probe run that may live at i
+  // (its home is not cyclically within (i, j]) moves there, so lookups
+  // never meet a hole before their key.
+  const size_t mask = slots_.size() - 1;
+  for (size_t j = (i + 1) & mask; slots_[j].winner != nullptr; j = (j + 1) & mask) {
+    const size_t home = slots_[j].hash & mask;
+    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i] = Slot{};
+  --entities_;
+}
+
+void WindowState::AddChild(Slot& slot, const EntityRecord* winner) {
   auto it = children_.find(KeyView(winner->level, winner->parent_id));
   if (it == children_.end()) it = children_.emplace(EntityKey{winner->level, winner->parent_id}, std::vector<const EntityRecord*>()).first;
-  entity.child_slot = static_cast<uint32_t>(it->second.size());
+  slot.child_slot = static_cast<uint32_t>(it->second.size());
   it->second.push_back(winner);
 }
 
-void WindowState::RemoveChild(const EntityRecord* winner, uint32_t slot) {
+void WindowState::RemoveChild(const EntityRecord* winner, uint32_t child_slot) {
   auto it = children_.find(KeyView(winner->level, winner->parent_id));
   std::vector<const EntityRecord*>& kids = it->second;
-  if (slot + 1 != kids.size()) {
+  if (child_slot + 1 != kids.size()) {
     const EntityRecord* last = kids.back();
-    kids[slot] = last;
-    entities_.find(KeyView(last->level, last->id))->second.child_slot = slot;
+    kids[child_slot] = last;
+    const KeyView k(last->level, last->id);
+    slots_[FindSlot(k, Hash32(k))].child_slot = child_slot;
   }
   kids.pop_back();
   if (kids.empty()) children_.erase(it);
 }
 
-void WindowState::SetWinner(const EntityKey& key, Entity& entity, const EntityRecord* winner) {
-  if (entity.winner == winner) return;
-  const EntityRecord* old = entity.winner;
+void WindowState::SetWinner(size_t i, const EntityRecord* winner) {
+  Slot& slot = slots_[i];
+  if (slot.winner == winner) return;
+  const EntityRecord* old = slot.winner;
   if (old != nullptr && winner != nullptr && !old->parent_id.empty() && old->parent_id == winner->parent_id) {
-    // Same parent: the new winner takes the old one's slot.
-    children_.find(KeyView(old->level, old->parent_id))->second[entity.child_slot] = winner;
+    // Same parent: the new winner takes the old one's place.
+    children_.find(KeyView(old->level, old->parent_id))->second[slot.child_slot] = winner;
   } else {
-    if (old != nullptr && !old->parent_id.empty()) RemoveChild(old, entity.child_slot);
-    if (winner != nullptr && !winner->parent_id.empty()) AddChild(entity, winner);
+    if (old != nullptr && !old->parent_id.empty()) RemoveChild(old, slot.child_slot);
+    if (winner != nullptr && !winner->parent_id.empty()) AddChild(slot, winner);
   }
-  entity.winner = winner;
+  slot.winner = winner;
   // A new winner with the very same content changes no document: a copy of
   // the same line in another object, or the same object read again.
   if (old != nullptr && winner != nullptr && CompareVersions(*old, *winner) == 0) return;
-  Touch(key, old);
+  const EntityRecord* named = winner != nullptr ? winner : old;
+  Touch(KeyView(named->level, named->id), old);
 }
 
 void WindowState::SetTracking(bool on) {
@@ -64,23 +116,37 @@ void WindowState::SetTracking(bool on) {
   if (!on) touched_.clear();
 }
 
-void WindowState::Touch(const EntityKey& key, const EntityRecord* before) {
-  if (!tracking_ || touched_.contains(key)) return;  // the first change's `before` is the one that showed
-  touched_.emplace(key, before ? std::optional<EntityRecord>(*before) : std::nullopt);
+void WindowState::Touch(KeyView key, const EntityRecord* before) {
+  if (!tracking_) return;
+  EntityKey k{key.first, std::string(key.second)};
+  if (touched_.contains(k)) return;  // the first change's `before` is the one that showed
+  touched_.emplace(std::move(k), before ? std::optional<EntityRecord>(*before) : std::nullopt);
 }
 
-void WindowState::AddObject(const std::string& key, const std::string& etag, std::vector<EntityRecord> records) {
+void WindowState::AddObject(const std::string& key, const std::string& etag, std::vector<EntityRecord> records,
+                            std::unique_ptr<char[]> text) {
   RemoveObject(key);
   auto object = std::make_unique<Object>();
   object->etag = etag;
   object->records = std::move(records);
+  object->text = std::move(text);
   records_ += object->records.size();
   for (const EntityRecord& r : object->records) {
-    auto it = entities_.find(KeyView(r.level, r.id));
-    if (it == entities_.end()) it = entities_.emplace(EntityKey{r.level, r.id}, Entity{}).first;
-    Entity& e = it->second;
-    e.candidates.push_back(&r);
-    if (e.winner == nullptr || Supersedes(r, *e.winner)) SetWinner(it->first, e, &r);
+    const KeyView k(r.level, r.id);
+    const uint32_t hash = Hash32(k);
+    size_t i = FindSlot(k, hash);
+    if (i == kNoSlot) {
+      SetWinner(InsertSlot(hash), &r);
+      continue;
+    }
+    Slot& slot = slots_[i];
+    if (slot.dup) {
+      dupes_.find(k)->second.push_back(&r);
+    } else {
+      dupes_.emplace(EntityKey{r.level, r.id}, std::vector<const EntityRecord*>{slot.winner, &r});
+      slot.dup = 1;
+    }
+    if (Supersedes(r, *slot.winner)) SetWinner(i, &r);
   }
   objects_.emplace(key, std::move(object));
 }
@@ -92,31 +158,39 @@ bool WindowState::RemoveObject(const std::string& key) {
   objects_.erase(found);
   records_ -= object->records.size();
   for (const EntityRecord& r : object->records) {
-    auto it = entities_.find(KeyView(r.level, r.id));
-    Entity& e = it->second;
-    e.candidates.erase(std::find(e.candidates.begin(), e.candidates.end(), &r));
-    if (e.winner != &r) continue;
+    const KeyView k(r.level, r.id);
+    const size_t i = FindSlot(k, Hash32(k));
+    Slot& slot = slots_[i];
+    if (!slot.dup) {
+      // Its only record: the entity leaves the window (the touch first,
+      // while the record that holds its key is still there).
+      Touch(k, &r);
+      if (!r.parent_id.empty()) RemoveChild(&r, slot.child_slot);
+      EraseSlot(i);
+      continue;
+    }
+    auto d = dupes_.find(k);
+    std::vector<const EntityRecord*>& candidates = d->second;
+    candidates.erase(std::find(candidates.begin(), candidates.end(), &r));
     const EntityRecord* next = nullptr;
-    for (const EntityRecord* c : e.candidates) {
-      if (next == nullptr || Supersedes(*c, *next)) next = c;
+    if (slot.winner == &r) {
+      for (const EntityRecord* c : candidates) {
+        if (next == nullptr || Supersedes(*c, *next)) next = c;
+      }
     }
-    if (next == nullptr) {
-      // The entity leaves the window: its key goes with its last record,
-      // so remember the touch by value first.
-      EntityKey gone = it->first;
-      Touch(gone, &r);
-      if (!r.parent_id.empty()) RemoveChild(&r, e.child_slot);
-      entities_.erase(it);
-    } else {
-      SetWinner(it->first, e, next);
+    if (candidates.size() == 1) {
+      dupes_.erase(d);
+      slot.dup = 0;
     }
+    if (next != nullptr) SetWinner(i, next);
   }
   return true;
 }
 
 const EntityRecord* WindowState::Find(uint16_t level, std::string_view id) const {
-  auto it = entities_.find(KeyView(level, id));
-  return it == entities_.end() ? nullptr : it->second.winner;
+  const KeyView k(level, id);
+  const size_t i = FindSlot(k, Hash32(k));
+  return i == kNoSlot ? nullptr : slots_[i].winner;
 }
 
 void WindowState::ChildrenOf(uint16_t level, std::string_view parent, std::vector<const EntityRecord*>* out) const {
@@ -130,8 +204,10 @@ void WindowState::ChildrenOf(uint16_t level, std::string_view parent, std::vecto
 
 std::vector<const EntityRecord*> WindowState::SortedWinners() const {
   std::vector<const EntityRecord*> out;
-  out.reserve(entities_.size());
-  for (const auto& [key, entity] : entities_) out.push_back(entity.winner);
+  out.reserve(entities_);
+  for (const Slot& s : slots_) {
+    if (s.winner != nullptr) out.push_back(s.winner);
+  }
   std::sort(out.begin(), out.end(), [](const EntityRecord* a, const EntityRecord* b) {
     return a->level != b->level ? a->level < b->level : a->id < b->id;
   });

@@ -68,8 +68,11 @@ class WindowState {
   const std::string* EtagOf(const std::string& key) const;
 
   // Adds object `key` (ETag `etag`) with its good records; a key already
-  // held is replaced (its old records leave first).
-  void AddObject(const std::string& key, const std::string& etag, std::vector<EntityRecord> records);
+  // held is replaced (its old records leave first). `text`, when given, is
+  // the block the records' texts view (record_projection.h:
+  // ProjectIntoArena), held with them.
+  void AddObject(const std::string& key, const std::string& etag, std::vector<EntityRecord> records,
+                 std::unique_ptr<char[]> text = nullptr);
   // Removes object `key` and its records; false when it was not held.
   bool RemoveObject(const std::string& key);
   // Every held object key, ascending.
@@ -95,20 +98,16 @@ class WindowState {
   void SetTracking(bool on);
 
   size_t objects() const { return objects_.size(); }
-  size_t entities() const { return entities_.size(); }
+  size_t entities() const { return entities_; }
   size_t records() const { return records_; }
   // Candidate records not winning (older copies across objects).
-  size_t duplicates() const { return records_ - entities_.size(); }
+  size_t duplicates() const { return records_ - entities_; }
 
  private:
   struct Object {
     std::string etag;
     std::vector<EntityRecord> records;  // never resized once held: stable addresses
-  };
-  struct Entity {
-    std::vector<const EntityRecord*> candidates;
-    const EntityRecord* winner = nullptr;
-    uint32_t child_slot = 0;  // the winner's index in its parent's children_ list (when it has a parent)
+    std::unique_ptr<char[]> text;       // what records' json() views, if shared
   };
   // (level, id) or (level, parent id): hashed, and looked up by view.
   using KeyView = std::pair<uint16_t, std::string_view>;
@@ -127,16 +126,42 @@ class WindowState {
     }
   };
 
-  void SetWinner(const EntityKey& key, Entity& entity, const EntityRecord* winner);
-  void Touch(const EntityKey& key, const EntityRecord* before);
+  // The entity index: one 16-byte slot per entity in an open-addressing
+  // table (linear probing, backward-shift deletion), keyed by its winner's
+  // (level, id). A node-based map cost ~110 bytes and two allocations per
+  // entity, a third of the window's memory besides the records. An entity
+  // with one candidate record (nearly all) needs nothing else; the few held
+  // by several objects list their candidates in `dupes_`. Slots move when
+  // others leave: nothing keeps a slot's index across a change.
+  struct Slot {
+    const EntityRecord* winner = nullptr;  // nullptr: empty
+    uint32_t hash = 0;                     // Hash32 of the key
+    uint32_t child_slot : 31 = 0;          // the winner's index in its parent's children_ list
+    uint32_t dup : 1 = 0;                  // candidates listed in dupes_
+  };
+  static constexpr size_t kNoSlot = ~size_t{0};
+  static uint32_t Hash32(KeyView k) {
+    const size_t h = KeyHash()(k);
+    return static_cast<uint32_t>(h ^ (h >> 32));
+  }
+  size_t FindSlot(KeyView k, uint32_t hash) const;
+  size_t InsertSlot(uint32_t hash);  // an empty slot for a key not present
+  void EraseSlot(size_t i);
+  void Grow();
+
+  void SetWinner(size_t slot, const EntityRecord* winner);
+  void Touch(KeyView key, const EntityRecord* before);
   // The children index: a winner with a parent sits in its parent's list,
-  // at entity.child_slot; leaving swaps the list's last entry into its slot.
-  void AddChild(Entity& entity, const EntityRecord* winner);
-  void RemoveChild(const EntityRecord* winner, uint32_t slot);
+  // at its slot's child_slot; leaving swaps the list's last entry into its
+  // place.
+  void AddChild(Slot& slot, const EntityRecord* winner);
+  void RemoveChild(const EntityRecord* winner, uint32_t child_slot);
   std::vector<const EntityRecord*> SortedWinners() const;
 
+  std::vector<Slot> slots_;  // size 0 or a power of two
+  size_t entities_ = 0;
+  std::unordered_map<EntityKey, std::vector<const EntityRecord*>, KeyHash, KeyEq> dupes_;
   std::map<std::string, std::unique_ptr<Object>> objects_;
-  std::unordered_map<EntityKey, Entity, KeyHash, KeyEq> entities_;
   // (child level, parent id) -> that parent's current children (winners),
   // in no order. Keyed by (level, parent) with the parent id owned here.
   std::unordered_map<EntityKey, std::vector<const EntityRecord*>, KeyHash, KeyEq> children_;

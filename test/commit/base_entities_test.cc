@@ -40,7 +40,7 @@ bool SameForTheBuild(const EntityRecord& a, const EntityRecord& b, const BuildSc
 
 bool SameRecord(const EntityRecord& a, const EntityRecord& b) {
   return a.level == b.level && a.id == b.id && a.parent_id == b.parent_id && a.version == b.version &&
-         a.deleted == b.deleted && a.active == b.active && a.fields_json == b.fields_json && a.fields == b.fields &&
+         a.deleted == b.deleted && a.active == b.active && a.json() == b.json() && a.fields == b.fields &&
          a.tiebreak == b.tiebreak && a.source == b.source && a.line == b.line;
 }
 

@@ -77,8 +77,54 @@ TEST(RecordProjectionTest, AnIngestedWindowHoldsProjectedRecords) {
   const EntityRecord* a1 = window.state().Find(2, "a1");
   ASSERT_NE(a1, nullptr);
   EXPECT_TRUE(a1->source.empty());
-  EXPECT_EQ(a1->fields_json.find("\"type\""), std::string::npos) << a1->fields_json;
+  EXPECT_EQ(a1->json().find("\"type\""), std::string::npos) << a1->json();
   EXPECT_EQ(window.Objects().size(), 1u);
+
+  // The window holds the object's records packed in one block; a copy of
+  // a record owns its fields and outlives the object (ASan checks the
+  // read).
+  EXPECT_TRUE(a1->packed());
+  EXPECT_TRUE(a1->fields_json.empty());
+  EXPECT_TRUE(a1->fields.empty());
+  const EntityRecord copy = *a1;
+  EXPECT_FALSE(copy.packed());
+  const size_t title = static_cast<size_t>(CompileBuildSchema(s).FieldIndex("title"));
+  const std::string want(a1->field(title));
+  window.Apply(WindowDiff{.fetch = {}, .removed = {info}}, DecodedInput{});
+  EXPECT_EQ(window.state().Find(2, "a1"), nullptr);
+  EXPECT_EQ(copy.field(title), want);
+  EXPECT_EQ(want, R"("Red running shoes")");
+}
+
+TEST(RecordProjectionTest, PackedRecordsReadEveryFieldAsProjectedOnes) {
+  const SchemaOptions s = DefaultAdsSchema();
+  const BuildSchema schema = CompileBuildSchema(s);
+  std::vector<EntityRecord> each = ParseAll(s, kRecords, "k1");
+  for (EntityRecord& r : each) ProjectToKept(&r, schema);
+  std::vector<EntityRecord> packed = ParseAll(s, kRecords, "k1");
+  const std::unique_ptr<char[]> block = ProjectIntoArena(&packed, schema);
+  ASSERT_NE(block, nullptr);
+  ASSERT_EQ(packed.size(), each.size());
+  const char* end = nullptr;
+  for (size_t i = 0; i < each.size(); ++i) {
+    SCOPED_TRACE(each[i].json());
+    EXPECT_TRUE(packed[i].packed());
+    for (size_t f = 0; f < schema.fields.size() + 2; ++f) EXPECT_EQ(packed[i].field(f), each[i].field(f)) << f;
+    EXPECT_TRUE(packed[i].source.empty());
+    // Values only, side by side: no keys, entries in record order.
+    EXPECT_EQ(packed[i].json().find("\"title\""), std::string::npos);
+    EXPECT_LT(packed[i].json().size(), each[i].json().size());
+    EXPECT_GT(packed[i].json().data(), end);
+    end = packed[i].json().data() + packed[i].json().size();
+  }
+  // Copies own their fields (dense again), moves keep the view.
+  EntityRecord copy;
+  copy = packed[0];
+  EXPECT_FALSE(copy.packed());
+  for (size_t f = 0; f < schema.fields.size(); ++f) EXPECT_EQ(copy.field(f), each[0].field(f)) << f;
+  EntityRecord moved = std::move(packed[1]);
+  EXPECT_TRUE(moved.packed());
+  for (size_t f = 0; f < schema.fields.size(); ++f) EXPECT_EQ(moved.field(f), each[1].field(f)) << f;
 }
 
 }  // namespace
