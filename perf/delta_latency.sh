@@ -261,7 +261,9 @@ for history in 60 6000; do
   write_config "$idle/config.json" "$idle/source" "$idle/sink" 100ms
   start_daemon "$idle/config.json" "$log"
   wait_for_watermark "$idle/sink" "$(part_time $((history - 1)))" 600
-  sleep 3  # settle: merges, retention
+  sleep 1  # the merge the catch-up decided has started
+  wait_for_merges "$log" 300
+  sleep 3  # settle: retention after the merge's commit
   c0=$(cpu_ns); l0=$(metric freshet_object_store_requests_total 'store="source".*operation="list"')
   g0=$(metric freshet_triggers_total '')
   sleep 10

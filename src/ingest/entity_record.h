@@ -42,21 +42,25 @@ struct ValueSpan {
 // record owns its values (fields_json) and dense spans (fields), so it may
 // outlive the block; a move keeps the view.
 struct EntityRecordData {
-  uint16_t level = 0;       // index into BuildSchema::levels (0 = root)
+  // Members ordered largest first: 192 bytes with libstdc++, not 200 with
+  // padding (the window holds one per record).
   std::string id;           // non-empty
   std::string parent_id;    // "" at the root level and for parentless tombstones
-  int64_t version = 0;      // integer as written, or RFC 3339 as Unix microseconds
-  bool deleted = false;     // tombstone flag
-  bool active = true;       // status field in active_values (true when no status field)
   std::string fields_json;  // the record's JSON object, canonical ("" when packed)
-  std::vector<ValueSpan> fields;  // parallel to BuildSchema::fields, offsets into json() (empty when packed)
-  uint64_t tiebreak = 0;    // XXH3-64 of the raw line (CR/LF excluded)
   std::string source;       // object key
-  uint32_t line = 0;        // 1-based physical line in the decoded object
+  std::vector<ValueSpan> fields;  // parallel to BuildSchema::fields, offsets into json() (empty when packed)
+  int64_t version = 0;      // integer as written, or RFC 3339 as Unix microseconds
+  uint64_t tiebreak = 0;    // XXH3-64 of the raw line (CR/LF excluded)
 
  protected:
-  uint32_t packed_size_ = 0;          // bytes of values
-  const char* packed_ = nullptr;      // not owned: a PackedEntry (see Pack)
+  const char* packed_ = nullptr;  // not owned: a PackedHeader, its spans and values (see Pack)
+  uint32_t packed_size_ = 0;      // bytes of values
+
+ public:
+  uint32_t line = 0;        // 1-based physical line in the decoded object
+  uint16_t level = 0;       // index into BuildSchema::levels (0 = root)
+  bool deleted = false;     // tombstone flag
+  bool active = true;       // status field in active_values (true when no status field)
 };
 
 struct EntityRecord : EntityRecordData {
