@@ -28,8 +28,14 @@ class BulkAllocationScope {
 // True while any scope is open.
 bool InBulkAllocation();
 
-// Called (on the thread closing it) when the last open scope closes.
-// Set once, before any scope opens (the hook does it before main).
-void SetBulkAllocationEndHook(void (*hook)());
+// `begin` is called (on the thread opening it) when the first scope opens,
+// `end` (on the thread closing it) when the last open scope closes; either
+// may be nullptr. Up to four pairs, added before any scope opens (the
+// allocator hooks add theirs before main). Scopes opening and closing at
+// once on different threads may run one's begin before the other's end;
+// the daemon opens them on the Builder's strand, one at a time.
+void AddBulkAllocationHooks(void (*begin)(), void (*end)());
+// Removes every hook (tests).
+void ClearBulkAllocationHooks();
 
 }  // namespace freshet

@@ -9,15 +9,24 @@
 namespace freshet {
 namespace {
 
+std::atomic<int> g_begins{0};
 std::atomic<int> g_ends{0};
 
-// Scopes nest and cross threads; the end hook runs once per time the last
-// open scope closes, never while one is still open.
-TEST(BulkAllocationTest, TheEndHookRunsWhenTheLastScopeCloses) {
-  SetBulkAllocationEndHook([] {
-    EXPECT_FALSE(InBulkAllocation());
-    g_ends.fetch_add(1);
-  });
+// Scopes nest and cross threads; the begin hooks run once per time the
+// first scope opens, the end hooks once per time the last open scope
+// closes, never while one is still open.
+TEST(BulkAllocationTest, TheHooksRunWhenTheFirstScopeOpensAndTheLastCloses) {
+  ClearBulkAllocationHooks();
+  AddBulkAllocationHooks(
+      [] {
+        EXPECT_TRUE(InBulkAllocation());
+        g_begins.fetch_add(1);
+      },
+      [] {
+        EXPECT_FALSE(InBulkAllocation());
+        g_ends.fetch_add(1);
+      });
+  AddBulkAllocationHooks(nullptr, [] { g_ends.fetch_add(10); });
   EXPECT_FALSE(InBulkAllocation());
   {
     BulkAllocationScope outer;
@@ -27,9 +36,11 @@ TEST(BulkAllocationTest, TheEndHookRunsWhenTheLastScopeCloses) {
       EXPECT_TRUE(InBulkAllocation());
     }
     EXPECT_EQ(g_ends.load(), 0);
+    EXPECT_EQ(g_begins.load(), 1);
     EXPECT_TRUE(InBulkAllocation());
   }
-  EXPECT_EQ(g_ends.load(), 1);
+  EXPECT_EQ(g_ends.load(), 11);
+  EXPECT_EQ(g_begins.load(), 1);
   EXPECT_FALSE(InBulkAllocation());
 
   {
@@ -41,10 +52,11 @@ TEST(BulkAllocationTest, TheEndHookRunsWhenTheLastScopeCloses) {
       });
     }
     for (std::thread& t : threads) t.join();
-    EXPECT_EQ(g_ends.load(), 1);  // `held` was open all along
+    EXPECT_EQ(g_ends.load(), 11);  // `held` was open all along
+    EXPECT_EQ(g_begins.load(), 2);
   }
-  EXPECT_EQ(g_ends.load(), 2);
-  SetBulkAllocationEndHook(nullptr);
+  EXPECT_EQ(g_ends.load(), 22);
+  ClearBulkAllocationHooks();
 }
 
 }  // namespace

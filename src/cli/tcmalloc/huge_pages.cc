@@ -95,7 +95,7 @@ struct Install {
     static BulkHugePageAllocator allocator(ext->GetSystemAllocator());
     g_allocator = &allocator;
     ext->SetSystemAllocator(&allocator);
-    freshet::SetBulkAllocationEndHook([] { g_allocator->EndBulk(); });
+    freshet::AddBulkAllocationHooks(nullptr, [] { g_allocator->EndBulk(); });
   }
 } install;
 
