@@ -104,13 +104,13 @@ void IngestedWindow::Apply(const WindowDiff& diff, DecodedInput decoded) {
                     std::make_move_iterator(decoded.records.begin() + static_cast<ptrdiff_t>(end)));
       }
     }
-    std::unique_ptr<char[]> text;
-    if (projection_) text = ProjectIntoArena(&mine, *projection_);
+    std::unique_ptr<char[]> block;
+    if (projection_) block = ProjectIntoArena(&mine, *projection_);
     if (auto it = bad.find(o.key); it != bad.end()) h.bad = std::move(it->second);
     h.records_total = mine.size() + h.bad.size();
     records_total_ += h.records_total;
     bytes_ += o.size;
-    state_.AddObject(o.key, o.etag, std::move(mine), std::move(text));
+    state_.AddObject(o.key, o.etag, std::move(mine), std::move(block));
     held_.emplace(o.key, std::move(h));
   }
 }

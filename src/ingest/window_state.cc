@@ -124,12 +124,12 @@ void WindowState::Touch(KeyView key, const EntityRecord* before) {
 }
 
 void WindowState::AddObject(const std::string& key, const std::string& etag, std::vector<EntityRecord> records,
-                            std::unique_ptr<char[]> text) {
+                            std::unique_ptr<char[]> block) {
   RemoveObject(key);
   auto object = std::make_unique<Object>();
   object->etag = etag;
   object->records = std::move(records);
-  object->text = std::move(text);
+  object->block = std::move(block);
   records_ += object->records.size();
   for (const EntityRecord& r : object->records) {
     const KeyView k(r.level, r.id);
