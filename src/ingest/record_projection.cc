@@ -7,58 +7,30 @@
 #include "ingest/json_text.h"
 
 namespace freshet {
-namespace {
-
-// The catalog's names as JSON strings, each followed by ':'.
-std::vector<std::string> QuotedNames(const BuildSchema& schema) {
-  std::vector<std::string> names(schema.fields.size());
-  for (size_t f = 0; f < names.size(); ++f) {
-    AppendJsonString(&names[f], schema.fields[f]);
-    names[f].push_back(':');
-  }
-  return names;
-}
-
-// The size of r's projected JSON.
-size_t ProjectedSize(const EntityRecord& r, const std::vector<std::string>& names) {
-  size_t bytes = 2, members = 0;
-  for (size_t f = 0; f < r.fields.size() && f < names.size(); ++f) {
-    if (!r.fields[f].present()) continue;
-    bytes += names[f].size() + r.fields[f].length;
-    ++members;
-  }
-  return bytes + (members > 1 ? members - 1 : 0);
-}
-
-// Writes r's projected JSON at `out` (ProjectedSize bytes) and points r's
-// spans into it; returns the bytes written.
-size_t WriteProjected(EntityRecord* r, const std::vector<std::string>& names, char* out) {
-  const std::string_view from = r->json();
-  size_t n = 0;
-  out[n++] = '{';
-  for (size_t f = 0; f < r->fields.size() && f < names.size(); ++f) {
-    ValueSpan& span = r->fields[f];
-    if (!span.present()) continue;
-    if (n > 1) out[n++] = ',';
-    std::memcpy(out + n, names[f].data(), names[f].size());
-    n += names[f].size();
-    std::memcpy(out + n, from.data() + span.offset, span.length);
-    span.offset = static_cast<uint32_t>(n);
-    n += span.length;
-  }
-  out[n++] = '}';
-  for (size_t f = names.size(); f < r->fields.size(); ++f) r->fields[f] = {};  // none: parallel to the catalog
-  std::string().swap(r->source);
-  return n;
-}
-
-}  // namespace
 
 void ProjectToKept(EntityRecord* r, const BuildSchema& schema) {
-  const std::vector<std::string> names = QuotedNames(schema);
-  std::string json(ProjectedSize(*r, names), '\0');
-  WriteProjected(r, names, json.data());
+  size_t bytes = 2;
+  for (size_t f = 0; f < r->fields.size() && f < schema.fields.size(); ++f) {
+    if (r->fields[f].present()) bytes += schema.fields[f].size() + 4 + r->fields[f].length;
+  }
+  const std::string_view from = r->json();
+  std::string json;
+  json.reserve(bytes);
+  json.push_back('{');
+  for (size_t f = 0; f < r->fields.size() && f < schema.fields.size(); ++f) {
+    ValueSpan& span = r->fields[f];
+    if (!span.present()) continue;
+    if (json.size() > 1) json.push_back(',');
+    AppendJsonString(&json, schema.fields[f]);
+    json.push_back(':');
+    const ValueSpan moved{static_cast<uint32_t>(json.size()), span.length};
+    json.append(from.substr(span.offset, span.length));
+    span = moved;
+  }
+  json.push_back('}');
+  for (size_t f = schema.fields.size(); f < r->fields.size(); ++f) r->fields[f] = {};  // none: parallel to the catalog
   r->SetJson(std::move(json));
+  std::string().swap(r->source);
 }
 
 std::unique_ptr<char[]> ProjectIntoArena(std::vector<EntityRecord>* records, const BuildSchema& schema) {
