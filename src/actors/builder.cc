@@ -149,7 +149,9 @@ struct ParseAllStart {
 // proceeds (its parse, which frees bytes, needs all of it). The input in
 // memory, as bodies or as parsed records waiting for the consumer, stays
 // under max_pending_bytes of bodies plus one chunk.
-using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;  // Builder's
+// A consumer that fails stops the run: no chunk after it is fetched,
+// parsed or consumed, and the run ends with that status.
+using ChunkConsumer = std::function<Status(std::vector<ObjectInfo> objects, DecodedInput* part)>;  // Builder's
 struct FetchParseStart {
   ObjectStore* store;
   ThreadPool* pool;
@@ -340,7 +342,12 @@ struct FetchParseStart {
       for (size_t i = run->bounds[c]; i < run->bounds[c + 1]; ++i) {
         if (run->fetched[i]) slice.emplace_back(run->objects[i], std::move(run->bodies[i]));
       }
-      run->parts[c] = DecodeAndParse(*self.schema, slice);
+      bool stopped;
+      {
+        std::lock_guard<std::mutex> lock(run->mu);
+        stopped = !run->error.ok();
+      }
+      if (!stopped) run->parts[c] = DecodeAndParse(*self.schema, slice);  // (else nothing more is consumed)
       slice.clear();  // the bodies: parsed, not needed while consuming
       std::unique_lock<std::mutex> lock(run->mu);
       if (!self.consume) {
@@ -362,7 +369,12 @@ struct FetchParseStart {
           for (size_t i = run->bounds[k]; i < run->bounds[k + 1]; ++i) {
             if (run->fetched[i]) chunk.push_back(run->objects[i]);
           }
-          self.consume(std::move(chunk), &part);
+          bool stopped;
+          {
+            std::lock_guard<std::mutex> stop_lock(run->mu);
+            stopped = !run->error.ok();
+          }
+          Status consumed = stopped ? Status() : self.consume(std::move(chunk), &part);
           FreeBuffer(part.records);
           FreeBuffer(part.bad);
           // Only now are the chunk's bytes off the books: parsed records
@@ -370,8 +382,9 @@ struct FetchParseStart {
           // more than their bodies did.
           lock.lock();
           Unpend(*run, k);
+          if (!consumed.ok() && run->error.ok()) run->error = std::move(consumed);
           lock.unlock();
-          self.ReleaseWaiting(run);
+          self.ReleaseWaiting(run);  // (fails the waiting fetches once the consumer has failed)
           lock.lock();
         }
         run->consuming = false;
@@ -446,6 +459,18 @@ Awaitable<void> Builder::Run() {
       (void)out_.watchdog->Post(Pong{"builder", ping->seq});
     }
   }
+}
+
+GenerationContext Builder::BuildContext() const {
+  GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
+  // The build is one pool task, the only one a batch runs at this point; it
+  // spreads its parts over the same pool (itself one worker). (A streaming
+  // full's parts run in the parse's consumer, also one pool task.)
+  ctx.threads = compute_->thread_count();
+  ctx.pool = compute_;
+  ctx.spool_dir = scratch_dir_;  // a full's "stored" goes to disk as it is encoded
+  ctx.index_memory_bytes = memory_budget_ / kIndexShare;
+  return ctx;
 }
 
 Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
@@ -538,7 +563,7 @@ Awaitable<Result<const ParsedSnapshot*>> Builder::LoadSnapshot(const BuildPlan& 
   }
   std::string identity = FullGenerationId(schema_hash_, *plan.snapshot_time, plan.snapshot_objects);
   // (A streamed snapshot is read by one build only.)
-  if (snapshot_ && snapshot_->identity == identity && !snapshot_->sorted) co_return snapshot_.get();
+  if (snapshot_ && snapshot_->identity == identity && !snapshot_->streamed()) co_return snapshot_.get();
   snapshot_.reset();  // free the old one before reading the new one
   if (plan.kind == BatchKind::kFullAndDelta) {
     Result<std::shared_ptr<ParsedSnapshot>> streamed = co_await StreamSnapshot(plan, std::move(identity), c);
@@ -562,9 +587,55 @@ Awaitable<Result<const ParsedSnapshot*>> Builder::LoadSnapshot(const BuildPlan& 
   co_return snapshot_.get();
 }
 
+Status Builder::SourceMoved(std::vector<std::string> moved) {
+  // As a fetch of the whole list would (FetchAndParse without `moved`).
+  std::sort(moved.begin(), moved.end());
+  source_moved_ = moved.front();
+  return Status::FailedPrecondition(std::to_string(moved.size()) + " object(s) changed or vanished since " +
+                                    "they were listed (first: " + moved.front() +
+                                    "); listing the whole window again for the next trigger");
+}
+
 Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const BuildPlan& plan,
                                                                             std::string identity,
                                                                             BuildCounters* c) {
+  if (snapshots_in_key_order_) {
+    // Each parsed chunk goes into the full's writers as soon as the chunks
+    // before it have (one at a time, on a pool thread), overlapping the
+    // fetch and parse of the chunks after it: nothing is held or sorted.
+    struct Feed {
+      std::shared_ptr<StreamingFull> full;
+      std::vector<QuarantineEntry> bad;
+    };
+    auto feed = std::make_shared<Feed>();
+    feed->full = std::make_shared<StreamingFull>(BuildContext());
+    ChunkConsumer consume = [feed](std::vector<ObjectInfo>, DecodedInput* part) {
+      for (QuarantineEntry& q : part->bad) feed->bad.push_back(std::move(q));
+      return feed->full->Add(&part->records);
+    };
+    auto moved = std::make_shared<std::vector<std::string>>();
+    Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
+                                                         std::move(consume), memory_budget_ / kFetchAheadShare);
+    if (!feed->full->out_of_order()) {
+      if (!counts.ok()) co_return counts.status();
+      if (!moved->empty()) co_return SourceMoved(std::move(*moved));
+      c->objects += counts->objects;
+      c->bytes += counts->bytes;
+      auto s = std::make_shared<ParsedSnapshot>();
+      s->identity = std::move(identity);
+      s->streaming = std::move(feed->full);
+      s->bad = std::move(feed->bad);
+      s->objects = counts->objects;
+      s->bytes = counts->bytes;
+      s->records_total = counts->records_total;
+      co_return s;
+    }
+    // What was parsed so far went into a full that is dropped; the
+    // snapshot is read again and sorted. Later snapshots are sorted from
+    // the start, until one arrives in order (RecordSorter::in_key_order).
+    spdlog::info("builder: batch {}: {}; sorting the snapshot instead", plan.batch_id, counts.status().message());
+    snapshots_in_key_order_ = false;
+  }
   // Each parsed chunk goes to the sorter as soon as the chunks before it
   // have (one at a time, on a pool thread), overlapping the fetch and parse
   // of the chunks after it; past its share of the budget it spills a
@@ -579,21 +650,16 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
   ChunkConsumer feed = [sink](std::vector<ObjectInfo>, DecodedInput* part) {
     for (QuarantineEntry& q : part->bad) sink->bad.push_back(std::move(q));
     Status st = sink->sorter->Add(&part->records);
-    if (!st.ok() && sink->status.ok()) sink->status = std::move(st);
+    if (!st.ok() && sink->status.ok()) sink->status = st;
+    return st;
   };
   auto moved = std::make_shared<std::vector<std::string>>();
   Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
                                                        std::move(feed), memory_budget_ / kFetchAheadShare);
-  if (!counts.ok()) co_return counts.status();
-  if (!moved->empty()) {
-    // As a fetch of the whole list would (FetchAndParse without `moved`).
-    std::sort(moved->begin(), moved->end());
-    source_moved_ = moved->front();
-    co_return Status::FailedPrecondition(std::to_string(moved->size()) + " object(s) changed or vanished since " +
-                                         "they were listed (first: " + moved->front() +
-                                         "); listing the whole window again for the next trigger");
-  }
   if (!sink->status.ok()) co_return sink->status;
+  if (!counts.ok()) co_return counts.status();
+  if (!moved->empty()) co_return SourceMoved(std::move(*moved));
+  snapshots_in_key_order_ = sink->sorter->in_key_order();
   c->objects += counts->objects;
   c->bytes += counts->bytes;
   if (sink->sorter->runs_written() > 0) {
@@ -698,6 +764,7 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
     WindowDiff diff;
     diff.fetch = std::move(chunk);
     w->Apply(diff, std::move(*part));
+    return Status();
   };
   Result<DecodedInput> decoded = co_await FetchAndParse(*objects, &c->fetch_s, &c->parse_s, moved, std::move(apply));
   w->state().SetTracking(true);
@@ -782,13 +849,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
   if (!ratio.ok()) co_return ratio.WithContext("window ending " + (plan.target ? FormatRfc3339(*plan.target) : "-"));
 
   auto t = std::chrono::steady_clock::now();
-  GenerationContext ctx{&schema_, schema_hash_, max_bad_ratio_};
-  // The build is one pool task, the only one a batch runs at this point; it
-  // spreads its parts over the same pool (itself one worker).
-  ctx.threads = compute_->thread_count();
-  ctx.pool = compute_;
-  ctx.spool_dir = scratch_dir_;  // a full's "stored" goes to disk as it is encoded
-  ctx.index_memory_bytes = memory_budget_ / kIndexShare;
+  const GenerationContext ctx = BuildContext();
   // The counts and quarantine of the new input stay here; its records move
   // into the window.
   auto meta = std::make_shared<DecodedInput>();
@@ -817,7 +878,7 @@ Awaitable<Result<BuiltBatch>> Builder::Build(std::shared_ptr<const BuildPlan> sh
     return built;
   };
   Result<BuiltBatch> built = co_await AwaitCompute<BuiltBatch>(compute_, std::move(work));
-  if (snap && snap->sorted) snapshot_.reset();  // read (or failed part way): its runs go now
+  if (snap && snap->streamed()) snapshot_.reset();  // read (or failed part way): its runs go now
   if (!built.ok()) co_return built;
   // The next deltas read the new full's entities: the parse is done with.
   if (plan.kind == BatchKind::kFullAndDelta) snapshot_.reset();

@@ -73,18 +73,26 @@ class Builder : public std::enable_shared_from_this<Builder> {
   // FetchParseStart); the result keeps only the counts. When any object
   // moved, what was consumed is incomplete: the caller discards it.
   // max_pending_bytes (with `consume`): bodies fetched and not yet parsed
-  // stay about under it (0: no limit).
-  using ChunkConsumer = std::function<void(std::vector<ObjectInfo> objects, DecodedInput* part)>;
+  // stay about under it (0: no limit). A consumer that fails stops the
+  // fetch and parse; the result is then its status.
+  using ChunkConsumer = std::function<Status(std::vector<ObjectInfo> objects, DecodedInput* part)>;
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr,
                                                 ChunkConsumer consume = nullptr, uint64_t max_pending_bytes = 0);
-  // The plan's snapshot. For a full batch, streamed through the external
-  // sort (its memory bounded by pipeline.memory_budget) and read once by
-  // the build; otherwise (a delta on a full without entities) held, and
-  // kept for the next batch on the same snapshot.
+  // The plan's snapshot. For a full batch, streamed: straight into the
+  // new full's writers while its records arrive in key order
+  // (StreamingFull), else through the external sort (its memory bounded by
+  // pipeline.memory_budget), and read once by the build; otherwise (a
+  // delta on a full without entities) held, and kept for the next batch on
+  // the same snapshot.
   Awaitable<Result<const ParsedSnapshot*>> LoadSnapshot(const BuildPlan& plan, BuildCounters* c);
   Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> StreamSnapshot(const BuildPlan& plan, std::string identity,
                                                                      BuildCounters* c);
+  // The failure of a snapshot read in which objects moved (named in
+  // `moved`); sets source_moved_.
+  Status SourceMoved(std::vector<std::string> moved);
+  // How this Builder's builds run (threads, scratch, memory shares).
+  GenerationContext BuildContext() const;
   // The live full's entities segment (ingest/base_entities.h), opened once
   // per full; nullptr when that full has none (written before fulls
   // carried them): the snapshot is parsed instead.
@@ -110,6 +118,9 @@ class Builder : public std::enable_shared_from_this<Builder> {
   bool building_ = false;
   std::string source_moved_;  // a key that changed under the batch in flight ("" = none)
   std::shared_ptr<const ParsedSnapshot> snapshot_;  // cache
+  // Whether the next full's snapshot is expected in key order: at first,
+  // and after a snapshot that came so (StreamSnapshot).
+  bool snapshots_in_key_order_ = true;
   IngestedWindow window_;                           // touched only by the build in flight
   std::shared_ptr<ObjectStore> shared_sink_;        // sink_, unowned: for ranged reads
   std::shared_ptr<BaseEntities> entities_;          // of full entities_full_

@@ -144,6 +144,8 @@ void RegisterGenCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--duplicate-share", g.duplicate_share)->capture_default_str();
   cmd->add_option("--vocabulary", g.vocabulary_size, "Vocabulary size")->capture_default_str();
   cmd->add_flag("!--no-snapshot", g.snapshot, "Do not write a snapshot at the start time");
+  cmd->add_flag("--shuffle-snapshot", g.shuffle_snapshot,
+                "Flat: write the snapshot's ads in a seeded random order, not by id");
   cmd->add_flag("--follow", a->follow, "After the backfill, write one partition per interval in real time");
   cmd->callback([=] { *exit_code = RunGen(*a); });
 }

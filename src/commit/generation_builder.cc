@@ -144,55 +144,153 @@ struct FullParts {
   // tenth of the records) and one run of leaves at a time.
   Status AddSorted(SortedRecords& sorted) {
     if (sorted.streamed() > 0) return Status::Internal("a streamed snapshot read by a second build");
-    const uint16_t leaf = entities.leaf();
-    std::vector<EntityRecord> ancestors, run;
-    EntityTable table;
     EntityRecord r;
-    auto flush = [&] {
-      AddLeaves(table, run);
-      run.clear();
-    };
     while (sorted.Next(&r)) {
-      if (r.level < leaf) {
-        entities.Add(r, nullptr);
-        ancestors.push_back(std::move(r));
-        continue;
-      }
-      if (!ancestors.empty()) {
-        table = EntityTable::Build(std::move(ancestors));
-        FreeBuffer(ancestors);
-      }
-      if (r.level > leaf) continue;  // no such level in this schema (the parser never makes one)
-      run.push_back(std::move(r));
+      Add(std::move(r));
       r = EntityRecord();
-      if (run.size() >= ctx.leaves_per_run) flush();
     }
     FRESHET_RETURN_IF_ERROR(sorted.status().WithContext("snapshot"));
-    flush();
+    Flush();
     return Status();
+  }
+
+  // One record of a snapshot fed in key order, newest per key
+  // (AddSorted's, or StreamingFull's).
+  void Add(EntityRecord&& r) {
+    const uint16_t leaf = entities.leaf();
+    if (r.level < leaf) {
+      entities.Add(r, nullptr);
+      ancestors.push_back(std::move(r));
+      return;
+    }
+    if (!ancestors.empty()) {
+      table = EntityTable::Build(std::move(ancestors));
+      FreeBuffer(ancestors);
+    }
+    if (r.level > leaf) return;  // no such level in this schema (the parser never makes one)
+    run.push_back(std::move(r));
+    if (run.size() >= ctx.leaves_per_run) Flush();
+  }
+  // After the last Add: the leaves still held.
+  void Flush() {
+    AddLeaves(table, run);
+    run.clear();
   }
 
   const GenerationContext& ctx;
   SegmentWriter& writer;
   EntitiesSegmentBuilder entities;
   uint32_t doc_number = 0;
+  // Add's: the ancestors (until the first leaf), then their table, and the
+  // run of leaves held.
+  std::vector<EntityRecord> ancestors, run;
+  EntityTable table;
 };
 
-// The new full of a kFullAndDelta plan, from its parsed snapshot.
-Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot) {
-  if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
+// The checks a snapshot passes before its full may be built: every object
+// decoded, and the bad-record ratio.
+Status CheckSnapshot(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot& snapshot) {
   // A full built without one of its snapshot's objects would silently
   // lose every ad in it until the next snapshot: never, whatever the
   // bad-record ratio says.
-  for (const QuarantineEntry& e : snapshot->bad) {
+  for (const QuarantineEntry& e : snapshot.bad) {
     if (e.line == 0 && e.reason.starts_with(kReasonCorruptObject)) {
       return Status::FailedPrecondition("snapshot " + TimeOrEmpty(plan.snapshot_time) + ": object " + e.source +
                                         " cannot be decoded (" + e.reason +
                                         "); a full build would lose every record in it");
     }
   }
-  FRESHET_RETURN_IF_ERROR(CheckBadRatio(snapshot->bad.size(), snapshot->records_total, ctx.max_bad_ratio)
-                              .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time)));
+  return CheckBadRatio(snapshot.bad.size(), snapshot.records_total, ctx.max_bad_ratio)
+      .WithContext("snapshot " + TimeOrEmpty(plan.snapshot_time));
+}
+
+// The full's generation, once `parts` has every record of `snapshot`.
+Result<BuiltGeneration> FinishFull(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot& snapshot,
+                                   SegmentWriter& writer, FullParts& parts) {
+  Manifest m;
+  m.kind = "full";
+  m.snapshot = TimeOrEmpty(plan.snapshot_time);
+  m.inputs = Inputs(plan.snapshot_objects);
+  m.counts.records = snapshot.records_total;
+  m.counts.bad_records = snapshot.bad.size();
+  m.counts.input_bytes = snapshot.bytes;
+  // The base's entities, for the deltas' fan-out (ingest/base_entities.h).
+  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, parts.entities.Finish());
+  return AssembleGeneration(ctx, plan.full_generation, std::move(m), writer,
+                            snapshot.bad.empty() ? std::string() : QuarantineNdjson(snapshot.bad),
+                            std::move(entities));
+}
+
+}  // namespace
+
+struct StreamingFull::Impl {
+  explicit Impl(const GenerationContext& c) : ctx(c), writer(SpooledWriterOptions(ctx)), parts(ctx, writer) {}
+  const GenerationContext ctx;
+  SegmentWriter writer;
+  FullParts parts;
+  EntityRecord last;  // held back until a record of another key comes
+  bool has_last = false;
+  bool out_of_order = false;
+  bool finished = false;
+  uint64_t records = 0, duplicates = 0;
+};
+
+StreamingFull::StreamingFull(const GenerationContext& ctx) : impl_(std::make_unique<Impl>(ctx)) {}
+StreamingFull::~StreamingFull() = default;
+
+Status StreamingFull::Add(std::vector<EntityRecord>* records) {
+  Impl& m = *impl_;
+  if (m.out_of_order) return Status::FailedPrecondition("the snapshot's records are not in key order");
+  if (m.finished) return Status::Internal("a record added to a finished full");
+  for (EntityRecord& r : *records) {
+    ++m.records;
+    if (m.has_last) {
+      const int k = CompareKeys(m.last, r);
+      if (k > 0) {
+        m.out_of_order = true;
+        Status st = Status::FailedPrecondition("the snapshot's records are not in key order: " + r.id + " (" +
+                                               r.source + " line " + std::to_string(r.line) + ") comes after " +
+                                               m.last.id + " (" + m.last.source + ")");
+        FreeBuffer(*records);
+        return st;
+      }
+      if (k == 0) {  // two versions of one entity: the newer stays (as SortNewestPerKey keeps it)
+        ++m.duplicates;
+        if (Supersedes(r, m.last)) m.last = std::move(r);
+        continue;
+      }
+      m.parts.Add(std::move(m.last));
+    }
+    m.last = std::move(r);
+    m.has_last = true;
+  }
+  FreeBuffer(*records);
+  return Status();
+}
+
+bool StreamingFull::out_of_order() const { return impl_->out_of_order; }
+uint64_t StreamingFull::duplicates() const { return impl_->duplicates; }
+
+Result<BuiltGeneration> StreamingFull::Finish(const BuildPlan& plan, const ParsedSnapshot& snapshot) {
+  Impl& m = *impl_;
+  if (m.out_of_order) return Status::Internal("a full whose snapshot was not in key order");
+  if (m.finished) return Status::Internal("a streamed snapshot read by a second build");
+  m.finished = true;
+  if (m.has_last) {
+    m.parts.Add(std::move(m.last));
+    m.has_last = false;
+  }
+  m.parts.Flush();
+  return FinishFull(m.ctx, plan, snapshot, m.writer, m.parts);
+}
+
+namespace {
+
+// The new full of a kFullAndDelta plan, from its parsed snapshot.
+Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan& plan, const ParsedSnapshot* snapshot) {
+  if (!snapshot) return Status::Internal("full batch without a parsed snapshot");
+  FRESHET_RETURN_IF_ERROR(CheckSnapshot(ctx, plan, *snapshot));
+  if (snapshot->streaming) return snapshot->streaming->Finish(plan, *snapshot);
   // Documents go straight into the writer as they are made, and entities
   // into theirs: only the writers' compact form of the whole set is ever
   // in memory (and, for a streamed snapshot, one run of leaves).
@@ -203,18 +301,7 @@ Result<BuiltGeneration> BuildFull(const GenerationContext& ctx, const BuildPlan&
   } else {
     parts.AddTable(snapshot->table);
   }
-  Manifest m;
-  m.kind = "full";
-  m.snapshot = TimeOrEmpty(plan.snapshot_time);
-  m.inputs = Inputs(plan.snapshot_objects);
-  m.counts.records = snapshot->records_total;
-  m.counts.bad_records = snapshot->bad.size();
-  m.counts.input_bytes = snapshot->bytes;
-  // The base's entities, for the deltas' fan-out (ingest/base_entities.h).
-  FRESHET_ASSIGN_OR_RETURN(std::vector<SegmentFile> entities, parts.entities.Finish());
-  return AssembleGeneration(ctx, plan.full_generation, std::move(m), writer,
-                            snapshot->bad.empty() ? std::string() : QuarantineNdjson(snapshot->bad),
-                            std::move(entities));
+  return FinishFull(ctx, plan, *snapshot, writer, parts);
 }
 
 // The entities of the full `full` (just built, not yet committed), read
@@ -281,7 +368,7 @@ Result<BuiltBatch> Build(const GenerationContext& ctx, const BuildPlan& plan, co
                                                                                 TimeOrEmpty(plan.target)));
   SegmentWriter writer(WriterOptions(ctx));
   auto add = [&writer](const DocBatch& b) { writer.Add(b); };
-  if (out.full && snapshot->sorted) {
+  if (out.full && snapshot->streamed()) {
     // A streamed snapshot is gone: its full's entities stand in.
     FRESHET_ASSIGN_OR_RETURN(std::unique_ptr<BaseEntities> new_full, NewFullEntities(ctx, *out.full));
     StreamDeltaDocs(*ctx.schema, *new_full, window_table, DocParallelism{ctx.pool, ctx.threads}, add);
@@ -311,7 +398,7 @@ Result<BuiltBatch> ChainBatch(const GenerationContext& ctx, const BuildPlan& pla
   const BaseEntities* from_full = plan.kind == BatchKind::kDelta ? entities : nullptr;
   FRESHET_ASSIGN_OR_RETURN(BuiltBatch out, StartBatch(ctx, plan, snapshot, fetched));
   std::unique_ptr<BaseEntities> new_full;  // a streamed snapshot is gone: its full's entities stand in
-  if (out.full && snapshot != nullptr && snapshot->sorted) {
+  if (out.full && snapshot != nullptr && snapshot->streamed()) {
     FRESHET_ASSIGN_OR_RETURN(new_full, NewFullEntities(ctx, *out.full));
     from_full = new_full.get();
   }

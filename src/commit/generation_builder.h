@@ -21,10 +21,14 @@
 
 namespace freshet {
 
+class StreamingFull;
+
 // A decoded base snapshot: parsed for a full batch (and for deltas on a
 // full written before fulls carried their entities), either held whole
-// (`table`: tools, verify, the deltas just named) or streamed (`sorted`:
-// the daemon's full batch, in memory bounded by pipeline.memory_budget).
+// (`table`: tools, verify, the deltas just named) or streamed (the
+// daemon's full batch, in memory bounded by pipeline.memory_budget): its
+// records sorted (`sorted`), or, when they arrived in key order, already
+// in the full's writers (`streaming`).
 struct ParsedSnapshot {
   std::string identity;  // FullGenerationId of the snapshot: changes iff its objects do
   EntityTable table;     // empty when `sorted` is set
@@ -32,6 +36,9 @@ struct ParsedSnapshot {
   // build that takes this snapshot (the stream is consumed). That batch's
   // delta then joins against the new full's entities, as later deltas do.
   std::shared_ptr<SortedRecords> sorted;
+  // The full made as the records were parsed; the build finishes it.
+  std::shared_ptr<StreamingFull> streaming;
+  bool streamed() const { return sorted != nullptr || streaming != nullptr; }
   std::vector<QuarantineEntry> bad;
   uint64_t objects = 0, bytes = 0, records_total = 0;
 };
@@ -63,6 +70,45 @@ struct GenerationContext {
   // to spool_dir past it (SegmentWriterOptions::index_memory_bytes).
   // 0: no limit. Does not change the bytes.
   size_t index_memory_bytes = 0;
+};
+
+// A full built while its snapshot is parsed. A snapshot whose records
+// arrive in key order ((level, id), the order the external sort gives:
+// a database export written out by key, as the side-by-side corpus is)
+// needs no sort: each record goes into the full's writers as it comes, is
+// never held, sorted or spilled, and the full is done moments after the
+// last object is parsed. Of records with the same key the newest stays,
+// as the sort keeps it, so the files are byte for byte those of the sorted
+// path (the build of a ParsedSnapshot with `sorted`).
+//
+// The first record out of key order stops it: Add fails, out_of_order()
+// says why, and the caller sorts the snapshot instead (RecordSorter),
+// which costs one more parse of what was read so far.
+//
+// Thread-compatible: Add from one thread at a time (the parse's in-order
+// consumer), Finish once, after the last Add (the build, through
+// BuildChainBatch or BuildGenerations with a ParsedSnapshot whose
+// `streaming` is this).
+class StreamingFull {
+ public:
+  explicit StreamingFull(const GenerationContext& ctx);
+  ~StreamingFull();
+  StreamingFull(const StreamingFull&) = delete;
+  StreamingFull& operator=(const StreamingFull&) = delete;
+
+  // Takes every record of *records (left empty), in the order parsed.
+  // kFailedPrecondition naming the first record out of order.
+  Status Add(std::vector<EntityRecord>* records);
+  bool out_of_order() const;
+  // Older versions dropped so far.
+  uint64_t duplicates() const;
+  // The full generation of `plan`; `snapshot` supplies its counts and
+  // quarantine. Call once.
+  Result<BuiltGeneration> Finish(const BuildPlan& plan, const ParsedSnapshot& snapshot);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // REQUIRES: `snapshot` is the plan's snapshot (nullptr when the plan has

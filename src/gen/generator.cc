@@ -34,6 +34,7 @@ enum Salt : uint64_t {
   kSaltSnapshotObject = 7,
   kSaltReservoir = 8,
   kSaltNewEntity = 9,
+  kSaltSnapshotOrder = 10,
 };
 
 enum Level : uint8_t { kCampaign = 0, kAdGroup = 1, kAd = 2 };
@@ -551,7 +552,14 @@ Status Snapshot(const GenOptions& o, GenState& state, TimePoint snapshot_time, O
   };
 
   if (s.flat) {
-    for (uint32_t a = 0; a < s.entities[kAd].size(); ++a) {
+    std::vector<uint32_t> order(s.entities[kAd].size());
+    for (uint32_t a = 0; a < order.size(); ++a) order[a] = a;
+    if (o.shuffle_snapshot) {
+      // Fisher-Yates on a stream of its own: nothing else moves.
+      SeededRandom order_rng(MixSeed({s.seed, kSaltSnapshotOrder, static_cast<uint64_t>(t)}));
+      for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[order_rng.Below(i)]);
+    }
+    for (uint32_t a : order) {
       if (!s.entities[kAd][a].deleted) FRESHET_RETURN_IF_ERROR(emit(kAd, a));
     }
   } else {

@@ -84,6 +84,10 @@ struct GenOptions {
   uint32_t objects_per_partition = 3;    // part objects per partition (>= 1)
   uint32_t snapshot_lines_per_object = 50000;
   bool snapshot = true;  // Generate writes a snapshot at the start time
+  // Flat: the snapshot's ads in a seeded random order rather than by id
+  // (as an export that is not sorted by key writes them). The hierarchy's
+  // snapshot is depth first, never in key order, either way.
+  bool shuffle_snapshot = false;
 
   // Noise, all fractions in [0, 1].
   double lz4_share = 0.25;              // objects written as LZ4 frames (.ndjson.lz4)

@@ -296,6 +296,12 @@ RecordSorter::~RecordSorter() {
 Status RecordSorter::Add(std::vector<EntityRecord>* records) {
   if (!status_.ok()) return status_;
   for (EntityRecord& r : *records) {
+    if (in_key_order_) {
+      in_key_order_ = !has_last_ || last_level_ < r.level || (last_level_ == r.level && last_id_ <= r.id);
+      has_last_ = true;
+      last_level_ = r.level;
+      last_id_.assign(r.id);
+    }
     held_bytes_ += RecordFootprint(r);
     held_.push_back(std::move(r));
     if (options_.memory_bytes > 0 && held_bytes_ >= options_.memory_bytes) {

@@ -66,6 +66,9 @@ class RecordSorter {
   uint64_t bytes_written() const { return bytes_written_; }
   // Footprint of the records held now.
   size_t held_bytes() const { return held_bytes_; }
+  // Whether every record was added in key order, (level, id) never
+  // decreasing: such an input needed no sort.
+  bool in_key_order() const { return in_key_order_; }
 
  private:
   struct Run;
@@ -78,6 +81,10 @@ class RecordSorter {
   uint64_t bytes_written_ = 0;
   std::vector<std::string> runs_;  // run file paths, in the order written
   Status status_;
+  bool in_key_order_ = true;
+  bool has_last_ = false;
+  uint16_t last_level_ = 0;  // key of the last record added
+  std::string last_id_;
 };
 
 // The merged stream. Holds one decoded block per run.

@@ -1,8 +1,10 @@
 // A full batch from a snapshot streamed through the external sort
-// (ingest/record_runs.h) writes the very bytes of one from the snapshot held
-// whole: the full, its entities and the batch's delta (joined against the
-// new full's entities instead of the parsed snapshot), whatever the memory
-// limit (how many runs spill) and the number of threads.
+// (ingest/record_runs.h), or straight into the full's writers when its
+// records come in key order (StreamingFull), writes the very bytes of one
+// from the snapshot held whole: the full, its entities and the batch's
+// delta (joined against the new full's entities instead of the parsed
+// snapshot), whatever the memory limit (how many runs spill) and the
+// number of threads.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -185,6 +187,101 @@ TEST_P(StreamedFullTest, SameBytesAsTheHeldSnapshotWhateverTheLimitAndThreads) {
   ASSERT_TRUE(BuildGenerations(ctx, plan, &once, Decode(plan.window_objects)).ok());
   auto twice = BuildGenerations(ctx, plan, &once, Decode(plan.window_objects));
   EXPECT_EQ(twice.status().code(), StatusCode::kInternal) << twice.status().ToString();
+}
+
+// A snapshot whose records arrive in key order goes straight into the
+// full's writers: the same bytes again, older versions of an entity
+// dropped wherever they sit among its copies.
+TEST_P(StreamedFullTest, InKeyOrderTheStreamingFullWritesTheSameBytes) {
+  const BuildPlan plan = FullPlan();
+  const ParsedSnapshot held = MakeParsedSnapshot(plan.full_generation, Decode(plan.snapshot_objects));
+  GenerationContext ctx{&schema_, SchemaHash(schema_), /*max_bad_ratio=*/0.5};
+  auto want = BuildGenerations(ctx, plan, &held, Decode(plan.window_objects));
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  const auto want_bytes = Bytes(*want);
+  const auto want_chain = Bytes(ChainBuild(ctx, plan, held));
+
+  // The records in key order, with older copies of every 7th entity
+  // before and after it (the newest must win, as the sort keeps it).
+  DecodedInput input = Decode(plan.snapshot_objects);
+  std::vector<EntityRecord> ordered = input.records;
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const EntityRecord& a, const EntityRecord& b) { return CompareKeys(a, b) < 0; });
+  std::vector<EntityRecord> with_copies;
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    EntityRecord older = ordered[i];
+    older.version -= 1;
+    older.SetJson(R"({"stale":true})");
+    older.fields.clear();
+    if (i % 7 == 0) with_copies.push_back(older);
+    with_copies.push_back(ordered[i]);
+    if (i % 7 == 0 || i % 11 == 0) with_copies.push_back(older);
+  }
+
+  for (size_t threads : {size_t{1}, size_t{3}}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    GenerationContext c = ctx;
+    c.threads = threads;
+    c.leaves_per_run = threads == 1 ? 37 : 1000;
+    c.spool_dir = scratch_.Join("spool");
+    auto make = [&] {
+      ParsedSnapshot s;
+      s.identity = plan.full_generation;
+      s.streaming = std::make_shared<StreamingFull>(c);
+      for (size_t i = 0; i < with_copies.size(); i += 300) {
+        std::vector<EntityRecord> chunk(with_copies.begin() + static_cast<long>(i),
+                                        with_copies.begin() + static_cast<long>(std::min(with_copies.size(), i + 300)));
+        EXPECT_TRUE(s.streaming->Add(&chunk).ok());
+        EXPECT_TRUE(chunk.empty());
+      }
+      EXPECT_FALSE(s.streaming->out_of_order());
+      EXPECT_EQ(s.streaming->duplicates(), with_copies.size() - ordered.size());
+      s.bad = input.bad;
+      s.objects = input.objects;
+      s.bytes = input.bytes;
+      s.records_total = input.records_total;
+      return s;
+    };
+    ParsedSnapshot streamed = make();
+    auto got = BuildGenerations(c, plan, &streamed, Decode(plan.window_objects));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(Bytes(*got) == want_bytes);
+    EXPECT_EQ(got->records, want->records);
+    // Read once: a second build fails rather than writing an empty full.
+    auto twice = BuildGenerations(c, plan, &streamed, Decode(plan.window_objects));
+    EXPECT_EQ(twice.status().code(), StatusCode::kInternal) << twice.status().ToString();
+    ParsedSnapshot again = make();
+    EXPECT_TRUE(Bytes(ChainBuild(c, plan, again)) == want_chain);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.Join("spool"))) << "every spool goes with its batch";
+}
+
+// The first record out of key order stops the streaming full, naming it;
+// nothing can be built from what it took.
+TEST_P(StreamedFullTest, ARecordOutOfKeyOrderStopsTheStreamingFull) {
+  const BuildPlan plan = FullPlan();
+  DecodedInput input = Decode(plan.snapshot_objects);
+  std::vector<EntityRecord> ordered = input.records;
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const EntityRecord& a, const EntityRecord& b) { return CompareKeys(a, b) < 0; });
+  ASSERT_GT(ordered.size(), 100u);
+  std::swap(ordered[60], ordered[61]);
+  GenerationContext ctx{&schema_, SchemaHash(schema_), /*max_bad_ratio=*/0.5};
+  ParsedSnapshot s;
+  s.identity = plan.full_generation;
+  s.streaming = std::make_shared<StreamingFull>(ctx);
+  std::vector<EntityRecord> first(ordered.begin(), ordered.begin() + 50);
+  ASSERT_TRUE(s.streaming->Add(&first).ok());
+  std::vector<EntityRecord> rest(ordered.begin() + 50, ordered.end());
+  Status st = s.streaming->Add(&rest);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("not in key order: " + ordered[61].id), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("comes after " + ordered[60].id), std::string::npos) << st.ToString();
+  EXPECT_TRUE(s.streaming->out_of_order());
+  std::vector<EntityRecord> more(ordered.end() - 1, ordered.end());
+  EXPECT_EQ(s.streaming->Add(&more).code(), StatusCode::kFailedPrecondition);
+  auto built = BuildGenerations(ctx, plan, &s, Decode(plan.window_objects));
+  EXPECT_EQ(built.status().code(), StatusCode::kInternal) << built.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemas, StreamedFullTest,

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "e2e/freshet_cli.h"
 #include "e2e/sink_check.h"
@@ -79,35 +80,66 @@ TEST_F(DeterminismE2e, SequentialRunsAreByteIdenticalAndVerify) {
   ExpectVerifyIdentical(c, {current->checkpoint.recent_deltas.front()});
 }
 
+// The files of the one full generation in `sink`, by name, without its
+// manifest and quarantine (which name the source's objects and lines).
+std::map<std::string, std::string> FullSegmentFiles(const std::string& sink) {
+  std::map<std::string, std::string> out;
+  size_t fulls = 0;
+  for (const auto& gen : std::filesystem::directory_iterator(sink + "/full")) {
+    ++fulls;
+    for (const auto& f : std::filesystem::directory_iterator(gen.path())) {
+      const std::string name = f.path().filename().string();
+      if (name == "manifest.json" || name.starts_with("quarantine")) continue;
+      out[name] = ReadFileOrEmpty(f.path().string());
+    }
+  }
+  EXPECT_EQ(fulls, 1u) << sink;
+  return out;
+}
+
 // Issue 11's rule: neither pipeline.memory_budget nor the thread count
-// changes a byte. A full of 80,000 flat documents (about 55 MB of parsed
-// records) at the smallest budget, 64 MiB, spills its records as sorted
-// runs and holds its fetches back; at 4 GiB it does neither.
-TEST(BudgetE2e, TheMemoryBudgetAndTheThreadsChangeNoByte) {
+// changes a byte, nor whether the snapshot came in key order. A full of
+// 80,000 flat documents (about 55 MB of parsed records) generated in id
+// order goes straight into the full's writers (StreamingFull): nothing is
+// sorted or spilled. The same ads shuffled are sorted instead: at 4 GiB
+// in memory, at the smallest budget, 64 MiB, through spilled runs with
+// the fetches held back.
+TEST(BudgetE2e, TheMemoryBudgetTheThreadsAndTheSnapshotOrderChangeNoByte) {
   if (FreshetBinary().empty()) GTEST_SKIP() << "FRESHET_BIN is not set (run through CTest)";
   testing::TempDir dir("e2e-budget");
   FreshetCli cli(dir.path());
-  const std::string source = dir.Join("source");
-  ASSERT_TRUE(cli.Gen(source, {"--flat", "--start", "2025-06-01T00:00:00Z", "--partitions", "2", "--ads", "80000",
-                               "--updates-per-partition", "200", "--seed", "4"}));
+  const std::string sorted = dir.Join("source"), shuffled = dir.Join("shuffled");
+  const std::vector<std::string> gen = {"--flat", "--start", "2025-06-01T00:00:00Z", "--partitions", "2", "--ads",
+                                        "80000", "--updates-per-partition", "200", "--seed", "4"};
+  ASSERT_TRUE(cli.Gen(sorted, gen));
+  std::vector<std::string> gen_shuffled = gen;
+  gen_shuffled.push_back("--shuffle-snapshot");
+  ASSERT_TRUE(cli.Gen(shuffled, gen_shuffled));
   const std::string config = dir.Join("flat.json");
   std::ofstream(config) << kFlatGenConfig;
-  const std::string big = dir.Join("sink-4g"), small = dir.Join("sink-64m");
-  RunResult a = cli.RunDaemon(source, big,
-                              {{"FRESHET_PIPELINE_COMPUTE_THREADS", "4"},
-                               {"FRESHET_PIPELINE_MEMORY_BUDGET", "4294967296"},
-                               {"FRESHET_PIPELINE_SCRATCH_DIR", dir.Join("scratch")}},
-                              "available_now", config);
+  auto env = [&dir](const char* threads, const char* budget) {
+    return EnvVars{{"FRESHET_PIPELINE_COMPUTE_THREADS", threads},
+                                                            {"FRESHET_PIPELINE_MEMORY_BUDGET", budget},
+                                                            {"FRESHET_PIPELINE_SCRATCH_DIR", dir.Join("scratch")}};
+  };
+  const std::string in_order = dir.Join("sink-in-order"), big = dir.Join("sink-4g"), small = dir.Join("sink-64m");
+  RunResult a = cli.RunDaemon(sorted, in_order, env("4", "4294967296"), "available_now", config);
   ASSERT_TRUE(a.status.Exited(0)) << a.Describe();
-  EXPECT_EQ((a.out + a.err).find("spilled"), std::string::npos) << "nothing spills at 4 GiB";
-  RunResult b = cli.RunDaemon(source, small,
-                              {{"FRESHET_PIPELINE_COMPUTE_THREADS", "1"},
-                               {"FRESHET_PIPELINE_MEMORY_BUDGET", "67108864"},
-                               {"FRESHET_PIPELINE_SCRATCH_DIR", dir.Join("scratch")}},
-                              "available_now", config);
+  EXPECT_EQ((a.out + a.err).find("spilled"), std::string::npos) << a.out << a.err;
+  EXPECT_EQ((a.out + a.err).find("not in key order"), std::string::npos) << a.out << a.err;
+
+  RunResult b = cli.RunDaemon(shuffled, big, env("4", "4294967296"), "available_now", config);
   ASSERT_TRUE(b.status.Exited(0)) << b.Describe();
-  EXPECT_NE((b.out + b.err).find("spilled to"), std::string::npos) << b.out << b.err;
+  EXPECT_NE((b.out + b.err).find("not in key order"), std::string::npos) << b.out << b.err;
+  EXPECT_EQ((b.out + b.err).find("spilled"), std::string::npos) << "nothing spills at 4 GiB";
+  RunResult c = cli.RunDaemon(shuffled, small, env("1", "67108864"), "available_now", config);
+  ASSERT_TRUE(c.status.Exited(0)) << c.Describe();
+  EXPECT_NE((c.out + c.err).find("spilled to"), std::string::npos) << c.out << c.err;
   EXPECT_TRUE(SameTree(big, small));
+  // Another source (its objects' bytes differ), the same index.
+  const auto want = FullSegmentFiles(big);
+  EXPECT_GE(want.size(), 8u);
+  EXPECT_TRUE(FullSegmentFiles(in_order) == want);
   EXPECT_TRUE(std::filesystem::is_empty(dir.Join("scratch"))) << "runs and spools are removed after the batch";
 }
 

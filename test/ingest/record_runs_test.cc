@@ -143,6 +143,37 @@ TEST(RecordRunsTest, AddFreesTheCallersArray) {
   }
 }
 
+// in_key_order says whether the input needed the sort: (level, id) never
+// decreasing over every Add, equal keys allowed.
+TEST(RecordRunsTest, TheSorterTellsWhetherItsInputCameInKeyOrder) {
+  std::vector<EntityRecord> records = RandomRecords(6, 3, 200);
+  std::stable_sort(records.begin(), records.end(),
+                   [](const EntityRecord& a, const EntityRecord& b) { return CompareKeys(a, b) < 0; });
+  ASSERT_GT(records.size(), 100u);
+  size_t repeats = 0;
+  for (size_t i = 1; i < records.size(); ++i) repeats += CompareKeys(records[i - 1], records[i]) == 0;
+  ASSERT_GT(repeats, 10u) << "keys repeat";
+  {
+    RecordSorter sorter({0, ""});
+    std::vector<EntityRecord> a(records.begin(), records.begin() + 50), b(records.begin() + 50, records.end());
+    ASSERT_TRUE(sorter.Add(&a).ok());
+    ASSERT_TRUE(sorter.Add(&b).ok());
+    EXPECT_TRUE(sorter.in_key_order());
+  }
+  // Across two Adds, and within one.
+  for (size_t swap_at : {size_t{49}, size_t{70}}) {
+    std::vector<EntityRecord> copy = records;
+    size_t next = swap_at + 1;
+    while (CompareKeys(copy[swap_at], copy[next]) == 0) ++next;
+    std::swap(copy[swap_at], copy[next]);
+    RecordSorter sorter({0, ""});
+    std::vector<EntityRecord> a(copy.begin(), copy.begin() + 50), b(copy.begin() + 50, copy.end());
+    ASSERT_TRUE(sorter.Add(&a).ok());
+    ASSERT_TRUE(sorter.Add(&b).ok());
+    EXPECT_FALSE(sorter.in_key_order()) << swap_at;
+  }
+}
+
 TEST(RecordRunsTest, ASorterDroppedBeforeFinishRemovesItsRuns) {
   TempDir dir;
   const std::string scratch = dir.Join("scratch");
