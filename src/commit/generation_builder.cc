@@ -110,6 +110,11 @@ namespace {
 
 // The block cache of the new full's entities, read by its batch's delta.
 constexpr size_t kNewFullEntitiesCache = 16 << 20;
+// A full's documents are made in blocks of this many leaves
+// (DocParallelism::block_leaves): a full has leaves enough for every
+// thread, and its writer then interns and appends (block, term) pairs
+// numbering about 21% of the postings instead of 35% (side-by-side corpus).
+constexpr size_t kFullBlockLeaves = 4096;
 
 // The full's two segments, fed in (level, id) order: the documents of its
 // servable leaves, and every entity (entities.*).
@@ -119,7 +124,7 @@ struct FullParts {
 
   // A run of leaf records in id order, their ancestors in `ancestors`.
   void AddLeaves(const EntityTable& ancestors, std::span<const EntityRecord> leaves) {
-    StreamFullDocsOf(*ctx.schema, ancestors, leaves, DocParallelism{ctx.pool, ctx.threads},
+    StreamFullDocsOf(*ctx.schema, ancestors, leaves, DocParallelism{ctx.pool, ctx.threads, kFullBlockLeaves},
                      [this](const DocBatch& b) { writer.Add(b); });
     // A leaf's doc number in the full is its rank among the servable ones.
     size_t next = 0;

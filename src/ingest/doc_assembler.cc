@@ -212,10 +212,6 @@ void Add(DocBuildStats* to, const DocBuildStats& from) {
   to->token_errors += from.token_errors;
 }
 
-// Leaves per unit of work handed to a thread: large enough that the
-// hand-over costs nothing, small enough that the blocks in flight stay a few
-// megabytes.
-constexpr size_t kBlockLeaves = 512;
 
 // A block of documents kept as IndexDocs (for the collecting functions).
 struct DocList {
@@ -231,7 +227,7 @@ void MoveInto(std::vector<IndexDoc>* out, DocList* block) {
 
 // Calls make(assembler, i, doc, stats) for every i in [0, n) -- it fills the
 // (cleared) doc and returns whether it is one to emit -- adds the emitted
-// docs to Blocks of up to kBlockLeaves leaves, and hands the blocks to `sink`
+// docs to Blocks of up to par.block_leaves leaves, and hands the blocks to `sink`
 // on the calling thread in ascending order of i.
 //
 // With a pool, threads > 1 and more than one block of work, up to
@@ -245,11 +241,12 @@ void MoveInto(std::vector<IndexDoc>* out, DocList* block) {
 template <typename Block, typename Make, typename Sink>
 void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, const Make& make, const Sink& sink,
                  DocBuildStats* stats) {
-  const size_t blocks = (n + kBlockLeaves - 1) / kBlockLeaves;
-  auto fill = [n, &make](size_t b, Assembler& a, IndexDoc& doc, Block& block, DocBuildStats* st) {
+  const size_t block_leaves = std::max<size_t>(1, par.block_leaves);
+  const size_t blocks = (n + block_leaves - 1) / block_leaves;
+  auto fill = [n, block_leaves, &make](size_t b, Assembler& a, IndexDoc& doc, Block& block, DocBuildStats* st) {
     block.Clear();
-    const size_t end = std::min(n, (b + 1) * kBlockLeaves);
-    for (size_t i = b * kBlockLeaves; i < end; ++i) {
+    const size_t end = std::min(n, (b + 1) * block_leaves);
+    for (size_t i = b * block_leaves; i < end; ++i) {
       doc.Clear();
       if (make(a, i, &doc, st)) block.Add(doc);
     }

@@ -69,6 +69,15 @@ using BatchSink = std::function<void(const DocBatch&)>;
 struct DocParallelism {
   ThreadPool* pool = nullptr;
   size_t threads = 1;
+  // Leaves per block of documents (one DocBatch, one task's unit of work).
+  // Does not change the output. The writer interns each block's distinct
+  // terms and appends each one's postings once: larger blocks do that less
+  // often (on the side-by-side corpus, a block's distinct terms number 35%
+  // of its postings at 512 leaves, 26% at 2,048 and 17% at 8,192) but
+  // hold more in flight and leave a small delta fewer blocks to share
+  // between threads.
+  size_t block_leaves = kDefaultBlockLeaves;
+  static constexpr size_t kDefaultBlockLeaves = 512;
 };
 
 // The full (base) index documents: every servable leaf of `snapshot`, in id

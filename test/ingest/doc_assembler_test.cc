@@ -335,7 +335,7 @@ TEST(DocAssemblerTest, OverlayEqualsFullRebuildOnRandomUpdates) {
 // The streams, on any number of threads, hand over exactly the documents
 // the collecting functions make, in the same order, with the same stats,
 // over many blocks of leaves.
-TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
+TEST(DocAssemblerTest, StreamsOnThreadsAndInAnyBlockSizeMatchOneThread) {
   const SchemaOptions s = DefaultAdsSchema();
   std::string snap, win;
   for (int c = 0; c < 4; ++c) {
@@ -393,7 +393,9 @@ TEST(DocAssemblerTest, StreamsOnThreadsMatchOneThread) {
   const std::string full_segment = from_docs(full), delta_segment = from_docs(delta);
   ThreadPool pool("docs", 3, 16);
   for (size_t threads : {1, 2, 3, 8}) {
-    const DocParallelism par{&pool, threads};
+    // The block size changes the batches, not the segment.
+    const size_t block_leaves = threads == 1 ? 4096 : threads == 2 ? 1 : threads == 3 ? 97 : 512;
+    const DocParallelism par{&pool, threads, block_leaves};
     DocBuildStats st;
     EXPECT_EQ(segment([&](SegmentWriter& w) {
                 StreamFullDocs(s, base, par, [&w](const DocBatch& b) { w.Add(b); }, &st);
