@@ -101,6 +101,19 @@ class SegmentTermTable {
 
   // A hint that Intern(term, hash) is coming: starts loading its slot.
   void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]); }
+  // Later hints, once the slot has arrived: the id's entry, then (once
+  // that has) the term's bytes it points to, which Intern compares. Only
+  // the first slot the hash maps to: the usual home of a term found.
+  void PrefetchEntry(uint64_t hash) const {
+    if (const uint64_t slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]; (slot >> 32) == hash >> 32 && slot != 0) {
+      __builtin_prefetch(&by_id_[(slot & 0xFFFFFFFFu) - 1]);
+    }
+  }
+  void PrefetchBytes(uint64_t hash) const {
+    if (const uint64_t slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]; (slot >> 32) == hash >> 32 && slot != 0) {
+      __builtin_prefetch(by_id_[(slot & 0xFFFFFFFFu) - 1].data());
+    }
+  }
 
   size_t size() const { return by_id_.size(); }
   std::string_view term(uint32_t id) const { return by_id_[id]; }
@@ -599,7 +612,9 @@ void SegmentWriter::Add(const DocBatch& batch) {
   // scattered over it: ask for slots a few terms ahead.
   constexpr uint32_t kAhead = 8;
   for (uint32_t local = 0; local < n; ++local) {
-    if (local + kAhead < n) terms_->Prefetch(batch.terms_->hash(local + kAhead));
+    if (local + 3 * kAhead < n) terms_->Prefetch(batch.terms_->hash(local + 3 * kAhead));
+    if (local + 2 * kAhead < n) terms_->PrefetchEntry(batch.terms_->hash(local + 2 * kAhead));
+    if (local + kAhead < n) terms_->PrefetchBytes(batch.terms_->hash(local + kAhead));
     const auto [id, added] = terms_->Intern(batch.terms_->term(local), batch.terms_->hash(local));
     if (added) {
       // The term's bytes, its list's string, its slots and counters.
