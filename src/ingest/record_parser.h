@@ -83,6 +83,13 @@ class RecordParser {
   uint64_t ParseObject(std::string_view source, std::string_view body, std::vector<EntityRecord>* records,
                        std::vector<QuarantineEntry>* bad);
 
+  // Tests: from now on every line goes through rapidjson, as the lines the
+  // fast path does not take do (record_parser.cc: FastParse), so that the
+  // two paths can be compared.
+  void UseGeneralPathOnly();
+  // Lines the fast path took so far (tests).
+  uint64_t fast_path_lines() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <random>
 #include <string>
 
 #include "ingest/ingest_test_helpers.h"
@@ -356,6 +357,110 @@ TEST(RecordParserTest, SeveralLevelsWithoutTypeFieldPlaceNothing) {
   // One level without a type field: every record is that level.
   s.levels.resize(1);
   EXPECT_TRUE(ParseOne(s, R"({"id":"a","version":1,"status":"ACTIVE"})").ok);
+}
+
+}  // namespace
+}  // namespace freshet
+
+namespace freshet {
+namespace {
+
+// Random lines around the fast path's edges: flat and nested values, every
+// number form, escapes, control characters, repeated keys, whitespace,
+// trailing bytes, values at the field limit.
+std::string RandomLine(std::mt19937& rng) {
+  auto pick = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
+  static const std::vector<std::string> keys = {
+      "id", "version", "type", "deleted", "status", "title", "description", "url", "keywords", "campaign_id",
+      "ad_group_id", "campaign_name", "country", "extra", "x", "\xc3\xa9t\xc3\xa9", "k\x01", "id"};
+  static const std::vector<std::string> values = {
+      R"("a1")", R"("")", R"("Red running shoes")", R"("caf\u00e9")", R"("line\nbreak")", R"("sl\/ash")",
+      "\"ctl\x02char\"", "\"\xe6\x9d\xb1\xe4\xba\xac\"", R"("ad")", R"("ad_group")", R"("campaign")", R"("ACTIVE")",
+      R"("PAUSED")", R"("2025-06-01T00:00:00Z")", R"("2025-13-01T00:00:00Z")", "0", "-0", "01", "7", "-12", "1.5",
+      "1e3", "-0.0", "123456789012345678", "-123456789012345678", "1234567890123456789", "12345678901234567890",
+      "-9223372036854775808", "true", "false", "null", "[]", R"(["shoes",42])", R"([true])", R"({"b":1,"a":2})",
+      R"({})", "tru", "-", R"("0123456789012345678901234")"};
+  auto space = [&] {
+    std::string s;
+    for (size_t n = pick(4) == 0 ? pick(3) : 0; n > 0; --n) s += " \t\r"[pick(3)];
+    return s;
+  };
+  std::string line = space() + "{" + space();
+  const size_t members = pick(9);
+  for (size_t i = 0; i < members; ++i) {
+    if (i > 0) line += "," + space();
+    line += "\"" + keys[pick(keys.size())] + "\"" + space() + ":" + space() + values[pick(values.size())] + space();
+  }
+  line += "}" + space();
+  switch (pick(25)) {
+    case 0: line += "x"; break;
+    case 1: line = line.substr(0, line.size() / 2); break;
+    case 2: line = "[" + line + "]"; break;
+    default: break;
+  }
+  return line;
+}
+
+// A plausible record of `schema` with the fields in a random order: the
+// lines the fast path is for, with the odd one it is not.
+std::string RandomRecord(std::mt19937& rng, bool typed) {
+  std::vector<std::string> members = {R"("id":"a)" + std::to_string(rng() % 1000) + "\"",
+                                      R"("version":)" + std::to_string(static_cast<int>(rng() % 2000) - 100)};
+  if (typed) {
+    const int level = static_cast<int>(rng() % 3);
+    members.push_back(level == 0 ? R"("type":"campaign")" : level == 1 ? R"("type":"ad_group")" : R"("type":"ad")");
+    if (level == 1) members.push_back(R"("campaign_id":"c1")");
+    if (level == 2) members.push_back(R"("ad_group_id":"g)" + std::to_string(rng() % 9) + "\"");
+  }
+  if (rng() % 2) members.push_back(rng() % 2 ? R"("status":"ACTIVE")" : R"("status":"PAUSED")");
+  if (rng() % 3) members.push_back(rng() % 5 ? R"("deleted":false)" : R"("deleted":true)");
+  if (rng() % 4) members.push_back(R"("title":"Red running shoes )" + std::to_string(rng() % 50) + "\"");
+  if (rng() % 4) members.push_back(R"("description":"light and fast, size )" + std::to_string(rng() % 50) + "\"");
+  if (rng() % 3) members.push_back(R"("url":"https://x.test/)" + std::to_string(rng() % 50) + "\"");
+  if (rng() % 3) members.push_back(R"("country":")" + std::string(rng() % 2 ? "DE" : "FR") + "\"");
+  if (rng() % 3) members.push_back(R"("keywords":)" + std::string(rng() % 2 ? R"("shoes")" : "42"));
+  if (rng() % 5 == 0) members.push_back(R"("bid_micros":)" + std::to_string(rng()));
+  if (rng() % 20 == 0) members.push_back(R"("title":"again")");
+  std::shuffle(members.begin(), members.end(), rng);
+  std::string line = "{";
+  for (size_t i = 0; i < members.size(); ++i) line += (i > 0 ? "," : "") + members[i];
+  return line + "}";
+}
+
+std::string Outcome(bool ok, const EntityRecord& r, const QuarantineEntry& bad) {
+  if (!ok) return "bad: " + bad.reason;
+  std::string s = std::to_string(r.level) + "/" + r.id + " p=" + r.parent_id + " v=" + std::to_string(r.version) +
+                  (r.deleted ? " D" : "") + (r.active ? " A" : "") + " t=" + std::to_string(r.tiebreak) + " " +
+                  r.fields_json + " spans";
+  for (const ValueSpan& v : r.fields) s += " " + std::to_string(v.offset) + "+" + std::to_string(v.length);
+  return s;
+}
+
+// The fast path (a flat object of plain values, no escapes) accepts only
+// what the general one accepts, and makes the very same record of it.
+TEST(RecordParserTest, TheFastPathAgreesWithTheGeneralOne) {
+  SchemaOptions narrow = DefaultAdsSchema();
+  narrow.max_field_bytes = 21;  // some values over it
+  const std::vector<std::pair<SchemaOptions, bool>> schemas = {
+      {DefaultAdsSchema(), true}, {DefaultFlatSchema(), false}, {narrow, true}};
+  std::mt19937 rng(11);
+  for (const auto& [schema, typed] : schemas) {
+    RecordParser fast(schema), general(schema);
+    general.UseGeneralPathOnly();
+    size_t accepted = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const std::string line = i % 2 == 0 ? RandomLine(rng) : RandomRecord(rng, typed);
+      EntityRecord a, b;
+      QuarantineEntry qa, qb;
+      const bool ok_a = fast.ParseLine("obj", 1, line, &a, &qa);
+      const bool ok_b = general.ParseLine("obj", 1, line, &b, &qb);
+      ASSERT_EQ(Outcome(ok_a, a, qa), Outcome(ok_b, b, qb)) << line;
+      accepted += ok_a;
+    }
+    EXPECT_GT(fast.fast_path_lines(), 2000u) << "the fast path is taken";
+    EXPECT_GT(accepted, fast.fast_path_lines()) << "and the general path still takes some";
+    EXPECT_EQ(general.fast_path_lines(), 0u);
+  }
 }
 
 }  // namespace
