@@ -643,20 +643,16 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
   struct Sink {
     std::unique_ptr<RecordSorter> sorter;
     std::vector<QuarantineEntry> bad;
-    Status status;
   };
   auto sink = std::make_shared<Sink>();
   sink->sorter = std::make_unique<RecordSorter>(RecordSorterOptions{memory_budget_ / kSorterShare, scratch_dir_});
   ChunkConsumer feed = [sink](std::vector<ObjectInfo>, DecodedInput* part) {
     for (QuarantineEntry& q : part->bad) sink->bad.push_back(std::move(q));
-    Status st = sink->sorter->Add(&part->records);
-    if (!st.ok() && sink->status.ok()) sink->status = st;
-    return st;
+    return sink->sorter->Add(&part->records);  // a failure (writing a run) stops the read
   };
   auto moved = std::make_shared<std::vector<std::string>>();
   Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
                                                        std::move(feed), memory_budget_ / kFetchAheadShare);
-  if (!sink->status.ok()) co_return sink->status;
   if (!counts.ok()) co_return counts.status();
   if (!moved->empty()) co_return SourceMoved(std::move(*moved));
   snapshots_in_key_order_ = sink->sorter->in_key_order();

@@ -178,6 +178,31 @@ struct RecordParser::Impl {
   std::vector<FastMember> fast_members;  // scratch, reused
   std::vector<int> fast_slot_member;     // names[k] -> index in fast_members, or -1
   bool WriteCanonical(const Value& v, int depth);
+  // What a good line says, once checked.
+  struct Accepted {
+    uint16_t level;
+    std::string_view id, parent_id;
+    int64_t version;
+    bool deleted, active;
+  };
+  // Fills *record with `a`, canon (taken: it regrows next line) and, for
+  // each field the level keeps, span_of(catalog index) (absent: {}).
+  template <typename SpanOf>
+  void Accept(const Accepted& a, std::string_view line, EntityRecord* record, const SpanOf& span_of) {
+    record->level = a.level;
+    record->id.assign(a.id);
+    record->parent_id.assign(a.parent_id);
+    record->version = a.version;
+    record->deleted = a.deleted;
+    record->active = a.active;
+    record->fields.assign(schema.fields.size(), ValueSpan{});
+    const auto& kept = schema.kept[a.level];
+    for (uint32_t f = 0; f < schema.fields.size(); ++f) {
+      if (kept[f]) record->fields[f] = span_of(f);
+    }
+    record->fields_json.swap(canon);
+    record->tiebreak = XXH3_64bits(line.data(), line.size());
+  }
   void WriteString(std::string_view s) {
     if (verbatim_strings) {
       canon.push_back('"');
@@ -425,21 +450,10 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
     if (!ok) return Fail(kReasonBadKeyword, schema.fields[f]);
   }
 
-  record->level = level;
-  record->id.assign(Str(*id));
-  record->parent_id.assign(parent_id);
-  record->version = version_value;
-  record->deleted = deleted;
-  record->active = active;
-  record->fields.assign(schema.fields.size(), ValueSpan{});
-  const auto& kept = schema.kept[level];
-  for (size_t f = 0; f < schema.fields.size(); ++f) {
-    if (!kept[f] || TopValue(field_slot[f]) == nullptr) continue;
-    record->fields[f] = top_spans[static_cast<size_t>(slot_member[static_cast<size_t>(field_slot[f])])];
-  }
-  // Hand the buffer over instead of copying it; canon regrows next line.
-  record->fields_json.swap(canon);
-  record->tiebreak = XXH3_64bits(line.data(), line.size());
+  Accept({level, Str(*id), parent_id, version_value, deleted, active}, line, record, [this](uint32_t f) {
+    if (TopValue(field_slot[f]) == nullptr) return ValueSpan{};
+    return top_spans[static_cast<size_t>(slot_member[static_cast<size_t>(field_slot[f])])];
+  });
   return true;
 }
 
@@ -628,20 +642,10 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
     if (v != nullptr && v->kind != FastMember::kString && v->kind != FastMember::kInt) return false;
   }
 
-  record->level = level;
-  record->id.assign(id->text);
-  record->parent_id.assign(parent_id);
-  record->version = version_value;
-  record->deleted = deleted;
-  record->active = active;
-  record->fields.assign(schema.fields.size(), ValueSpan{});
-  const auto& kept = schema.kept[level];
-  for (size_t f = 0; f < schema.fields.size(); ++f) {
-    if (!kept[f]) continue;
-    if (const FastMember* v = top(field_slot[f])) record->fields[f] = {v->span_offset, v->span_length};
-  }
-  record->fields_json.swap(canon);
-  record->tiebreak = XXH3_64bits(line.data(), line.size());
+  Accept({level, id->text, parent_id, version_value, deleted, active}, line, record, [&top, this](uint32_t f) {
+    const FastMember* v = top(field_slot[f]);
+    return v == nullptr ? ValueSpan{} : ValueSpan{v->span_offset, v->span_length};
+  });
   return true;
 }
 
