@@ -87,6 +87,18 @@ class TermList {
     bytes_.append(value);
     ends_.push_back(static_cast<uint32_t>(bytes_.size()));
   }
+  // Add(field, value) with value's ASCII capitals made small, without a
+  // copy of it first (the assembler's ASCII words).
+  void AddAsciiLowered(std::string_view field, std::string_view value) {
+    bytes_.append(field);
+    bytes_.push_back('\0');
+    const size_t at = bytes_.size();
+    bytes_.append(value);
+    for (size_t i = at; i < bytes_.size(); ++i) {
+      if (bytes_[i] >= 'A' && bytes_[i] <= 'Z') bytes_[i] = static_cast<char>(bytes_[i] - 'A' + 'a');
+    }
+    ends_.push_back(static_cast<uint32_t>(bytes_.size()));
+  }
   // Keeps the first n terms. REQUIRES: n <= size().
   void Truncate(size_t n) {
     bytes_.resize(n == 0 ? 0 : ends_[n - 1]);

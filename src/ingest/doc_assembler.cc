@@ -23,7 +23,6 @@ bool IsAsciiSeparator(char c) {
 
 // Adds MakeTerm(field, token) for every token of Tokenize(text), in order,
 // and returns true; or adds nothing and returns false when Tokenize fails.
-// `lower` is scratch space.
 //
 // Tokenize runs Unicode normalization (utf8proc) over the whole text as soon
 // as it holds one non-ASCII byte, and that was a fifth of a full build's
@@ -45,7 +44,7 @@ bool IsAsciiSeparator(char c) {
 // And the text is valid UTF-8 iff every word is (cuts fall on ASCII bytes).
 // DocAssemblerTest.TextTermsAreThoseOfTokenizingTheWholeText checks all of
 // this against Tokenize itself.
-bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms, std::string* lower) {
+bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms) {
   const size_t before = terms->size();
   for (size_t i = 0; i < text.size();) {
     while (i < text.size() && IsAsciiSeparator(text[i])) ++i;
@@ -56,11 +55,7 @@ bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms
     }
     if (word == i) break;  // trailing separators
     if (ascii) {
-      lower->assign(text.substr(word, i - word));
-      for (char& c : *lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      terms->Add(field, *lower);
+      terms->AddAsciiLowered(field, text.substr(word, i - word));
       continue;
     }
     Result<std::vector<std::string>> tokens = Tokenize(text.substr(word, i - word));
@@ -75,7 +70,17 @@ bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms
 
 class Assembler {
  public:
-  explicit Assembler(const SchemaOptions& options) : s_(CompileBuildSchema(options)) {}
+  explicit Assembler(const SchemaOptions& options) : s_(CompileBuildSchema(options)) {
+    // Each catalog field's `,"name":` in a stored document, escaped once
+    // here rather than for every document.
+    member_prefix_.reserve(s_.fields.size());
+    for (const std::string& f : s_.fields) {
+      std::string prefix = ",";
+      AppendJsonString(&prefix, f);
+      prefix.push_back(':');
+      member_prefix_.push_back(std::move(prefix));
+    }
+  }
 
   // Fills chain_ with the leaf and its ancestors (nearest first) as `lookup`
   // resolves them; returns whether the leaf is servable. Stops at the first
@@ -110,7 +115,7 @@ class Assembler {
     for (uint32_t f : s_.text) {
       const std::string_view v = Resolve(f);
       if (v.empty()) continue;
-      if (!AddTextTerms(s_.fields[f], JsonStringValue(v, &scratch_), &doc->terms, &lower_)) {
+      if (!AddTextTerms(s_.fields[f], JsonStringValue(v, &scratch_), &doc->terms)) {
         // Unreachable for parsed records (their text is checked UTF-8);
         // counted rather than failing the whole build.
         ++stats->token_errors;
@@ -132,9 +137,7 @@ class Assembler {
     for (uint32_t f : s_.stored) {
       const std::string_view v = Resolve(f);
       if (v.empty()) continue;
-      stored.push_back(',');
-      AppendJsonString(&stored, s_.fields[f]);
-      stored.push_back(':');
+      stored.append(member_prefix_[f]);
       stored.append(v);
     }
     stored.push_back('}');
@@ -192,10 +195,10 @@ class Assembler {
   };
 
   BuildSchema s_;
+  std::vector<std::string> member_prefix_;  // by catalog field
   std::vector<const EntityRecord*> chain_;
   std::vector<Remembered> last_ancestor_;  // by level
   std::string scratch_;
-  std::string lower_;
   std::vector<std::string_view> parts_;
 };
 
