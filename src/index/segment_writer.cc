@@ -109,14 +109,10 @@ class SegmentTermTable {
   // that has) the term's bytes it points to, which Intern compares. Only
   // the first slot the hash maps to: the usual home of a term found.
   void PrefetchEntry(uint64_t hash) const {
-    if (const uint64_t slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]; (slot >> 32) == hash >> 32 && slot != 0) {
-      __builtin_prefetch(&by_id_[(slot & 0xFFFFFFFFu) - 1]);
-    }
+    if (const uint32_t id_plus_one = HomeIdPlusOne(hash)) __builtin_prefetch(&by_id_[id_plus_one - 1]);
   }
   void PrefetchBytes(uint64_t hash) const {
-    if (const uint64_t slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]; (slot >> 32) == hash >> 32 && slot != 0) {
-      __builtin_prefetch(by_id_[(slot & 0xFFFFFFFFu) - 1].data());
-    }
+    if (const uint32_t id_plus_one = HomeIdPlusOne(hash)) __builtin_prefetch(by_id_[id_plus_one - 1].data());
   }
 
   size_t size() const { return by_id_.size(); }
@@ -137,6 +133,11 @@ class SegmentTermTable {
   }
 
  private:
+  // 1 + the id in the first slot `hash` maps to when its tag matches, else 0.
+  uint32_t HomeIdPlusOne(uint64_t hash) const {
+    const uint64_t slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)];
+    return (slot >> 32) == hash >> 32 ? static_cast<uint32_t>(slot & 0xFFFFFFFFu) : 0;
+  }
   void Place(uint64_t h, uint32_t id) {
     const size_t mask = slots_.size() - 1;
     size_t i = static_cast<size_t>(h) & mask;
