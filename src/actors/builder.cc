@@ -10,6 +10,7 @@
 
 #include "actors/bounded_parallel.h"
 #include "actors/compute_await.h"
+#include "actors/fetch_parse.h"
 #include "actors/store_await.h"
 #include "base/bulk_allocation.h"
 #include "base/elapsed.h"
@@ -24,19 +25,29 @@ namespace freshet {
 // pipeline.memory_budget's shares in a full build, as divisors. The parsed
 // records held before a sorted run spills take 1/16; the input fetched
 // and not yet in the sorter (bodies, and parsed records waiting while the
-// sorter writes a run) 1/16 of body bytes, in chunks of a quarter of that;
-// the writers' in-memory indexes 1/8 each; their per-document entries
-// (ids, about 70 bytes a document, not yet bounded) and the rest of the
-// build what is left. A record held costs about twice what
-// RecordFootprint counts once the allocator's and the chunk being added
-// are in (heaptrack), hence the small share. Runs of 64 MiB at the default
-// keep the merge's fan-in modest (a 20 GB snapshot: a few hundred runs),
-// and spilling costs less than it saves: at 500k documents a build that
-// spills runs spent no more CPU than one that held every record, and less
-// system time (fewer page faults). A fetch-ahead of 1/32 left the parse
-// waiting on the sorter's runs: 1M documents took 16 s instead of 12.
+// sorter writes a run) 1/16 of body bytes; the writers' in-memory indexes
+// 1/8 each; their per-document entries (ids, about 70 bytes a document,
+// not yet bounded) and the rest of the build what is left. A record held
+// costs about twice what RecordFootprint counts once the allocator's and
+// the chunk being added are in (heaptrack), hence the small share. Runs of
+// 64 MiB at the default keep the merge's fan-in modest (a 20 GB snapshot: a
+// few hundred runs), and spilling costs less than it saves: at 500k
+// documents a build that spills runs spent no more CPU than one that held
+// every record, and less system time (fewer page faults). A fetch-ahead of
+// 1/32 left the parse waiting on the sorter's runs: 1M documents took 16 s
+// instead of 12.
 constexpr uint64_t kSorterShare = 16;
 constexpr uint64_t kFetchAheadShare = 16;
+// A snapshot's big objects are read and parsed in pieces of 1/256 of the
+// budget (4 MiB at the default; actors/fetch_parse.h). Streamed into a
+// full, the pool's threads + 1 pieces are parsed ahead of its writers, and
+// 1/64 of the budget is fetched ahead: the input waiting for them is a few
+// tens of MB, not a few objects' worth. With 20 MB objects read and parsed
+// whole, 60 MB of bodies and 120 MB of records waited for the writers, and
+// that memory's first touch alone (about 1.8 ms per MB on the 2-core VM)
+// was a tenth of the build's CPU.
+constexpr uint64_t kPieceShare = 256;
+constexpr uint64_t kStreamAheadShare = 64;
 // Each of the full's two writers (documents, entities) keeps its in-memory
 // index (postings lists, terms) to an eighth, spilling sorted runs past it
 // (index/segment_writer.h index_memory_bytes) that Finish merges.
@@ -131,297 +142,6 @@ struct ParseAllStart {
   }
 };
 
-// FetchAllStart and ParseAllStart overlapped, for an input that goes
-// straight into a consumer (the window state after a restart): objects are
-// fetched in key order (at most `parallelism` at once) into contiguous
-// chunks; a chunk is parsed on the pool as soon as its last object
-// arrives, and handed to `consume` as soon as every earlier chunk has been
-// (in key order, one call at a time, on a pool thread, overlapping the
-// fetch and parse of later chunks). Objects that changed or vanished since
-// they were listed are skipped and named in *moved; the consumer has then
-// seen an incomplete input, which the caller must discard. The result
-// holds the counts only (records and quarantine went to `consume`); on
-// failure, some chunks may have been consumed.
-// With max_pending_bytes, chunks are cut at about a quarter of it (an
-// object at least), and a fetch that starts a chunk waits while the bodies
-// fetched (or being fetched) and not yet consumed (parsed, with a
-// consumer) would exceed it; the rest of a chunk already started always
-// proceeds (its parse, which frees bytes, needs all of it). The input in
-// memory, as bodies or as parsed records waiting for the consumer, stays
-// under max_pending_bytes of bodies plus one chunk.
-// A consumer that fails stops the run: no chunk after it is fetched,
-// parsed or consumed, and the run ends with that status.
-using ChunkConsumer = std::function<Status(std::vector<ObjectInfo> objects, DecodedInput* part)>;  // Builder's
-struct FetchParseStart {
-  ObjectStore* store;
-  ThreadPool* pool;
-  const SchemaOptions* schema;
-  std::vector<ObjectInfo> objects;
-  size_t parallelism;
-  std::shared_ptr<std::vector<std::string>> moved;  // never null
-  ChunkConsumer consume;
-  uint64_t max_pending_bytes = 0;  // 0: no limit
-
-  using Complete = std::function<void(Status)>;
-  struct Run {
-    std::vector<ObjectInfo> objects;
-    std::vector<std::string> bodies;  // element i written by object i's fetch only
-    std::vector<char> fetched;        // likewise (not vector<bool>: its bits share words); 0: moved
-    std::vector<size_t> bounds;  // chunk c is objects [bounds[c], bounds[c + 1])
-    std::vector<DecodedInput> parts;
-    std::mutex mu;  // guards everything below
-    std::vector<size_t> left;    // per chunk: objects not yet fetched
-    std::vector<bool> parsed;
-    size_t next_to_consume = 0;
-    bool consuming = false;
-    size_t parses_in_flight = 0;
-    uint64_t pending_bytes = 0;  // of objects admitted, whose chunk is not parsed yet
-    size_t last_admitted_chunk = SIZE_MAX;  // the chunk of the last object admitted
-    std::deque<std::pair<size_t, Complete>> waiting;  // fetches held back by max_pending_bytes
-    bool fetch_done = false, finished = false;
-    Status error;
-    StoreCallback<DecodedInput> done;
-  };
-
-  void operator()(StoreCallback<DecodedInput> done) {
-    auto run = std::make_shared<Run>();
-    const size_t n = objects.size();
-    if (max_pending_bytes > 0) {
-      // Chunks of about a quarter of the limit (an object at least), so
-      // that a few are in flight under it whatever the input's size.
-      run->bounds.push_back(0);
-      uint64_t bytes = 0;
-      for (size_t i = 0; i < n; ++i) {
-        bytes += objects[i].size;
-        if (bytes >= max_pending_bytes / 4 || i + 1 == n) {
-          run->bounds.push_back(i + 1);
-          bytes = 0;
-        }
-      }
-      if (n == 0) run->bounds.push_back(0);
-    } else {
-      const size_t count = std::max<size_t>(1, std::min(n, pool->thread_count() * 8));
-      for (size_t c = 0; c <= count; ++c) run->bounds.push_back(n * c / count);
-    }
-    const size_t chunks = run->bounds.size() - 1;
-    run->objects = std::move(objects);
-    run->bodies.resize(n);
-    run->fetched.assign(n, 0);
-    run->parts.resize(chunks);
-    run->left.resize(chunks);
-    for (size_t c = 0; c < chunks; ++c) run->left[c] = run->bounds[c + 1] - run->bounds[c];
-    run->parsed.assign(chunks, false);
-    run->done = std::move(done);
-    // Chunks with no objects (none when n > 0) are parsed at once.
-    for (size_t c = 0; c < chunks; ++c) {
-      if (run->left[c] == 0) StartParse(run, c);
-    }
-    BoundedParallel::Run(
-        n, parallelism,
-        [self = *this, run](size_t i, Complete complete) {
-          {
-            std::lock_guard<std::mutex> lock(run->mu);
-            if (!run->error.ok()) {
-              // A fetch or the pool failed: nothing more is parsed.
-              complete(Status::Cancelled("fetch stopped"));
-              return;
-            }
-            // Behind any object already waiting: admitted past it, this
-            // one could start a later chunk with the bytes the waiting
-            // one's chunk needs, and chunks are consumed in order (a
-            // deadlock, seen at 20M documents).
-            if (!run->waiting.empty() || !self.Admit(*run, i)) {
-              run->waiting.emplace_back(i, std::move(complete));
-              return;
-            }
-          }
-          self.Fetch(run, i, std::move(complete));
-        },
-        [self = *this, run](Status st) {
-          {
-            std::lock_guard<std::mutex> lock(run->mu);
-            run->fetch_done = true;
-            if (!st.ok() && run->error.ok()) run->error = std::move(st);
-          }
-          self.MaybeFinish(run);
-        });
-  }
-
-  size_t ChunkOf(const Run& run, size_t i) const {
-    return static_cast<size_t>(std::upper_bound(run.bounds.begin(), run.bounds.end(), i) - run.bounds.begin() - 1);
-  }
-
-  // Whether object i may be fetched now; if so, counted as pending.
-  // REQUIRES: run.mu held.
-  bool Admit(Run& run, size_t i) const {
-    // Objects are admitted in index order (BoundedParallel starts them so,
-    // a new one waits behind any waiting one, and the waiting ones leave in
-    // order), so the chunk of the last one admitted is the only one that
-    // can be part fetched.
-    const uint64_t size = run.objects[i].size;
-    const size_t c = ChunkOf(run, i);
-    const bool fits = max_pending_bytes == 0 || run.pending_bytes == 0 ||
-                      run.pending_bytes + size <= max_pending_bytes;
-    if (!fits && c != run.last_admitted_chunk) return false;
-    run.last_admitted_chunk = c;
-    run.pending_bytes += size;
-    return true;
-  }
-
-  // Starts the fetches that fit now (after a parse freed bytes), or fails
-  // them all once the run has an error. REQUIRES: run->mu not held.
-  void ReleaseWaiting(const std::shared_ptr<Run>& run) const {
-    std::vector<std::pair<size_t, Complete>> start, fail;
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      while (!run->waiting.empty()) {
-        auto& [i, complete] = run->waiting.front();
-        if (!run->error.ok()) {
-          fail.emplace_back(i, std::move(complete));
-        } else if (Admit(*run, i)) {
-          start.emplace_back(i, std::move(complete));
-        } else {
-          break;  // in index order: the later ones wait too
-        }
-        run->waiting.pop_front();
-      }
-    }
-    for (auto& [i, complete] : fail) complete(Status::Cancelled("fetch stopped"));
-    for (auto& [i, complete] : start) Fetch(run, i, std::move(complete));
-  }
-
-  void Fetch(const std::shared_ptr<Run>& run, size_t i, Complete complete) const {
-          GetRequest req;
-          req.key = run->objects[i].key;
-          store->Get(std::move(req), [self = *this, run, i, complete](Result<GetResult> r) {
-            const ObjectInfo& want = run->objects[i];
-            const bool gone = !r.ok() && r.status().code() == StatusCode::kNotFound;
-            Status st;
-            if (gone || (r.ok() && (r->info.etag != want.etag || r->body.size() != want.size))) {
-              std::lock_guard<std::mutex> lock(run->mu);
-              self.moved->push_back(want.key);
-            } else if (!r.ok()) {
-              st = r.status().WithContext("get " + want.key);
-            } else {
-              run->bodies[i] = std::move(r->body);
-              run->fetched[i] = 1;
-            }
-            if (st.ok()) {
-              const size_t c = self.ChunkOf(*run, i);
-              bool ready = false;
-              {
-                std::lock_guard<std::mutex> lock(run->mu);
-                ready = --run->left[c] == 0;
-              }
-              if (ready) self.StartParse(run, c);
-            } else {
-              {
-                std::lock_guard<std::mutex> lock(run->mu);
-                if (run->error.ok()) run->error = st;
-              }
-              self.ReleaseWaiting(run);  // fails them: nothing more is parsed
-            }
-            complete(std::move(st));
-          });
-  }
-
-  // Chunk c no longer counts against max_pending_bytes. REQUIRES: run.mu.
-  static void Unpend(Run& run, size_t c) {
-    for (size_t i = run.bounds[c]; i < run.bounds[c + 1]; ++i) run.pending_bytes -= run.objects[i].size;
-  }
-
-  void StartParse(const std::shared_ptr<Run>& run, size_t c) const {
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      ++run->parses_in_flight;
-    }
-    const bool ok = pool->TrySubmit([self = *this, run, c] {
-      // Every fetch of chunk c happened before `left[c]` reached 0 under
-      // the mutex, and so before this task was submitted.
-      FetchedObjects slice;
-      for (size_t i = run->bounds[c]; i < run->bounds[c + 1]; ++i) {
-        if (run->fetched[i]) slice.emplace_back(run->objects[i], std::move(run->bodies[i]));
-      }
-      bool stopped;
-      {
-        std::lock_guard<std::mutex> lock(run->mu);
-        stopped = !run->error.ok();
-      }
-      if (!stopped) run->parts[c] = DecodeAndParse(*self.schema, slice);  // (else nothing more is consumed)
-      slice.clear();  // the bodies: parsed, not needed while consuming
-      std::unique_lock<std::mutex> lock(run->mu);
-      if (!self.consume) {
-        Unpend(*run, c);
-        lock.unlock();
-        self.ReleaseWaiting(run);
-        lock.lock();
-      }
-      run->parsed[c] = true;
-      // Whichever thread finishes the chunk next in line consumes it and
-      // every finished one after it; the others only mark theirs parsed.
-      if (!run->consuming) {
-        run->consuming = true;
-        while (run->next_to_consume < run->parsed.size() && run->parsed[run->next_to_consume]) {
-          const size_t k = run->next_to_consume++;
-          lock.unlock();
-          DecodedInput& part = run->parts[k];
-          std::vector<ObjectInfo> chunk;
-          for (size_t i = run->bounds[k]; i < run->bounds[k + 1]; ++i) {
-            if (run->fetched[i]) chunk.push_back(run->objects[i]);
-          }
-          bool stopped;
-          {
-            std::lock_guard<std::mutex> stop_lock(run->mu);
-            stopped = !run->error.ok();
-          }
-          Status consumed = stopped ? Status() : self.consume(std::move(chunk), &part);
-          FreeBuffer(part.records);
-          FreeBuffer(part.bad);
-          // Only now are the chunk's bytes off the books: parsed records
-          // waiting for a busy consumer (a sorter writing a run) weigh
-          // more than their bodies did.
-          lock.lock();
-          Unpend(*run, k);
-          if (!consumed.ok() && run->error.ok()) run->error = std::move(consumed);
-          lock.unlock();
-          self.ReleaseWaiting(run);  // (fails the waiting fetches once the consumer has failed)
-          lock.lock();
-        }
-        run->consuming = false;
-      }
-      --run->parses_in_flight;
-      lock.unlock();
-      self.MaybeFinish(run);
-    });
-    if (!ok) {
-      {
-        std::lock_guard<std::mutex> lock(run->mu);
-        --run->parses_in_flight;
-        if (run->error.ok()) run->error = Status::Unavailable("compute pool \"" + pool->name() + "\" is full");
-      }
-      ReleaseWaiting(run);
-    }
-  }
-
-  // Calls done once: after the fetches have all completed and no parse is
-  // running (a failed fetch stops the chunks after it from being parsed).
-  static void MaybeFinish(const std::shared_ptr<Run>& run) {
-    DecodedInput all;
-    Status error;
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      if (run->finished || !run->fetch_done || run->parses_in_flight > 0) return;
-      run->finished = true;
-      error = run->error;
-      if (error.ok()) {
-        for (const DecodedInput& p : run->parts) all.AddCounts(p);
-      }
-    }
-    if (error.ok()) run->done(std::move(all));
-    else run->done(error);
-  }
-};
-
 }  // namespace
 
 Builder::Builder(asio::io_context& io, ObjectStore* source, ObjectStore* sink, ThreadPool* compute,
@@ -459,6 +179,10 @@ Awaitable<void> Builder::Run() {
       (void)out_.watchdog->Post(Pong{"builder", ping->seq});
     }
   }
+}
+
+size_t Builder::PieceBytes() const {
+  return static_cast<size_t>(std::max<uint64_t>(memory_budget_ / kPieceShare, 64 * 1024));
 }
 
 GenerationContext Builder::BuildContext() const {
@@ -521,12 +245,22 @@ Awaitable<void> Builder::OnBuildRequest(BuildRequest m) {
 Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s,
                                                         double* parse_s,
                                                         std::shared_ptr<std::vector<std::string>> moved,
-                                                        ChunkConsumer consume, uint64_t max_pending_bytes) {
+                                                        ChunkConsumer consume, uint64_t max_pending_bytes,
+                                                        size_t piece_bytes, size_t max_pieces_ahead) {
   auto t0 = std::chrono::steady_clock::now();
   if (consume) {
-    // Fetch and parse overlap (FetchParseStart): the time is the parse's.
-    FetchParseStart run{source_, compute_, &schema_, std::move(objects), fetch_parallelism_, moved, std::move(consume),
-                        max_pending_bytes};
+    // Fetch and parse overlap (actors/fetch_parse.h): the time is the parse's.
+    FetchParse run;
+    run.store = source_;
+    run.pool = compute_;
+    run.schema = &schema_;
+    run.objects = std::move(objects);
+    run.parallelism = fetch_parallelism_;
+    run.moved = std::move(moved);
+    run.consume = std::move(consume);
+    run.max_pending_bytes = max_pending_bytes;
+    run.piece_bytes = piece_bytes;
+    run.max_pieces_ahead = max_pieces_ahead;
     Result<DecodedInput> counts = co_await AwaitStore<DecodedInput>(std::move(run));
     *parse_s += SecondsSince(t0);
     co_return counts;
@@ -615,7 +349,8 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
     };
     auto moved = std::make_shared<std::vector<std::string>>();
     Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
-                                                         std::move(consume), memory_budget_ / kFetchAheadShare);
+                                                         std::move(consume), memory_budget_ / kStreamAheadShare,
+                                                         PieceBytes());
     if (!feed->full->out_of_order()) {
       if (!counts.ok()) co_return counts.status();
       if (!moved->empty()) co_return SourceMoved(std::move(*moved));
@@ -651,8 +386,11 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
     return sink->sorter->Add(&part->records);  // a failure (writing a run) stops the read
   };
   auto moved = std::make_shared<std::vector<std::string>>();
-  Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
-                                                       std::move(feed), memory_budget_ / kFetchAheadShare);
+  // The sorter writes a run now and then: the parse goes on meanwhile, up
+  // to the whole fetch-ahead's worth of pieces.
+  Result<DecodedInput> counts =
+      co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved, std::move(feed),
+                             memory_budget_ / kFetchAheadShare, PieceBytes(), kPieceShare / kFetchAheadShare);
   if (!counts.ok()) co_return counts.status();
   if (!moved->empty()) co_return SourceMoved(std::move(*moved));
   snapshots_in_key_order_ = sink->sorter->in_key_order();

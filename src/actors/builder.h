@@ -24,6 +24,7 @@
 #include <string>
 
 #include "actors/batch_route.h"
+#include "actors/fetch_parse.h"
 #include "actors/mailbox.h"
 #include "actors/messages.h"
 #include "base/thread_pool.h"
@@ -69,16 +70,16 @@ class Builder : public std::enable_shared_from_this<Builder> {
   // an object fails the fetch (kFailedPrecondition, retried next trigger)
   // and sets source_moved_, so the Lister is told to list the window again.
   // With `consume` (and `moved`), fetch and parse overlap and each parsed
-  // chunk of objects goes to it in key order as it is ready (builder.cc:
-  // FetchParseStart); the result keeps only the counts. When any object
-  // moved, what was consumed is incomplete: the caller discards it.
-  // max_pending_bytes (with `consume`): bodies fetched and not yet parsed
-  // stay about under it (0: no limit). A consumer that fails stops the
-  // fetch and parse; the result is then its status.
-  using ChunkConsumer = std::function<Status(std::vector<ObjectInfo> objects, DecodedInput* part)>;
+  // part of the input goes to it in key order as it is ready
+  // (actors/fetch_parse.h); the result keeps only the counts. When any
+  // object moved, what was consumed is incomplete: the caller discards it.
+  // max_pending_bytes, piece_bytes, max_pieces_ahead (with `consume`): FetchParse's. A
+  // consumer that fails stops the fetch and parse; the result is then its
+  // status.
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr,
-                                                ChunkConsumer consume = nullptr, uint64_t max_pending_bytes = 0);
+                                                ChunkConsumer consume = nullptr, uint64_t max_pending_bytes = 0,
+                                                size_t piece_bytes = 0, size_t max_pieces_ahead = 0);
   // The plan's snapshot. For a full batch, streamed: straight into the
   // new full's writers while its records arrive in key order
   // (StreamingFull), else through the external sort (its memory bounded by
@@ -93,6 +94,8 @@ class Builder : public std::enable_shared_from_this<Builder> {
   Status SourceMoved(std::vector<std::string> moved);
   // How this Builder's builds run (threads, scratch, memory shares).
   GenerationContext BuildContext() const;
+  // The pieces a snapshot's big objects are parsed in (FetchParse::piece_bytes).
+  size_t PieceBytes() const;
   // The live full's entities segment (ingest/base_entities.h), opened once
   // per full; nullptr when that full has none (written before fulls
   // carried them): the snapshot is parsed instead.

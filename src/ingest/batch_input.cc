@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <tuple>
 
@@ -33,6 +34,28 @@ void DecodeAndParseObject(RecordParser* parser, const ObjectInfo& info, std::str
   }
   out->decoded_bytes += text->size();
   out->records_total += parser->ParseObject(info.key, *text, &out->records, &out->bad);
+}
+
+void ParseObjectPart(RecordParser* parser, const ObjectInfo& info, std::string_view text, bool first,
+                     DecodedInput* out, uint64_t* lines) {
+  if (first) {
+    ++out->objects;
+    out->bytes += info.size;
+    out->decoded_bytes += info.size;  // plain: its text is its bytes
+  }
+  out->records_total += parser->ParsePiece(info.key, text, false, &out->records, &out->bad, lines);
+}
+
+void RenumberLines(DecodedInput* in, size_t records_from, size_t records_to, size_t bad_from, size_t bad_to,
+                   uint64_t lines) {
+  if (lines == 0) return;
+  auto add = [lines](uint32_t line) {
+    return static_cast<uint32_t>(std::min<uint64_t>(line + lines, std::numeric_limits<uint32_t>::max()));
+  };
+  for (size_t i = records_from; i < records_to; ++i) in->records[i].line = add(in->records[i].line);
+  for (size_t i = bad_from; i < bad_to; ++i) {
+    if (in->bad[i].line > 0) in->bad[i].line = add(in->bad[i].line);
+  }
 }
 
 DecodedInput DecodeAndParse(const SchemaOptions& schema,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,23 @@ DecodedInput DecodeAndParse(const SchemaOptions& schema,
 // REQUIRES: out != nullptr.
 void DecodeAndParseObject(RecordParser* parser, const ObjectInfo& info, std::string_view body,
                           const DecodeOptions& decode, DecodedInput* out);
+
+// Parses `text`, whole lines of one plain NDJSON object read in ranges
+// (actors/fetch_parse.h): the lines one range holds, or a line joined
+// across two. Lines are numbered from 1 (RecordParser::ParsePiece), and
+// *lines is set to the physical lines of `text`: see RenumberLines. The
+// object is counted (objects, bytes, decoded bytes: info.size) with its
+// `first` part; its BOM is the caller's to strip.
+// REQUIRES: out != nullptr, lines != nullptr.
+void ParseObjectPart(RecordParser* parser, const ObjectInfo& info, std::string_view text, bool first,
+                     DecodedInput* out, uint64_t* lines);
+
+// Adds `lines` to the line numbers of in->records [records_from,
+// records_to) and of in->bad [bad_from, bad_to) (not to the line-0 entries
+// of whole objects): a later piece's lines, once the physical lines of the
+// pieces before it are known.
+void RenumberLines(DecodedInput* in, size_t records_from, size_t records_to, size_t bad_from, size_t bad_to,
+                   uint64_t lines);
 
 // Records the corrupt objects would have held, estimated from the records
 // per stored byte of the decodable objects of the same input (at least one

@@ -675,8 +675,15 @@ bool RecordParser::ParseLine(std::string_view source, uint32_t line_no, std::str
 
 uint64_t RecordParser::ParseObject(std::string_view source, std::string_view body,
                                    std::vector<EntityRecord>* records, std::vector<QuarantineEntry>* bad) {
+  uint64_t lines = 0;
+  return ParsePiece(source, body, true, records, bad, &lines);
+}
+
+uint64_t RecordParser::ParsePiece(std::string_view source, std::string_view body, bool object_start,
+                                  std::vector<EntityRecord>* records, std::vector<QuarantineEntry>* bad,
+                                  uint64_t* lines_out) {
   static constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (body.substr(0, kBom.size()) == kBom) body.remove_prefix(kBom.size());
+  if (object_start && body.substr(0, kBom.size()) == kBom) body.remove_prefix(kBom.size());
   uint64_t seen = 0;
   uint64_t line_no = 0;
   size_t pos = 0;
@@ -711,6 +718,7 @@ uint64_t RecordParser::ParseObject(std::string_view source, std::string_view bod
       bad->push_back(std::move(entry));
     }
   }
+  *lines_out = line_no;
   return seen;
 }
 

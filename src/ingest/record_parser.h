@@ -83,6 +83,16 @@ class RecordParser {
   uint64_t ParseObject(std::string_view source, std::string_view body, std::vector<EntityRecord>* records,
                        std::vector<QuarantineEntry>* bad);
 
+  // ParseObject over a piece of an object's decoded text that starts at a
+  // line's start (batch_input.h ParseObjectPart): its lines are numbered from 1
+  // as if it were the whole object, a BOM is stripped only when
+  // `object_start`, and *lines is set to the physical lines it holds (blank
+  // ones too), with which the caller renumbers the lines of the pieces
+  // after it.
+  // REQUIRES: records, bad and lines != nullptr.
+  uint64_t ParsePiece(std::string_view source, std::string_view text, bool object_start,
+                      std::vector<EntityRecord>* records, std::vector<QuarantineEntry>* bad, uint64_t* lines);
+
   // Tests: from now on every line goes through rapidjson, as the lines the
   // fast path does not take do (record_parser.cc: FastParse), so that the
   // two paths can be compared.

@@ -220,7 +220,7 @@ namespace {
 // max_uptime: the Watchdog drains the pipeline and the run ends with 0,
 // here in interval mode where nothing else would ever end it.
 // A restart rebuilds its window state by fetching, parsing and applying
-// chunks that overlap (builder.cc: FetchParseStart). Here half the source's
+// parts that overlap (actors/fetch_parse.h). Here half the source's
 // reads complete later on the fault store's timer thread, so fetches
 // finish out of order and on two threads at once (a race TSan would see);
 // the restarted batch still extends the chain it found.
