@@ -197,7 +197,7 @@ void Run::Fetch(size_t u, Complete complete) {
     skip = unit.index > 0 && whole_object[unit.object];  // read whole with unit 0: LZ4 after all
   }
   if (skip) {
-    Arrived(u, true, Status::Ok(), std::move(complete));
+    Arrived(u, true, Status::Cancelled("read whole with its first range"), std::move(complete));
     return;
   }
   GetRequest req;
