@@ -423,6 +423,7 @@ void Run::ParseAndConsume(size_t k) {
     if (!consuming) ConsumeInOrder(lock);
     --tasks;
   }
+  ReleaseWaiting();  // (fails them once the consumer has failed)
   Schedule();
   MaybeFinish();
 }
