@@ -112,22 +112,27 @@ class Assembler {
   void MakeDoc(IndexDoc* doc, DocBuildStats* stats) {
     const EntityRecord& leaf = *chain_.front();
     doc->id.assign(leaf.id);
+    bool plain = false;
     for (uint32_t f : s_.text) {
-      const std::string_view v = Resolve(f);
+      const std::string_view v = Resolve(f, &plain);
       if (v.empty()) continue;
-      if (!AddTextTerms(s_.fields[f], JsonStringValue(v, &scratch_), &doc->terms)) {
+      if (!AddTextTerms(s_.fields[f], StringValue(v, plain), &doc->terms)) {
         // Unreachable for parsed records (their text is checked UTF-8);
         // counted rather than failing the whole build.
         ++stats->token_errors;
       }
     }
     for (uint32_t f : s_.keyword) {
-      const std::string_view v = Resolve(f);
+      const std::string_view v = Resolve(f, &plain);
       if (v.empty()) continue;
+      if (v.front() == '"') {  // one string (the usual keyword): no need to split
+        doc->terms.Add(s_.fields[f], StringValue(v, plain));
+        continue;
+      }
       parts_.clear();
       SplitCanonicalScalars(v, &parts_);
       for (std::string_view p : parts_) {
-        doc->terms.Add(s_.fields[f], p.front() == '"' ? JsonStringValue(p, &scratch_) : p);
+        doc->terms.Add(s_.fields[f], p.front() == '"' ? StringValue(p, plain) : p);
       }
     }
     std::string& stored = doc->stored;
@@ -135,7 +140,7 @@ class Assembler {
     stored.append("{\"id\":");
     AppendJsonString(&stored, leaf.id);
     for (uint32_t f : s_.stored) {
-      const std::string_view v = Resolve(f);
+      const std::string_view v = Resolve(f, &plain);
       if (v.empty()) continue;
       stored.append(member_prefix_[f]);
       stored.append(v);
@@ -149,7 +154,8 @@ class Assembler {
   void StoredFields(std::vector<uint32_t>* out) const {
     out->clear();
     for (uint32_t f : s_.stored) {
-      if (!Resolve(f).empty()) out->push_back(f);
+      bool plain;
+      if (!Resolve(f, &plain).empty()) out->push_back(f);
     }
   }
 
@@ -174,18 +180,28 @@ class Assembler {
   }
 
   // Catalog field f of the joined document: the leaf's own value, else the
-  // nearest ancestor that inherits it down; "" when none has it.
-  std::string_view Resolve(uint32_t f) const {
+  // nearest ancestor that inherits it down; "" when none has it. *plain:
+  // whether the record it comes from is (EntityRecord::plain).
+  std::string_view Resolve(uint32_t f, bool* plain) const {
     const std::string_view own = chain_.front()->field(f);
+    *plain = chain_.front()->plain;
     if (!own.empty()) return own;
     for (size_t k = 1; k < chain_.size(); ++k) {
       const EntityRecord* r = chain_[k];
       if (r->level < s_.inherit.size() && s_.inherit[r->level][f]) {
         const std::string_view v = r->field(f);
+        *plain = r->plain;
         if (!v.empty()) return v;
       }
     }
     return {};
+  }
+
+  // A canonical JSON string's value: between its quotes when its record
+  // has no escape, else unescaped (into scratch_).
+  std::string_view StringValue(std::string_view quoted, bool plain) {
+    if (plain && quoted.size() >= 2 && quoted.front() == '"') return quoted.substr(1, quoted.size() - 2);
+    return JsonStringValue(quoted, &scratch_);
   }
 
   struct Remembered {

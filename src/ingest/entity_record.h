@@ -61,6 +61,10 @@ struct EntityRecordData {
   uint16_t level = 0;       // index into BuildSchema::levels (0 = root)
   bool deleted = false;     // tombstone flag
   bool active = true;       // status field in active_values (true when no status field)
+  // No string in json() holds an escape (json() has no backslash): a
+  // string value is its bytes between the quotes, with no unescaping
+  // (JsonStringValue). The parser sets it; false means unknown.
+  bool plain = false;
 };
 
 struct EntityRecord : EntityRecordData {

@@ -184,6 +184,7 @@ struct RecordParser::Impl {
     std::string_view id, parent_id;
     int64_t version;
     bool deleted, active;
+    bool plain;  // canon holds no backslash (EntityRecord::plain)
   };
   // Fills *record with `a`, canon (taken: it regrows next line) and, for
   // each field the level keeps, span_of(catalog index) (absent: {}).
@@ -195,6 +196,7 @@ struct RecordParser::Impl {
     record->version = a.version;
     record->deleted = a.deleted;
     record->active = a.active;
+    record->plain = a.plain;
     record->fields.assign(schema.fields.size(), ValueSpan{});
     const auto& kept = schema.kept[a.level];
     for (uint32_t f = 0; f < schema.fields.size(); ++f) {
@@ -450,7 +452,8 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
     if (!ok) return Fail(kReasonBadKeyword, schema.fields[f]);
   }
 
-  Accept({level, Str(*id), parent_id, version_value, deleted, active}, line, record, [this](uint32_t f) {
+  const bool plain = std::memchr(canon.data(), '\\', canon.size()) == nullptr;
+  Accept({level, Str(*id), parent_id, version_value, deleted, active, plain}, line, record, [this](uint32_t f) {
     if (TopValue(field_slot[f]) == nullptr) return ValueSpan{};
     return top_spans[static_cast<size_t>(slot_member[static_cast<size_t>(field_slot[f])])];
   });
@@ -642,7 +645,8 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
     if (v != nullptr && v->kind != FastMember::kString && v->kind != FastMember::kInt) return false;
   }
 
-  Accept({level, id->text, parent_id, version_value, deleted, active}, line, record, [&top, this](uint32_t f) {
+  // (A line with a backslash never comes this way.)
+  Accept({level, id->text, parent_id, version_value, deleted, active, true}, line, record, [&top, this](uint32_t f) {
     const FastMember* v = top(field_slot[f]);
     return v == nullptr ? ValueSpan{} : ValueSpan{v->span_offset, v->span_length};
   });

@@ -39,7 +39,7 @@ void EncodeRecord(const EntityRecord& r, std::string* out) {
   PutLengthPrefixed(out, r.id);
   PutLengthPrefixed(out, r.parent_id);
   PutFixed64(out, static_cast<uint64_t>(r.version));
-  out->push_back(static_cast<char>((r.deleted ? 1 : 0) | (r.active ? 2 : 0)));
+  out->push_back(static_cast<char>((r.deleted ? 1 : 0) | (r.active ? 2 : 0) | (r.plain ? 4 : 0)));
   PutLengthPrefixed(out, r.json());
   PutVarint32(out, static_cast<uint32_t>(r.fields.size()));
   for (const ValueSpan& s : r.fields) {
@@ -77,6 +77,7 @@ bool DecodeRecord(std::string_view* in, EntityRecord* r) {
   r->version = static_cast<int64_t>(version);
   r->deleted = (flags & 1) != 0;
   r->active = (flags & 2) != 0;
+  r->plain = (flags & 4) != 0;
   r->fields_json.assign(fields_json);
   r->tiebreak = tiebreak;
   r->source.assign(source);

@@ -69,6 +69,33 @@ TEST(DocAssemblerTest, FullDocsJoinTheHierarchy) {
   EXPECT_THAT(ShowTerms(a2), ::testing::Not(::testing::Contains("country=DE")));
 }
 
+// A record whose JSON holds no backslash is read as it stands (its string
+// values between their quotes); one with an escape is unescaped. Either
+// way, the documents are those of unescaping every value.
+TEST(DocAssemblerTest, PlainRecordsAreReadAsTheyStand) {
+  const SchemaOptions s = DefaultAdsSchema();
+  const std::string escaped =
+      R"({"type":"ad","id":"a6","version":1,"ad_group_id":"g1","status":"ACTIVE","title":"Caf\u00e9 \"deluxe\" shoes","keywords":["tab\there","x"]})";
+  std::vector<EntityRecord> records = testing_build::ParseAll(s, std::string(kBase) + escaped + "\n");
+  size_t plain = 0;
+  for (const EntityRecord& r : records) {
+    EXPECT_EQ(r.plain, r.json().find('\\') == std::string_view::npos) << r.id;
+    plain += r.plain ? 1 : 0;
+  }
+  EXPECT_EQ(plain, records.size() - 1);
+  std::vector<EntityRecord> unknown = records;  // as records of unknown escapes read
+  for (EntityRecord& r : unknown) r.plain = false;
+  const std::vector<IndexDoc> docs = BuildFullDocs(s, EntityTable::Build(std::move(records)));
+  const std::vector<IndexDoc> want = BuildFullDocs(s, EntityTable::Build(std::move(unknown)));
+  ASSERT_EQ(docs.size(), want.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    EXPECT_EQ(docs[i].stored, want[i].stored);
+    EXPECT_EQ(ShowTerms(docs[i]), ShowTerms(want[i]));
+  }
+  ASSERT_EQ(Ids(docs).back(), "a6");
+  EXPECT_THAT(ShowTerms(docs.back()), ::testing::IsSupersetOf({"title=café", "title=deluxe", "keywords=tab\there"}));
+}
+
 TEST(DocAssemblerTest, ServableOnlyWhenEveryLevelIsLiveAndActive) {
   const SchemaOptions s = DefaultAdsSchema();
   auto full_ids = [&](std::string_view extra) {

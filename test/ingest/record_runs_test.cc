@@ -21,7 +21,7 @@ using testing::TempDir;
 // Every field, so that a lossy run encoding shows.
 std::string Show(const EntityRecord& r) {
   std::string s = std::to_string(r.level) + "/" + r.id + " p=" + r.parent_id + " v=" + std::to_string(r.version) +
-                  (r.deleted ? " D" : "") + (r.active ? " A" : "") + " t=" + std::to_string(r.tiebreak) + " " +
+                  (r.deleted ? " D" : "") + (r.active ? " A" : "") + (r.plain ? " P" : "") + " t=" + std::to_string(r.tiebreak) + " " +
                   r.source + ":" + std::to_string(r.line) + " " + r.fields_json + " spans";
   for (const ValueSpan& v : r.fields) s += " " + std::to_string(v.offset) + "+" + std::to_string(v.length);
   return s;
