@@ -38,15 +38,19 @@ inline uint64_t DecodeFixed64(const char* p) {
   return v;
 }
 
-inline void PutVarint64(std::string* dst, uint64_t v) {
-  char buf[10];
-  int n = 0;
+// Writes v as a varint at dst (up to 10 bytes) and returns its end.
+inline char* EncodeVarint64(char* dst, uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
+    *dst++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  dst->append(buf, static_cast<size_t>(n));
+  *dst++ = static_cast<char>(v);
+  return dst;
+}
+
+inline void PutVarint64(std::string* dst, uint64_t v) {
+  char buf[10];
+  dst->append(buf, static_cast<size_t>(EncodeVarint64(buf, v) - buf));
 }
 
 inline void PutVarint32(std::string* dst, uint32_t v) { PutVarint64(dst, v); }

@@ -3,6 +3,7 @@
 #include <lz4.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "index/checksum.h"
 #include "index/coding.h"
@@ -123,18 +124,19 @@ Result<BlockHandle> FileBuilder::AppendBlock(std::string_view payload, bool try_
   }
   if (try_compress && !payload.empty()) {
     const int bound = LZ4_compressBound(static_cast<int>(payload.size()));
-    scratch_.clear();
-    PutVarint64(&scratch_, payload.size());
-    const size_t prefix = scratch_.size();
-    scratch_.resize(prefix + static_cast<size_t>(bound));
-    const int n = LZ4_compress_default(payload.data(), scratch_.data() + prefix,
-                                       static_cast<int>(payload.size()), bound);
-    if (n > 0) {
-      scratch_.resize(prefix + static_cast<size_t>(n));
-      if (scratch_.size() < payload.size() - payload.size() / 8) {
-        type = BlockType::kLz4;
-        payload = scratch_;
-      }
+    char varint[10];
+    char* const varint_end = EncodeVarint64(varint, payload.size());
+    const size_t prefix = static_cast<size_t>(varint_end - varint);
+    if (scratch_size_ < prefix + static_cast<size_t>(bound)) {
+      scratch_size_ = prefix + static_cast<size_t>(bound);
+      scratch_ = std::make_unique_for_overwrite<char[]>(scratch_size_);
+    }
+    std::memcpy(scratch_.get(), varint, prefix);
+    const int n = LZ4_compress_default(payload.data(), scratch_.get() + prefix, static_cast<int>(payload.size()),
+                                       bound);
+    if (n > 0 && prefix + static_cast<size_t>(n) < payload.size() - payload.size() / 8) {
+      type = BlockType::kLz4;
+      payload = std::string_view(scratch_.get(), prefix + static_cast<size_t>(n));
     }
   }
   BlockHandle h{offset(), payload.size() + kBlockOverhead};

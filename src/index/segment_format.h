@@ -122,7 +122,11 @@ class FileBuilder {
 
   std::string bytes_;  // the file, or (spooled) its part not yet written
   uint64_t num_blocks_ = 0;
-  std::string scratch_;
+  // LZ4's output: a raw buffer, so that a block's compression bound is not
+  // zero-filled first (a std::string's resize would, 128 KiB per stored
+  // block).
+  std::unique_ptr<char[]> scratch_;
+  size_t scratch_size_ = 0;
   std::unique_ptr<SpoolWriter> spool_;
   uint64_t flushed_ = 0;                  // bytes already in the spool
   std::unique_ptr<Xxh64Stream> checked_;  // spooled: XXH64 of [0, footer), as written

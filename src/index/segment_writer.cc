@@ -1,6 +1,7 @@
 #include "index/segment_writer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cassert>
 #include <numeric>
 #include <thread>
@@ -489,13 +490,14 @@ class SegmentWriter::StoredEncoder {
     if (!status_.ok()) return status_;
     if (count_ == 0) {
       first_doc_ = doc;
+      entries_.assign(kHeaderRoom, '\0');
     } else {
       PutVarint32(&entries_, doc - prev_doc_);
     }
     PutLengthPrefixed(&entries_, json);
     prev_doc_ = doc;
     ++count_;
-    if (entries_.size() >= block_bytes_) return Flush();
+    if (entries_.size() - kHeaderRoom >= block_bytes_) return Flush();
     return Status::Ok();
   }
 
@@ -510,11 +512,13 @@ class SegmentWriter::StoredEncoder {
  private:
   Status Flush() {
     if (count_ == 0) return Status::Ok();
-    block_.clear();
-    PutVarint32(&block_, first_doc_);
-    PutVarint32(&block_, count_);
-    block_.append(entries_);
-    FRESHET_ASSIGN_OR_RETURN(BlockHandle h, file_.AddBlock(block_, true));
+    // The block's header goes into the room left before its entries, so
+    // that the entries are not copied again behind it.
+    char header[kHeaderRoom];
+    const auto n = static_cast<size_t>(EncodeVarint64(EncodeVarint64(header, first_doc_), count_) - header);
+    std::memcpy(entries_.data() + kHeaderRoom - n, header, n);
+    FRESHET_ASSIGN_OR_RETURN(BlockHandle h,
+                             file_.AddBlock(std::string_view(entries_).substr(kHeaderRoom - n), true));
     PutVarint32(&index_, first_doc_);
     PutVarint64(&index_, h.offset);
     PutVarint64(&index_, h.size);
@@ -523,11 +527,14 @@ class SegmentWriter::StoredEncoder {
     return Status::Ok();
   }
 
+  // Two varints of at most 5 bytes (32-bit values): the block's first doc
+  // and its count.
+  static constexpr size_t kHeaderRoom = 10;
+
   FileBuilder file_;
   const size_t block_bytes_;
   std::string index_;
-  std::string entries_;
-  std::string block_;
+  std::string entries_;  // kHeaderRoom bytes, then the entries
   uint32_t first_doc_ = 0, prev_doc_ = 0, count_ = 0;
   Status status_;  // the spool file could not be created
 };
