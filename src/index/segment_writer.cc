@@ -650,7 +650,23 @@ void SegmentWriter::Add(const DocBatch& batch) {
                      (num_docs_ == 0 || std::string_view(last_id_) < batch.id(0));
   if (whole) {
     const auto base = static_cast<uint32_t>(num_docs_);
+    // The lists are scattered over memory as the terms are: ask for a
+    // term's list and last doc a few terms ahead, then (once the list has
+    // arrived) for the end of its bytes, where the append writes.
+    constexpr uint32_t kListAhead = 8;
+    for (uint32_t local = 0; local < n && local < 2 * kListAhead; ++local) {
+      __builtin_prefetch(&lists_[remap_[local]]);
+      __builtin_prefetch(&last_doc_[remap_[local]]);
+    }
     for (uint32_t local = 0; local < n; ++local) {
+      if (local + 2 * kListAhead < n) {
+        __builtin_prefetch(&lists_[remap_[local + 2 * kListAhead]]);
+        __builtin_prefetch(&last_doc_[remap_[local + 2 * kListAhead]]);
+      }
+      if (local + kListAhead < n) {
+        const std::string& ahead = lists_[remap_[local + kListAhead]];
+        __builtin_prefetch(ahead.data() + ahead.size(), 1);
+      }
       const uint32_t term = remap_[local];
       AppendPosting(term, base + batch.first_doc_[local]);
       const uint32_t begin = local == 0 ? 0 : batch.post_end_[local - 1];
