@@ -1,12 +1,16 @@
 // What the index builder consumes: one document, already analysed.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace freshet {
@@ -75,63 +79,112 @@ class TermList {
     for (std::string_view t : terms) push_back(t);
     return *this;
   }
+  TermList(const TermList& other) : ends_(other.ends_) { Append(other.data_.get(), other.size_); }
+  TermList& operator=(const TermList& other) {
+    if (this != &other) {
+      size_ = 0;
+      Append(other.data_.get(), other.size_);
+      ends_ = other.ends_;
+    }
+    return *this;
+  }
+  TermList(TermList&& other) noexcept
+      : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)), ends_(std::move(other.ends_)) {
+    other.ends_.clear();
+  }
+  TermList& operator=(TermList&& other) noexcept {
+    if (this != &other) {
+      data_ = std::move(other.data_);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+      ends_ = std::move(other.ends_);
+      other.ends_.clear();
+    }
+    return *this;
+  }
 
   void push_back(std::string_view term) {
-    bytes_.append(term);
-    ends_.push_back(static_cast<uint32_t>(bytes_.size()));
+    Append(term.data(), term.size());
+    ends_.push_back(static_cast<uint32_t>(size_));
   }
   // Appends MakeTerm(field, value) without building it first.
   void Add(std::string_view field, std::string_view value) {
-    bytes_.append(field);
-    bytes_.push_back('\0');
-    bytes_.append(value);
-    ends_.push_back(static_cast<uint32_t>(bytes_.size()));
+    char* p = Room(field.size() + 1 + value.size());
+    std::memcpy(p, field.data(), field.size());
+    p[field.size()] = '\0';
+    if (!value.empty()) std::memcpy(p + field.size() + 1, value.data(), value.size());
+    size_ += field.size() + 1 + value.size();
+    ends_.push_back(static_cast<uint32_t>(size_));
   }
   // Add(field, value) with value's ASCII capitals made small, without a
   // copy of it first (the assembler's ASCII words).
   void AddAsciiLowered(std::string_view field, std::string_view value) {
-    bytes_.append(field);
-    bytes_.push_back('\0');
-    const size_t at = bytes_.size();
-    bytes_.append(value);
-    for (size_t i = at; i < bytes_.size(); ++i) {
-      if (bytes_[i] >= 'A' && bytes_[i] <= 'Z') bytes_[i] = static_cast<char>(bytes_[i] - 'A' + 'a');
-    }
-    ends_.push_back(static_cast<uint32_t>(bytes_.size()));
+    char* p = Room(field.size() + 1 + value.size());
+    std::memcpy(p, field.data(), field.size());
+    p += field.size();
+    *p++ = '\0';
+    for (const char c : value) *p++ = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    size_ += field.size() + 1 + value.size();
+    ends_.push_back(static_cast<uint32_t>(size_));
   }
   // Keeps the first n terms. REQUIRES: n <= size().
   void Truncate(size_t n) {
-    bytes_.resize(n == 0 ? 0 : ends_[n - 1]);
+    size_ = n == 0 ? 0 : ends_[n - 1];
     ends_.resize(n);
   }
   // Keeps the capacity.
   void clear() {
-    bytes_.clear();
+    size_ = 0;
     ends_.clear();
   }
   void reserve(size_t terms, size_t bytes) {
     ends_.reserve(terms);
-    bytes_.reserve(bytes);
+    if (bytes > capacity_) Grow(bytes);
   }
 
   size_t size() const { return ends_.size(); }
   bool empty() const { return ends_.empty(); }
   // Sum of the terms' lengths.
-  size_t bytes() const { return bytes_.size(); }
+  size_t bytes() const { return size_; }
   std::string_view operator[](size_t i) const {
     const uint32_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(bytes_).substr(begin, ends_[i] - begin);
+    return std::string_view(data_.get() + begin, ends_[i] - begin);
   }
   std::string_view front() const { return (*this)[0]; }
   std::string_view back() const { return (*this)[size() - 1]; }
   const_iterator begin() const { return const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, size()); }
 
-  friend bool operator==(const TermList& a, const TermList& b) { return a.ends_ == b.ends_ && a.bytes_ == b.bytes_; }
+  friend bool operator==(const TermList& a, const TermList& b) {
+    return a.ends_ == b.ends_ && std::string_view(a.data_.get(), a.size_) == std::string_view(b.data_.get(), b.size_);
+  }
 
  private:
-  std::string bytes_;
-  std::vector<uint32_t> ends_;  // end offset of term i in bytes_
+  // Room for n more bytes after the terms, written before size_ grows. A
+  // raw buffer: a std::string would zero what a resize adds, or check its
+  // capacity once per appended piece (a term is three), and the assembler
+  // adds ~30 terms to every document.
+  char* Room(size_t n) {
+    if (size_ + n > capacity_) Grow(size_ + n);
+    return data_.get() + size_;
+  }
+  void Append(const char* bytes, size_t n) {
+    if (n == 0) return;
+    std::memcpy(Room(n), bytes, n);
+    size_ += n;
+  }
+  void Grow(size_t at_least) {
+    const size_t capacity = std::max(at_least, 2 * capacity_ + 64);
+    auto data = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
+    data_ = std::move(data);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<char[]> data_;  // the terms' bytes, back to back: size_ of capacity_
+  size_t size_ = 0, capacity_ = 0;
+  std::vector<uint32_t> ends_;  // end offset of term i
 };
 
 struct IndexDoc {
