@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -142,17 +143,38 @@ class Assembler {
         doc->terms.Add(s_.fields[f], p.front() == '"' ? StringValue(p, plain) : p);
       }
     }
+    // {"id":<id>,"<field>":<value>,...}: the pieces are gathered first and
+    // copied into a string sized once (two appends per field cost a
+    // capacity check each, out of line).
     std::string& stored = doc->stored;
-    stored.reserve(leaf.json().size() + 16);
-    stored.append("{\"id\":");
-    AppendJsonString(&stored, leaf.id);
+    pieces_.clear();
+    size_t size = 2;  // the braces
     for (uint32_t f : s_.stored) {
       const std::string_view v = Resolve(f, &plain);
       if (v.empty()) continue;
-      stored.append(member_prefix_[f]);
-      stored.append(v);
+      pieces_.push_back(member_prefix_[f]);
+      pieces_.push_back(v);
+      size += member_prefix_[f].size() + v.size();
     }
-    stored.push_back('}');
+    static constexpr std::string_view kIdMember = "\"id\":";
+    if (leaf.plain) {  // its id needs no escape
+      stored.resize(size + kIdMember.size() + leaf.id.size() + 2);
+      char* p = stored.data();
+      *p++ = '{';
+      p = Put(p, kIdMember);
+      *p++ = '"';
+      p = Put(p, leaf.id);
+      *p++ = '"';
+      for (std::string_view piece : pieces_) p = Put(p, piece);
+      *p = '}';
+    } else {
+      stored.reserve(size + kIdMember.size() + leaf.id.size() + 16);
+      stored.push_back('{');
+      stored.append(kIdMember);
+      AppendJsonString(&stored, leaf.id);
+      for (std::string_view piece : pieces_) stored.append(piece);
+      stored.push_back('}');
+    }
     stats->terms += doc->terms.size();
     ++stats->docs;
   }
@@ -221,8 +243,14 @@ class Assembler {
   std::vector<std::string> member_prefix_;  // by catalog field
   std::vector<const EntityRecord*> chain_;
   std::vector<Remembered> last_ancestor_;  // by level
+  static char* Put(char* p, std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  }
+
   std::string scratch_;
   std::vector<std::string_view> parts_;
+  std::vector<std::string_view> pieces_;  // MakeDoc's stored document, piece by piece
 };
 
 void Add(DocBuildStats* to, const DocBuildStats& from) {

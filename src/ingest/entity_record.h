@@ -61,9 +61,11 @@ struct EntityRecordData {
   uint16_t level = 0;       // index into BuildSchema::levels (0 = root)
   bool deleted = false;     // tombstone flag
   bool active = true;       // status field in active_values (true when no status field)
-  // No string in json() holds an escape (json() has no backslash): a
-  // string value is its bytes between the quotes, with no unescaping
-  // (JsonStringValue). The parser sets it; false means unknown.
+  // No string of the record, its id included, needed an escape: its
+  // canonical JSON had no backslash when parsed. A string value in json()
+  // is then its bytes between the quotes (no JsonStringValue), and the id
+  // is written as it is. The parser sets it (packing keeps it); false
+  // means unknown.
   bool plain = false;
 };
 
