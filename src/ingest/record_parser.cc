@@ -559,29 +559,41 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
   for (size_t i = 1; i < fast_members.size(); ++i) {
     if (fast_members[i - 1].key == fast_members[i].key) return false;
   }
-  canon.clear();
-  canon.reserve(line.size() + 16);
-  canon.push_back('{');
+  // The canonical text, sized once and written in place: {"key":value,...}
+  // (a string value keeps its quotes).
+  size_t size = 2 + (fast_members.empty() ? 0 : fast_members.size() - 1);
+  for (const FastMember& m : fast_members) {
+    size += m.key.size() + 3 + m.text.size() + (m.kind == FastMember::kString ? 2 : 0);
+  }
+  canon.resize(size);
+  char* out = canon.data();
+  auto put = [&out](std::string_view piece) {
+    std::memcpy(out, piece.data(), piece.size());
+    out += piece.size();
+  };
+  *out++ = '{';
   fast_slot_member.assign(names.size(), -1);
   size_t k = 0;  // merge cursor into `names`
   for (size_t i = 0; i < fast_members.size(); ++i) {
     FastMember& m = fast_members[i];
     while (k < names.size() && std::string_view(names[k]) < m.key) ++k;
     if (k < names.size() && names[k] == m.key) fast_slot_member[k] = static_cast<int>(i);
-    if (i > 0) canon.push_back(',');
-    canon.push_back('"');
-    canon.append(m.key);
-    canon.append("\":");
-    const size_t offset = canon.size();
-    if (m.kind == FastMember::kString) canon.push_back('"');
-    canon.append(m.text);
-    if (m.kind == FastMember::kString) canon.push_back('"');
-    const size_t length = canon.size() - offset;
-    if ((m.kind == FastMember::kString ? m.text.size() : length) > opt.max_field_bytes) return false;
+    if (i > 0) *out++ = ',';
+    *out++ = '"';
+    put(m.key);
+    *out++ = '"';
+    *out++ = ':';
+    const auto offset = static_cast<size_t>(out - canon.data());
+    const bool quoted = m.kind == FastMember::kString;
+    if (quoted) *out++ = '"';
+    put(m.text);
+    if (quoted) *out++ = '"';
+    const size_t length = static_cast<size_t>(out - canon.data()) - offset;
+    if ((quoted ? m.text.size() : length) > opt.max_field_bytes) return false;
     m.span_offset = static_cast<uint32_t>(offset);
     m.span_length = static_cast<uint32_t>(length);
   }
-  canon.push_back('}');
+  *out = '}';
   // The members of interest; nullptr when absent or null (as TopValue).
   auto top = [this](int slot) -> const FastMember* {
     if (slot < 0 || fast_slot_member[static_cast<size_t>(slot)] < 0) return nullptr;
