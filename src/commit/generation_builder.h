@@ -58,8 +58,10 @@ struct GenerationContext {
   ThreadPool* pool = nullptr;
   // A streamed snapshot's leaves are made into documents this many at a
   // time (held while their documents are made in parallel). Does not
-  // change the bytes; tests shrink it.
-  size_t leaves_per_run = 32 * 1024;
+  // change the bytes; tests shrink it. 16 Ki (four blocks of 4,096 leaves):
+  // side by side, 8 alternating pairs, 6% less CPU and wall than 32 Ki and
+  // 12 MB less peak RSS; 8 Ki left threads idle at each run's end.
+  size_t leaves_per_run = 16 * 1024;
   // Where a full's "stored" files (its documents' and its entities') are
   // written as they are encoded, to be committed from there
   // (SegmentWriterOptions::spool_dir); empty: in memory (tools, tests,
