@@ -6,6 +6,10 @@
 #include <numeric>
 #include <thread>
 
+// XXH3 inlined: a DocBatch hashes every term of every document (~15 bytes
+// each), where a call into libxxhash costs about as much as the hashing.
+// (Also in a unity build: xxhash.h renames the inlined functions.)
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "base/release_memory.h"
