@@ -176,6 +176,26 @@ struct RecordParser::Impl {
   bool fast_path = true;
   uint64_t fast_lines = 0;
   std::vector<FastMember> fast_members;  // scratch, reused
+  std::vector<FastMember> fast_sorted;   // scratch
+  // The last sorted line's keys in line order, each ended by a NUL, and
+  // for each sorted position the line index of its member.
+  std::string last_keys;
+  std::vector<uint8_t> last_order;
+  size_t last_count = 0;
+  // Whether fast_members name last_keys, in that order.
+  bool SameKeysAsLastLine() const {
+    if (fast_members.size() != last_count || last_order.size() != last_count || last_count == 0) return false;
+    size_t at = 0;
+    for (const FastMember& m : fast_members) {
+      const size_t n = m.key.size();
+      if (at + n >= last_keys.size() || last_keys[at + n] != '\0' ||
+          std::memcmp(last_keys.data() + at, m.key.data(), n) != 0) {
+        return false;
+      }
+      at += n + 1;
+    }
+    return true;
+  }
   std::vector<int> fast_slot_member;     // names[k] -> index in fast_members, or -1
   bool WriteCanonical(const Value& v, int depth);
   // What a good line says, once checked.
@@ -554,10 +574,39 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
   if (p != end) return false;  // more after the object: invalid JSON, Parse says where
 
   // Sorted by key (bytewise, as MemberLess); a repeated key goes to Parse.
-  std::sort(fast_members.begin(), fast_members.end(),
-            [](const FastMember& a, const FastMember& b) { return a.key < b.key; });
-  for (size_t i = 1; i < fast_members.size(); ++i) {
-    if (fast_members[i - 1].key == fast_members[i].key) return false;
+  // The lines of one object mostly name the same keys in the same order:
+  // the order found for the line before is used again when they do.
+  if (SameKeysAsLastLine()) {
+    fast_sorted.clear();
+    for (const uint8_t i : last_order) fast_sorted.push_back(fast_members[i]);
+    fast_members.swap(fast_sorted);
+  } else {
+    last_keys.clear();
+    last_order.clear();
+    last_count = 0;
+    const size_t n = fast_members.size();
+    fast_sorted.assign(fast_members.begin(), fast_members.end());  // line order, for last_keys
+    std::sort(fast_members.begin(), fast_members.end(),
+              [](const FastMember& a, const FastMember& b) { return a.key < b.key; });
+    for (size_t i = 1; i < n; ++i) {
+      if (fast_members[i - 1].key == fast_members[i].key) return false;
+    }
+    if (n <= 255) {
+      // Remember the keys in line order and where each sorted one was.
+      for (const FastMember& m : fast_sorted) {
+        last_keys.append(m.key);
+        last_keys.push_back('\0');  // (no key holds a NUL: Parse rejects the line first)
+      }
+      for (const FastMember& m : fast_members) {
+        for (size_t i = 0; i < n; ++i) {
+          if (fast_sorted[i].key.data() == m.key.data()) {
+            last_order.push_back(static_cast<uint8_t>(i));
+            break;
+          }
+        }
+      }
+      last_count = n;
+    }
   }
   // The canonical text, sized once and written in place: {"key":value,...}
   // (a string value keeps its quotes).

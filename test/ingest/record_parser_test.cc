@@ -463,5 +463,39 @@ TEST(RecordParserTest, TheFastPathAgreesWithTheGeneralOne) {
   }
 }
 
+// The fast path reuses the previous line's key order when a line names the
+// same keys in the same order: lines that differ from the one before only
+// in order, in one key of the same length, in a repeated key or in one key
+// more or less must still come out as the general path makes them.
+TEST(RecordParserTest, TheFastPathReusesAKeyOrderOnlyForTheSameKeys) {
+  const std::vector<std::string> lines = {
+      R"({"id":"a","version":1,"title":"x","bid_micros":5,"deleted":false})",
+      R"({"id":"b","version":2,"title":"y","bid_micros":6,"deleted":false})",   // same keys: reused
+      R"({"version":3,"id":"c","title":"z","deleted":true,"bid_micros":7})",    // same keys, other order
+      R"({"version":3,"id":"d","title":"z","deleted":true,"bid_micros":7})",    // that order again
+      R"({"version":3,"id":"e","titlf":"z","deleted":true,"bid_micros":7})",    // one key, same length
+      R"({"version":3,"id":"f","titlf":"z","deleted":true,"version":7})",       // a repeated key
+      R"({"version":3,"id":"g","titlf":"z","deleted":true,"bid_micros":7})",    // after the repeat
+      R"({"version":3,"id":"h","titlf":"z","deleted":true})",                   // one key fewer
+      R"({"version":3,"id":"i","titlf":"z","deleted":true,"bid_micros":7,"x":1})",  // one more
+      R"({"version":3,"id":"j","":"z","deleted":true,"bid_micros":7,"x":1})",   // an empty key
+      R"({"version":3,"id":"k","":"z","deleted":true,"bid_micros":7,"x":1})",
+      R"({"id":"l","version":3})",
+      R"({"id":"m","version":3,"id":"n"})",
+  };
+  RecordParser fast(DefaultFlatSchema()), general(DefaultFlatSchema());
+  general.UseGeneralPathOnly();
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& line : lines) {
+      EntityRecord a, b;
+      QuarantineEntry qa, qb;
+      const bool ok_a = fast.ParseLine("obj", 1, line, &a, &qa);
+      const bool ok_b = general.ParseLine("obj", 1, line, &b, &qb);
+      ASSERT_EQ(Outcome(ok_a, a, qa), Outcome(ok_b, b, qb)) << line;
+    }
+  }
+  EXPECT_GT(fast.fast_path_lines(), 15u);
+}
+
 }  // namespace
 }  // namespace freshet
