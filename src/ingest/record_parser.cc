@@ -577,8 +577,8 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
   // The lines of one object mostly name the same keys in the same order:
   // the order found for the line before is used again when they do.
   if (SameKeysAsLastLine()) {
-    fast_sorted.clear();
-    for (const uint8_t i : last_order) fast_sorted.push_back(fast_members[i]);
+    fast_sorted.resize(last_count);
+    for (size_t k = 0; k < last_count; ++k) fast_sorted[k] = fast_members[last_order[k]];
     fast_members.swap(fast_sorted);
   } else {
     last_keys.clear();
