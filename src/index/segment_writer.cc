@@ -72,10 +72,14 @@ class SegmentWriter::ByteArena : public Arena {
 };
 
 // Interns terms: one copy of each distinct term's bytes in an arena, and an
-// open-addressing table of (hash tag, id) slots. Chained hash maps cost a
-// node and a cache miss per term; at ~40 terms per doc over 500k docs,
-// interning dominates indexing. Callers pass XXH3_64bits of the term, so a
-// term hashed once (in its DocBatch) is not hashed again by the writer.
+// open-addressing table of slots holding a term's hash tag and id and where
+// its bytes are (and how many), so that a lookup reads the slot and then
+// the bytes: two dependent loads, where reading the id's entry first made
+// three (the largest stalls of a full build's term tables). Chained hash
+// maps cost a node and a cache miss per term; at ~40 terms per doc over
+// 500k docs, interning dominates indexing. Callers pass XXH3_64bits of the
+// term, so a term hashed once (in its DocBatch) is not hashed again by the
+// writer.
 class SegmentTermTable {
  public:
   // Clear keeps up to `max_kept_slots` slots (else shrinks back to
@@ -83,7 +87,7 @@ class SegmentTermTable {
   // DocBatch's) then does not grow from the start again every time.
   SegmentTermTable(size_t initial_slots, size_t chunk_bytes, size_t max_kept_slots = 0)
       : initial_slots_(initial_slots), max_kept_slots_(std::max(max_kept_slots, initial_slots * 4)),
-        slots_(initial_slots, 0), bytes_(chunk_bytes) {}
+        slots_(initial_slots), bytes_(chunk_bytes) {}
 
   // Returns the term's dense id (0, 1, 2, ... in first-seen order) and
   // whether it was new. REQUIRES: hash == XXH3_64bits(term).
@@ -91,10 +95,10 @@ class SegmentTermTable {
     const uint64_t tag = hash >> 32;
     const size_t mask = slots_.size() - 1;
     for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
-      const uint64_t slot = slots_[i];
-      if (slot == 0) break;
-      if ((slot >> 32) == tag && by_id_[(slot & 0xFFFFFFFFu) - 1] == term) {
-        return {static_cast<uint32_t>((slot & 0xFFFFFFFFu) - 1), false};
+      const Slot slot = slots_[i];
+      if (slot.key == 0) break;
+      if ((slot.key >> 32) == tag && Holds(slot, term)) {
+        return {static_cast<uint32_t>((slot.key & 0xFFFFFFFFu) - 1), false};
       }
     }
     const auto id = static_cast<uint32_t>(by_id_.size());
@@ -110,14 +114,12 @@ class SegmentTermTable {
 
   // A hint that Intern(term, hash) is coming: starts loading its slot.
   void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[static_cast<size_t>(hash) & (slots_.size() - 1)]); }
-  // Later hints, once the slot has arrived: the id's entry, then (once
-  // that has) the term's bytes it points to, which Intern compares. Only
-  // the first slot the hash maps to: the usual home of a term found.
-  void PrefetchEntry(uint64_t hash) const {
-    if (const uint32_t id_plus_one = HomeIdPlusOne(hash)) __builtin_prefetch(&by_id_[id_plus_one - 1]);
-  }
+  // A later hint, once the slot has arrived: the bytes of the term in it,
+  // which Intern compares. Only the first slot the hash maps to: the usual
+  // home of a term found.
   void PrefetchBytes(uint64_t hash) const {
-    if (const uint32_t id_plus_one = HomeIdPlusOne(hash)) __builtin_prefetch(by_id_[id_plus_one - 1].data());
+    const Slot& slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)];
+    if ((slot.key >> 32) == hash >> 32 && slot.key != 0) __builtin_prefetch(BytesOf(slot));
   }
 
   size_t size() const { return by_id_.size(); }
@@ -127,10 +129,10 @@ class SegmentTermTable {
   // Forgets every term, keeping (most of) the memory.
   void Clear() {
     if (slots_.size() > max_kept_slots_) {
-      slots_.assign(initial_slots_, 0);
+      slots_.assign(initial_slots_, Slot{});
       slots_.shrink_to_fit();
     } else {
-      std::fill(slots_.begin(), slots_.end(), 0);
+      std::fill(slots_.begin(), slots_.end(), Slot{});
     }
     by_id_.clear();
     hashes_.clear();
@@ -138,26 +140,44 @@ class SegmentTermTable {
   }
 
  private:
-  // 1 + the id in the first slot `hash` maps to when its tag matches, else 0.
-  uint32_t HomeIdPlusOne(uint64_t hash) const {
-    const uint64_t slot = slots_[static_cast<size_t>(hash) & (slots_.size() - 1)];
-    return (slot >> 32) == hash >> 32 ? static_cast<uint32_t>(slot & 0xFFFFFFFFu) : 0;
+  // key: 0 = empty, else (hash >> 32) << 32 | (id + 1). where: the term's
+  // bytes' address in the low 48 bits and its length in the high 16, or
+  // kLongTerm there for a term that does not fit (longer, or an address
+  // above 48 bits): Intern then compares with by_id_ instead.
+  struct Slot {
+    uint64_t key = 0;
+    uint64_t where = 0;
+  };
+  static constexpr uint64_t kAddressMask = (uint64_t{1} << 48) - 1;
+  static constexpr uint64_t kLongTerm = 0xFFFF;
+
+  static const char* BytesOf(const Slot& slot) {
+    return reinterpret_cast<const char*>(static_cast<uintptr_t>(slot.where & kAddressMask));
+  }
+  bool Holds(const Slot& slot, std::string_view term) const {
+    const uint64_t length = slot.where >> 48;
+    if (length == kLongTerm) return by_id_[(slot.key & 0xFFFFFFFFu) - 1] == term;
+    return length == term.size() && (length == 0 || std::memcmp(BytesOf(slot), term.data(), length) == 0);
   }
   void Place(uint64_t h, uint32_t id) {
     const size_t mask = slots_.size() - 1;
     size_t i = static_cast<size_t>(h) & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = ((h >> 32) << 32) | (static_cast<uint64_t>(id) + 1);
+    while (slots_[i].key != 0) i = (i + 1) & mask;
+    const std::string_view t = by_id_[id];
+    const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(t.data()));
+    const bool fits = t.size() < kLongTerm && (address & ~kAddressMask) == 0;
+    slots_[i].key = ((h >> 32) << 32) | (static_cast<uint64_t>(id) + 1);
+    slots_[i].where = fits ? (static_cast<uint64_t>(t.size()) << 48) | address : kLongTerm << 48;
   }
 
   void Grow() {
-    slots_.assign(slots_.size() * 2, 0);
+    slots_.assign(slots_.size() * 2, Slot{});
     for (size_t id = 0; id < by_id_.size(); ++id) Place(hashes_[id], static_cast<uint32_t>(id));
   }
 
   const size_t initial_slots_;  // a power of 2
   const size_t max_kept_slots_;
-  std::vector<uint64_t> slots_;  // 0 = empty, else (hash >> 32) << 32 | (id + 1)
+  std::vector<Slot> slots_;
   std::vector<std::string_view> by_id_;  // views into bytes_
   std::vector<uint64_t> hashes_;         // by id
   Arena bytes_;
@@ -631,8 +651,7 @@ void SegmentWriter::Add(const DocBatch& batch) {
   // scattered over it: ask for slots a few terms ahead.
   constexpr uint32_t kAhead = 8;
   for (uint32_t local = 0; local < n; ++local) {
-    if (local + 3 * kAhead < n) terms_->Prefetch(batch.terms_->hash(local + 3 * kAhead));
-    if (local + 2 * kAhead < n) terms_->PrefetchEntry(batch.terms_->hash(local + 2 * kAhead));
+    if (local + 2 * kAhead < n) terms_->Prefetch(batch.terms_->hash(local + 2 * kAhead));
     if (local + kAhead < n) terms_->PrefetchBytes(batch.terms_->hash(local + kAhead));
     const auto [id, added] = terms_->Intern(batch.terms_->term(local), batch.terms_->hash(local));
     if (added) {
