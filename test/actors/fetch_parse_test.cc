@@ -177,7 +177,8 @@ TEST_F(FetchParseTest, PiecesOfAnySizeGiveWhatTheWholeObjectsGive) {
   ASSERT_EQ(want.bad.size(), 5u);  // a bad line in each of b, c, d and e; the corrupt object
   std::set<std::string> all_keys;
   for (const ObjectInfo& o : listing) all_keys.insert(o.key);
-  for (size_t piece : {size_t{0}, size_t{1}, size_t{7}, size_t{64}, size_t{333}, size_t{4096}, size_t{1} << 20}) {
+  // (Ranges are 16 bytes at least: 7 reads in ranges of 16.)
+  for (size_t piece : {size_t{0}, size_t{7}, size_t{64}, size_t{333}, size_t{4096}, size_t{1} << 20}) {
     for (uint64_t pending : {uint64_t{0}, uint64_t{1}, uint64_t{1000}}) {
       for (size_t ahead : {size_t{1}, size_t{0}}) {
         for (size_t parallelism : {size_t{1}, size_t{3}}) {
