@@ -1,22 +1,18 @@
 #include "actors/fetch_parse.h"
 
 #include <gtest/gtest.h>
-#include <lz4frame.h>
 
 #include <future>
 #include <set>
 
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
+#include "testing/lz4_frame.h"
 
 namespace freshet {
 namespace {
 
-std::string Lz4FrameOf(const std::string& plain) {
-  std::string out(LZ4F_compressFrameBound(plain.size(), nullptr), '\0');
-  out.resize(LZ4F_compressFrame(out.data(), out.size(), plain.data(), plain.size(), nullptr));
-  return out;
-}
+using testing::Lz4FrameOf;
 
 std::string Record(const std::string& id, int version, size_t pad) {
   return "{\"id\":\"" + id + "\",\"version\":" + std::to_string(version) + ",\"title\":\"" + std::string(pad, 'x') +

@@ -1,18 +1,15 @@
 #include "ingest/batch_input.h"
 
 #include <gtest/gtest.h>
-#include <lz4frame.h>
 
 #include <algorithm>
+
+#include "testing/lz4_frame.h"
 
 namespace freshet {
 namespace {
 
-std::string Lz4FrameOf(const std::string& plain) {
-  std::string out(LZ4F_compressFrameBound(plain.size(), nullptr), '\0');
-  out.resize(LZ4F_compressFrame(out.data(), out.size(), plain.data(), plain.size(), nullptr));
-  return out;
-}
+using testing::Lz4FrameOf;
 
 std::pair<ObjectInfo, std::string> Obj(std::string key, std::string body) {
   ObjectInfo info;
