@@ -334,9 +334,9 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
                                                                             std::string identity,
                                                                             BuildCounters* c) {
   if (snapshots_in_key_order_) {
-    // Each parsed chunk goes into the full's writers as soon as the chunks
+    // Each parsed piece goes into the full's writers as soon as the pieces
     // before it have (one at a time, on a pool thread), overlapping the
-    // fetch and parse of the chunks after it: nothing is held or sorted.
+    // fetch and parse of the pieces after it: nothing is held or sorted.
     struct Feed {
       std::shared_ptr<StreamingFull> full;
       std::vector<QuarantineEntry> bad;
@@ -371,9 +371,9 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
     spdlog::info("builder: batch {}: {}; sorting the snapshot instead", plan.batch_id, counts.status().message());
     snapshots_in_key_order_ = false;
   }
-  // Each parsed chunk goes to the sorter as soon as the chunks before it
+  // Each parsed piece goes to the sorter as soon as the pieces before it
   // have (one at a time, on a pool thread), overlapping the fetch and parse
-  // of the chunks after it; past its share of the budget it spills a
+  // of the pieces after it; past its share of the budget it spills a
   // sorted run.
   struct Sink {
     std::unique_ptr<RecordSorter> sorter;
@@ -487,9 +487,10 @@ Awaitable<Result<bool>> Builder::RebuildWindow(const BuildPlan& plan, BuildCount
     window_warnings_.push_back(objects.status().ToString() + "; starting a new chain from the whole window");
     co_return true;
   }
-  // Each parsed chunk goes into the state as soon as the chunks before it
-  // have (in key order, as one Apply of everything would): the state's
-  // single-threaded inserts overlap the parse of the chunks after it.
+  // Each parsed group of whole objects goes into the state as soon as the
+  // ones before it have (in key order, as one Apply of everything would):
+  // the state's single-threaded inserts overlap the parse of the ones after
+  // it. (No piece_bytes: Apply takes an object's records in one call.)
   auto moved = std::make_shared<std::vector<std::string>>();
   IngestedWindow* w = &window_;
   BulkAllocationScope bulk;  // the whole window's records, at once (base/bulk_allocation.h)
