@@ -26,7 +26,7 @@ struct Segment {
   std::string_view text;  // into the piece's bodies or `own`
   std::string own;        // a line joined across two ranges (text views it)
   bool whole = false;     // the object's whole body, still to decode (DecodeAndParseObject)
-  bool first = false;     // starts the object: counts it, strips a BOM
+  bool first = false;     // starts the object: counts it (its BOM was stripped at the cut)
   bool last = false;      // ends the object: it is complete once this is consumed
 };
 
@@ -301,7 +301,6 @@ void Run::CutArrived() {
     pieces.emplace_back();
     Piece& p = pieces.back();
     p.unit_bytes = unit.length;
-    p.bytes = body.size();
     p.bodies.push_back(std::move(body));
     std::string_view text = p.bodies.back();
     if (first && text.starts_with(kBom)) text.remove_prefix(kBom.size());
