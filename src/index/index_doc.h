@@ -117,15 +117,16 @@ class TermList {
     size_ += field.size() + 1 + value.size();
     ends_.push_back(static_cast<uint32_t>(size_));
   }
-  // Add(field, value) with value's ASCII capitals made small, without a
-  // copy of it first (the assembler's ASCII words).
-  void AddAsciiLowered(std::string_view field, std::string_view value) {
-    char* p = Room(field.size() + 1 + value.size());
-    std::memcpy(p, field.data(), field.size());
-    p += field.size();
-    *p++ = '\0';
-    for (const char c : value) *p++ = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    size_ += field.size() + 1 + value.size();
+  // Writing a term in place: Room(n) is where up to n more bytes go after
+  // the terms (valid until the next call that adds), and EndTerm(end) makes
+  // the bytes up to `end` the next term. Bytes written without an EndTerm
+  // are dropped by the next Room.
+  char* Room(size_t n) {
+    if (size_ + n > capacity_) Grow(size_ + n);
+    return data_.get() + size_;
+  }
+  void EndTerm(const char* end) {
+    size_ = static_cast<size_t>(end - data_.get());
     ends_.push_back(static_cast<uint32_t>(size_));
   }
   // Keeps the first n terms. REQUIRES: n <= size().
@@ -161,14 +162,9 @@ class TermList {
   }
 
  private:
-  // Room for n more bytes after the terms, written before size_ grows. A
-  // raw buffer: a std::string would zero what a resize adds, or check its
-  // capacity once per appended piece (a term is three), and the assembler
-  // adds ~30 terms to every document.
-  char* Room(size_t n) {
-    if (size_ + n > capacity_) Grow(size_ + n);
-    return data_.get() + size_;
-  }
+  // A raw buffer: a std::string would zero what a resize adds, or check
+  // its capacity once per appended piece (a term is three), and the
+  // assembler adds ~30 terms to every document.
   void Append(const char* bytes, size_t n) {
     if (n == 0) return;
     std::memcpy(Room(n), bytes, n);

@@ -18,54 +18,49 @@
 namespace freshet {
 namespace {
 
-// ASCII bytes other than [0-9A-Za-z], by byte: one load per byte of text.
-constexpr std::array<bool, 256> kAsciiSeparator = [] {
-  std::array<bool, 256> t{};
-  for (int u = 0; u < 0x80; ++u) {
-    t[u] = !((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z'));
+// By byte: 0 for an ASCII separator (an ASCII byte other than
+// [0-9A-Za-z]), the byte itself for [0-9a-z], its small letter for [A-Z],
+// and kNonAscii (0x80) for every byte >= 0x80. One load per byte of text
+// both cuts words and lowers them.
+constexpr unsigned char kNonAscii = 0x80;
+constexpr std::array<unsigned char, 256> kFold = [] {
+  std::array<unsigned char, 256> t{};
+  for (int u = 0; u < 0x100; ++u) {
+    if ((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z')) {
+      t[u] = static_cast<unsigned char>(u);
+    } else if (u >= 'A' && u <= 'Z') {
+      t[u] = static_cast<unsigned char>(u - 'A' + 'a');
+    } else if (u >= 0x80) {
+      t[u] = kNonAscii;
+    }
   }
   return t;
 }();
 
-bool IsAsciiSeparator(char c) { return kAsciiSeparator[static_cast<unsigned char>(c)]; }
-
-// Adds MakeTerm(field, token) for every token of Tokenize(text), in order,
-// and returns true; or adds nothing and returns false when Tokenize fails.
-//
-// Tokenize runs Unicode normalization (utf8proc) over the whole text as soon
-// as it holds one non-ASCII byte, and that was a fifth of a full build's
-// CPU: most ad texts are ASCII but for a word or two ("café", "東京"). So
-// the text is cut at ASCII separators (ASCII bytes other than [0-9A-Za-z])
-// into words; a word of ASCII bytes only is one token, lowercased (what
-// Tokenize makes of it: NFKC + case folding only lowercase A-Z on ASCII,
-// and [0-9A-Za-z] are its only ASCII letters and numbers), and a word
-// holding non-ASCII bytes goes through Tokenize alone. This gives exactly
-// the tokens of Tokenize(text), because an ASCII separator c splits both
-// steps of Tokenize:
-// - NFKC + case folding maps c to itself, c has combining class 0 (no mark
-//   is reordered across it), and c composes with no preceding character;
-//   c composes with a following mark only into U+2260, U+226E, U+226F
-//   (from '=', '<', '>' + U+0338), all symbols, and a lone mark is no
-//   letter or number either: no token changes. (Checked against every code
-//   point's canonical decomposition in utf8proc's tables.)
-// - c is neither letter nor number, so no token spans it.
-// And the text is valid UTF-8 iff every word is (cuts fall on ASCII bytes).
-// DocAssemblerTest.TextTermsAreThoseOfTokenizingTheWholeText checks all of
-// this against Tokenize itself.
 bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms) {
   const size_t before = terms->size();
-  for (size_t i = 0; i < text.size();) {
-    while (i < text.size() && IsAsciiSeparator(text[i])) ++i;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0;;) {
+    while (i < n && kFold[s[i]] == 0) ++i;
+    if (i == n) return true;
+    // The word is written as a term while it is cut: field, NUL, then each
+    // byte folded. Room for the rest of the text bounds it.
     const size_t word = i;
-    bool ascii = true;
-    for (; i < text.size() && !IsAsciiSeparator(text[i]); ++i) {
-      ascii = ascii && static_cast<unsigned char>(text[i]) < 0x80;
+    char* p = terms->Room(field.size() + 1 + (n - i));
+    std::memcpy(p, field.data(), field.size());
+    p += field.size();
+    *p++ = '\0';
+    unsigned char seen = 0;  // every folded byte OR-ed: kNonAscii set if the word is not ASCII
+    for (unsigned char f; i < n && (f = kFold[s[i]]) != 0; ++i) {
+      *p++ = static_cast<char>(f);
+      seen |= f;
     }
-    if (word == i) break;  // trailing separators
-    if (ascii) {
-      terms->AddAsciiLowered(field, text.substr(word, i - word));
+    if ((seen & kNonAscii) == 0) {
+      terms->EndTerm(p);
       continue;
     }
+    // Not ASCII: what was written is dropped (no EndTerm), Tokenize decides.
     Result<std::vector<std::string>> tokens = Tokenize(text.substr(word, i - word));
     if (!tokens.ok()) {
       terms->Truncate(before);
@@ -73,7 +68,6 @@ bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms
     }
     for (const std::string& token : *tokens) terms->Add(field, token);
   }
-  return true;
 }
 
 class Assembler {
