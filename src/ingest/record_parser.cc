@@ -527,7 +527,10 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
     ++p;
   } else {
     for (;;) {
-      FastMember m;
+      // Filled where it stays: a FastMember built aside and pushed was
+      // copied through the stack, and the copy's 16-byte loads of what had
+      // just been stored 8 bytes at a time were a third of this function.
+      FastMember& m = fast_members.emplace_back();
       if (p == end || *p != '"' || !scan_string(&m.key)) return false;
       skip_space();
       if (p == end || *p != ':') return false;
@@ -557,7 +560,6 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
           m.kind = FastMember::kInt;
         }
       }
-      fast_members.push_back(m);
       skip_space();
       if (p == end) return false;
       if (*p == ',') {
