@@ -451,14 +451,16 @@ TEST(DocAssemblerTest, TextTermsAreThoseOfTokenizingTheWholeText) {
       "a", "Z", "9", "x", "Ab3", "QQ", " ", " ", "=", "<", ">", "-", ".", "'", "_", "\t", "\x7f", "@", "~",
       "\u0301", "\u0308", "\u0338", "\u0307", "\u0327", "\u3099",  // combining marks
       "é", "e\u0301", "İ", "ß", "Σ", "ς", "ǅ", "ŉ", "東京", "ｆｕｌｌ", "ﬁ", "（", "⑴", "½", "²", "\u00a0",
-      "\u1100", "\u1161", "\u11a8", "가", "か", "\u212b", "Å", "ﾊﾟ", "\u2260", "\u0130", "µ", "\u2028"};
+      "\u1100", "\u1161", "\u11a8", "가", "か", "\u212b", "Å", "ﾊﾟ", "\u2260", "\u0130", "µ", "\u2028",
+      // Words across the assembler's 16-byte steps.
+      "abcdefghijklmnopqrstuvwxyz0123456789", "0123456789ABCDEF", "Q`[@{/:"};
   const SchemaOptions s = DefaultFlatSchema();
   std::mt19937 rng(7);
   std::string ndjson;
   std::vector<std::string> texts;
   for (int i = 0; i < 3000; ++i) {
     std::string text;
-    const int n = static_cast<int>(rng() % 24);
+    const int n = static_cast<int>(rng() % 48);
     for (int k = 0; k < n; ++k) text += alphabet[rng() % alphabet.size()];
     std::string line = R"({"id":"d)" + std::to_string(100000 + i) + R"(","version":1,"title":)";
     AppendJsonString(&line, text);
