@@ -212,42 +212,61 @@ std::optional<uint32_t> ProjectedFullDoc(std::string_view in) {
 
 }  // namespace
 
-std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc) {
-  std::string out;
-  out.reserve(r.parent_id.size() + 64);
-  out.append(kProjectedMarker);
-  PutVarint32(&out, r.level);
-  PutLengthPrefixed(&out, r.parent_id);
-  PutVarint64(&out, ZigZag(r.version));
-  out.push_back(static_cast<char>((r.deleted ? kDeletedFlag : 0) | (r.active ? kActiveFlag : 0)));
-  PutVarint32(&out, full_doc ? full_doc->doc + 1 : 0);
+void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc, std::string* out) {
+  out->clear();
+  out->append(kProjectedMarker);
+  PutVarint32(out, r.level);
+  PutLengthPrefixed(out, r.parent_id);
+  PutVarint64(out, ZigZag(r.version));
+  out->push_back(static_cast<char>((r.deleted ? kDeletedFlag : 0) | (r.active ? kActiveFlag : 0)));
+  PutVarint32(out, full_doc ? full_doc->doc + 1 : 0);
   const std::vector<bool>* kept = r.level < schema.kept.size() ? &schema.kept[r.level] : nullptr;
+  const size_t fields = std::min(r.fields.size(), schema.fields.size());
   auto keeps = [&](size_t f) { return kept != nullptr && f < kept->size() && (*kept)[f] && r.fields[f].present(); };
   // The stored members that are r's own: the document holds r's value
-  // there (a leaf's own value wins over an inherited one).
-  std::vector<bool> in_doc(r.fields.size(), false);
+  // there (a leaf's own value wins over an inherited one). Marked in a
+  // word per 64 fields, on the stack for up to 256 (one entity per record
+  // of a full: no allocation per entity).
+  constexpr size_t kWordsOnStack = 4;
+  uint64_t on_stack[kWordsOnStack] = {};
+  std::vector<uint64_t> on_heap;
+  uint64_t* in_doc = on_stack;
+  if (r.fields.size() > 64 * kWordsOnStack) {
+    on_heap.assign((r.fields.size() + 63) / 64, 0);
+    in_doc = on_heap.data();
+  }
+  auto is_in_doc = [in_doc](size_t f) { return ((in_doc[f / 64] >> (f % 64)) & 1) != 0; };
   if (full_doc) {
-    std::string mask((full_doc->stored->size() + 7) / 8, '\0');
-    for (size_t k = 0; k < full_doc->stored->size(); ++k) {
+    // The mask, a bit per stored member, written in place after its length.
+    const size_t members = full_doc->stored->size();
+    const size_t mask_bytes = (members + 7) / 8;
+    PutVarint64(out, mask_bytes);
+    const size_t mask_at = out->size();
+    out->append(mask_bytes, '\0');
+    for (size_t k = 0; k < members; ++k) {
       const uint32_t f = (*full_doc->stored)[k];
       if (f < r.fields.size() && keeps(f)) {
-        mask[k / 8] = static_cast<char>(mask[k / 8] | (1 << (k % 8)));
-        in_doc[f] = true;
+        (*out)[mask_at + k / 8] = static_cast<char>((*out)[mask_at + k / 8] | (1 << (k % 8)));
+        in_doc[f / 64] |= uint64_t{1} << (f % 64);
       }
     }
-    PutLengthPrefixed(&out, mask);
   }
   uint32_t n = 0;
-  for (size_t f = 0; f < r.fields.size() && f < schema.fields.size(); ++f) n += keeps(f) && !in_doc[f];
-  PutVarint32(&out, n);
+  for (size_t f = 0; f < fields; ++f) n += keeps(f) && !is_in_doc(f);
+  PutVarint32(out, n);
   std::string name;
-  for (size_t f = 0; f < r.fields.size() && f < schema.fields.size(); ++f) {
-    if (!keeps(f) || in_doc[f]) continue;
+  for (size_t f = 0; f < fields; ++f) {
+    if (!keeps(f) || is_in_doc(f)) continue;
     name.clear();
     AppendJsonString(&name, schema.fields[f]);
-    PutLengthPrefixed(&out, name);
-    PutLengthPrefixed(&out, r.field(f));
+    PutLengthPrefixed(out, name);
+    PutLengthPrefixed(out, r.field(f));
   }
+}
+
+std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc) {
+  std::string out;
+  EncodeEntityTo(r, schema, full_doc, &out);
   return out;
 }
 
@@ -280,7 +299,7 @@ EntitiesSegmentBuilder::~EntitiesSegmentBuilder() = default;
 void EntitiesSegmentBuilder::Add(const EntityRecord& r, const FullDocRef* full_doc) {
   doc_.Clear();
   doc_.id = EntityDocId(r.level, r.id);
-  doc_.stored = EncodeEntity(r, schema_, full_doc);
+  EncodeEntityTo(r, schema_, full_doc, &doc_.stored);
   if (!r.parent_id.empty()) doc_.terms.Add(kParentField, ParentValue(r.level, r.parent_id));
   batch_.Add(doc_);
   if (batch_.size() >= 4096) {

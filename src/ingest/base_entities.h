@@ -66,6 +66,8 @@ struct FullDocRef {
 // records are never deduplicated again, and a delta compares a base record
 // with the window's by version alone: doc_assembler.h).
 std::string EncodeEntity(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc);
+// EncodeEntity into *out (cleared first), reusing its capacity.
+void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const FullDocRef* full_doc, std::string* out);
 // The stored JSON of the full's document `doc`.
 using FullDocReader = std::function<Result<std::string>(uint32_t doc)>;
 // Decodes EncodeEntity's bytes for the entity `id` (fields from `full_doc`
