@@ -298,7 +298,7 @@ EntitiesSegmentBuilder::~EntitiesSegmentBuilder() = default;
 
 void EntitiesSegmentBuilder::Add(const EntityRecord& r, const FullDocRef* full_doc) {
   doc_.Clear();
-  doc_.id = EntityDocId(r.level, r.id);
+  EntityDocIdInto(&doc_.id, r.level, r.id);  // reuses doc_.id: a new 16+ byte id was an allocation per entity
   EncodeEntityTo(r, schema_, full_doc, &doc_.stored);
   if (!r.parent_id.empty()) doc_.terms.Add(kParentField, ParentValue(r.level, r.parent_id));
   batch_.Add(doc_);
