@@ -197,6 +197,9 @@ struct RecordParser::Impl {
     return true;
   }
   std::vector<int> fast_slot_member;     // names[k] -> index in fast_members, or -1
+  // fast_slot_member was made for a line whose keys were last_keys (set
+  // false wherever last_keys change).
+  bool slots_of_last_keys = false;
   bool WriteCanonical(const Value& v, int depth);
   // What a good line says, once checked.
   struct Accepted {
@@ -578,7 +581,8 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
   // Sorted by key (bytewise, as MemberLess); a repeated key goes to Parse.
   // The lines of one object mostly name the same keys in the same order:
   // the order found for the line before is used again when they do.
-  if (SameKeysAsLastLine()) {
+  const bool same_keys = SameKeysAsLastLine();
+  if (same_keys) {
     fast_sorted.resize(last_count);
     for (size_t k = 0; k < last_count; ++k) fast_sorted[k] = fast_members[last_order[k]];
     fast_members.swap(fast_sorted);
@@ -623,12 +627,20 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
     out += piece.size();
   };
   *out++ = '{';
-  fast_slot_member.assign(names.size(), -1);
+  // Which member each name of interest is: the same as for the line before
+  // when it named the same keys in the same order (they sort the same).
+  const bool map_names = !same_keys || !slots_of_last_keys;
+  if (map_names) {
+    fast_slot_member.assign(names.size(), -1);
+    slots_of_last_keys = false;  // until the mapping is whole (a return below may cut it short)
+  }
   size_t k = 0;  // merge cursor into `names`
   for (size_t i = 0; i < fast_members.size(); ++i) {
     FastMember& m = fast_members[i];
-    while (k < names.size() && std::string_view(names[k]) < m.key) ++k;
-    if (k < names.size() && names[k] == m.key) fast_slot_member[k] = static_cast<int>(i);
+    if (map_names) {
+      while (k < names.size() && std::string_view(names[k]) < m.key) ++k;
+      if (k < names.size() && names[k] == m.key) fast_slot_member[k] = static_cast<int>(i);
+    }
     if (i > 0) *out++ = ',';
     *out++ = '"';
     put(m.key);
@@ -645,6 +657,8 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
     m.span_length = static_cast<uint32_t>(length);
   }
   *out = '}';
+  // The next line may reuse the mapping if last_keys now describe this one.
+  slots_of_last_keys = last_count > 0;
   // The members of interest; nullptr when absent or null (as TopValue).
   auto top = [this](int slot) -> const FastMember* {
     if (slot < 0 || fast_slot_member[static_cast<size_t>(slot)] < 0) return nullptr;
