@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -141,15 +142,17 @@ class Assembler {
     // copied into a string sized once (two appends per field cost a
     // capacity check each, out of line).
     std::string& stored = doc->stored;
-    pieces_.clear();
+    pieces_.resize(2 * s_.stored.size());  // room for every field: written by index, not pushed
+    size_t count = 0;
     size_t size = 2;  // the braces
     for (uint32_t f : s_.stored) {
       const std::string_view v = Resolve(f, &plain);
       if (v.empty()) continue;
-      pieces_.push_back(member_prefix_[f]);
-      pieces_.push_back(v);
+      pieces_[count++] = member_prefix_[f];
+      pieces_[count++] = v;
       size += member_prefix_[f].size() + v.size();
     }
+    const std::span<const std::string_view> pieces(pieces_.data(), count);
     static constexpr std::string_view kIdMember = "\"id\":";
     if (leaf.plain) {  // its id needs no escape
       stored.resize(size + kIdMember.size() + leaf.id.size() + 2);
@@ -159,14 +162,14 @@ class Assembler {
       *p++ = '"';
       p = Put(p, leaf.id);
       *p++ = '"';
-      for (std::string_view piece : pieces_) p = Put(p, piece);
+      for (std::string_view piece : pieces) p = Put(p, piece);
       *p = '}';
     } else {
       stored.reserve(size + kIdMember.size() + leaf.id.size() + 16);
       stored.push_back('{');
       stored.append(kIdMember);
       AppendJsonString(&stored, leaf.id);
-      for (std::string_view piece : pieces_) stored.append(piece);
+      for (std::string_view piece : pieces) stored.append(piece);
       stored.push_back('}');
     }
     stats->terms += doc->terms.size();
