@@ -130,6 +130,7 @@ class DocBatch {
   std::vector<uint32_t> doc_freq_;           // by batch term id
   std::vector<uint32_t> last_doc_;           // by batch term id: 1 + the last doc that had it
   std::vector<uint32_t> refs_;               // each doc's distinct batch term ids
+  std::vector<uint64_t> term_hashes_;        // scratch (Add): the doc's terms' hashes
   // Seal():
   bool sealed_ = false;
   bool ascending_ = false;         // ids strictly ascending within the batch
