@@ -655,7 +655,7 @@ void SegmentWriter::Add(const IndexDoc& doc) {
 
 void SegmentWriter::Add(const DocBatch& batch) {
   assert(!finished_ && "SegmentWriter::Add after Finish");
-  // Each distinct term of the batch once: its id here and its doc count.
+  // Each distinct term of the batch once: its id here (its doc count below).
   const size_t n = batch.terms_->size();
   remap_.resize(n);
   // The table is far larger than the caches and the batch's terms are
@@ -674,7 +674,6 @@ void SegmentWriter::Add(const DocBatch& batch) {
         last_doc_.push_back(0);
       }
     }
-    doc_freq_[id] += batch.doc_freq_[local];
     remap_[local] = id;
   }
   const std::string_view bytes = batch.bytes_;
@@ -682,26 +681,33 @@ void SegmentWriter::Add(const DocBatch& batch) {
   // run of postings whole.
   const bool whole = in_order_ && batch.sealed_ && batch.ascending_ && !batch.docs_.empty() &&
                      (num_docs_ == 0 || std::string_view(last_id_) < batch.id(0));
-  if (whole) {
+  if (!whole) {
+    for (uint32_t local = 0; local < n; ++local) doc_freq_[remap_[local]] += batch.doc_freq_[local];
+  } else {
     const auto base = static_cast<uint32_t>(num_docs_);
     // The lists are scattered over memory as the terms are: ask for a
     // term's list and last doc a few terms ahead, then (once the list has
     // arrived) for the end of its bytes, where the append writes.
     constexpr uint32_t kListAhead = 8;
+    // The term's count is updated here too, not as it is interned: it
+    // missed the cache there, with nothing asked for ahead.
     for (uint32_t local = 0; local < n && local < 2 * kListAhead; ++local) {
       __builtin_prefetch(&lists_[remap_[local]]);
       __builtin_prefetch(&last_doc_[remap_[local]]);
+      __builtin_prefetch(&doc_freq_[remap_[local]]);
     }
     for (uint32_t local = 0; local < n; ++local) {
       if (local + 2 * kListAhead < n) {
         __builtin_prefetch(&lists_[remap_[local + 2 * kListAhead]]);
         __builtin_prefetch(&last_doc_[remap_[local + 2 * kListAhead]]);
+        __builtin_prefetch(&doc_freq_[remap_[local + 2 * kListAhead]]);
       }
       if (local + kListAhead < n) {
         const std::string& ahead = lists_[remap_[local + kListAhead]];
         __builtin_prefetch(ahead.data() + ahead.size(), 1);
       }
       const uint32_t term = remap_[local];
+      doc_freq_[term] += batch.doc_freq_[local];
       AppendPosting(term, base + batch.first_doc_[local]);
       const uint32_t begin = local == 0 ? 0 : batch.post_end_[local - 1];
       lists_[term].append(batch.postings_, begin, batch.post_end_[local] - begin);
