@@ -38,6 +38,29 @@ constexpr std::array<unsigned char, 256> kFold = [] {
   return t;
 }();
 
+// Adds MakeTerm(field, token) for every token of Tokenize(text), in order,
+// and returns true; or adds nothing and returns false when Tokenize fails.
+//
+// Tokenize runs Unicode normalization (utf8proc) over the whole text as soon
+// as it holds one non-ASCII byte, and that was a fifth of a full build's
+// CPU: most ad texts are ASCII but for a word or two ("café", "東京"). So
+// the text is cut at ASCII separators (ASCII bytes other than [0-9A-Za-z])
+// into words; a word of ASCII bytes only is one token, lowercased (what
+// Tokenize makes of it: NFKC + case folding only lowercase A-Z on ASCII,
+// and [0-9A-Za-z] are its only ASCII letters and numbers), and a word
+// holding non-ASCII bytes goes through Tokenize alone. This gives exactly
+// the tokens of Tokenize(text), because an ASCII separator c splits both
+// steps of Tokenize:
+// - NFKC + case folding maps c to itself, c has combining class 0 (no mark
+//   is reordered across it), and c composes with no preceding character;
+//   c composes with a following mark only into U+2260, U+226E, U+226F
+//   (from '=', '<', '>' + U+0338), all symbols, and a lone mark is no
+//   letter or number either: no token changes. (Checked against every code
+//   point's canonical decomposition in utf8proc's tables.)
+// - c is neither letter nor number, so no token spans it.
+// And the text is valid UTF-8 iff every word is (cuts fall on ASCII bytes).
+// DocAssemblerTest.TextTermsAreThoseOfTokenizingTheWholeText checks all of
+// this against Tokenize itself.
 bool AddTextTerms(std::string_view field, std::string_view text, TermList* terms) {
   const size_t before = terms->size();
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
