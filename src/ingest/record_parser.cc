@@ -197,8 +197,8 @@ struct RecordParser::Impl {
     return true;
   }
   std::vector<int> fast_slot_member;     // names[k] -> index in fast_members, or -1
-  // fast_slot_member was made for a line whose keys were last_keys (set
-  // false wherever last_keys change).
+  // fast_slot_member is whole and was made for a line whose keys were
+  // last_keys (false from the moment a new mapping starts until it is done).
   bool slots_of_last_keys = false;
   bool WriteCanonical(const Value& v, int depth);
   // What a good line says, once checked.
