@@ -58,10 +58,13 @@ struct GenerationContext {
   ThreadPool* pool = nullptr;
   // A streamed snapshot's leaves are made into documents this many at a
   // time (held while their documents are made in parallel). Does not
-  // change the bytes; tests shrink it. 16 Ki (four blocks of 4,096 leaves):
-  // side by side, 8 alternating pairs, 6% less CPU and wall than 32 Ki and
-  // 12 MB less peak RSS; 8 Ki left threads idle at each run's end.
-  size_t leaves_per_run = 16 * 1024;
+  // change the bytes; tests shrink it. 8 Ki (four blocks of 2,048 leaves,
+  // generation_builder.cc): side by side, 20 alternating pairs, 2.5% less
+  // CPU than 16 Ki, the same wall and 4 MB less peak RSS (the run a full
+  // reads twice, for documents and for entities, is half as large); 4 Ki
+  // left threads idle at each run's end (wall +14%), as 8 Ki did when
+  // blocks were 4,096. 16 Ki had been 6% faster than 32 Ki.
+  size_t leaves_per_run = 8 * 1024;
   // Where a full's "stored" files (its documents' and its entities') are
   // written as they are encoded, to be committed from there
   // (SegmentWriterOptions::spool_dir); empty: in memory (tools, tests,
