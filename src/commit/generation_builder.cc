@@ -128,7 +128,8 @@ struct FullParts {
 
   // A run of leaf records in id order, their ancestors in `ancestors`.
   void AddLeaves(const EntityTable& ancestors, std::span<const EntityRecord> leaves) {
-    StreamFullDocsOf(*ctx.schema, ancestors, leaves, DocParallelism{ctx.pool, ctx.threads, kFullBlockLeaves},
+    StreamFullDocsOf(*ctx.schema, ancestors, leaves,
+                     DocParallelism{ctx.pool, ctx.threads, kFullBlockLeaves, &spare_batches},
                      [this](const DocBatch& b) { writer.Add(b); });
     // A leaf's doc number in the full is its rank among the servable ones.
     size_t next = 0;
@@ -194,6 +195,7 @@ struct FullParts {
   // run of leaves held.
   std::vector<EntityRecord> ancestors, run;
   EntityTable table;
+  std::vector<DocBatch> spare_batches;  // AddLeaves': kept from one run to the next
 };
 
 // The checks a snapshot passes before its full may be built: every object

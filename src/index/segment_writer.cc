@@ -262,7 +262,9 @@ void DocBatch::Seal() {
   // Then encoded: the first doc apart (the writer measures it from the
   // term's last doc so far), varint gaps for the rest.
   first_doc_.resize(n);
-  postings_.resize(flat_.size() * 5);  // 5 bytes bound a 32-bit varint
+  // 5 bytes bound a 32-bit varint. Never shrunk: a batch kept for the next
+  // one (DocParallelism::spare_batches) grows it, and so zero-fills it, once.
+  if (postings_.size() < flat_.size() * 5) postings_.resize(flat_.size() * 5);
   char* out = postings_.data();
   at = 0;
   for (size_t t = 0; t < n; ++t) {
@@ -278,7 +280,6 @@ void DocBatch::Seal() {
     at += doc_freq_[t];
     post_end_[t] = static_cast<uint32_t>(out - postings_.data());
   }
-  postings_.resize(static_cast<size_t>(out - postings_.data()));
   ascending_ = true;
   for (size_t i = 1; i < docs_.size() && ascending_; ++i) ascending_ = id(i - 1) < id(i);
   sealed_ = true;

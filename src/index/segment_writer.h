@@ -135,7 +135,7 @@ class DocBatch {
   bool sealed_ = false;
   bool ascending_ = false;         // ids strictly ascending within the batch
   std::vector<uint32_t> first_doc_;  // by batch term id: its first doc in the batch
-  std::string postings_;           // by batch term id: varint gaps between its docs after the first
+  std::string postings_;           // by batch term id: varint gaps between its docs after the first (to post_end_.back(); longer)
   std::vector<uint32_t> post_end_;   // by batch term id: end of its gaps in postings_
   std::vector<uint32_t> flat_;       // scratch: each term's docs, term after term
 };

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "ingest/build_schema.h"
@@ -299,6 +300,28 @@ void MoveInto(std::vector<IndexDoc>* out, DocList* block) {
   for (IndexDoc& d : block->docs) out->push_back(std::move(d));
 }
 
+// A DocBatch from `spares` into *block, if there is one; GiveBackSpare
+// returns it (DocParallelism::spare_batches). Other blocks: nothing.
+template <typename Block>
+void TakeSpare(std::vector<DocBatch>* spares, Block* block) {
+  if constexpr (std::is_same_v<Block, DocBatch>) {
+    if (spares != nullptr && !spares->empty()) {
+      *block = std::move(spares->back());
+      spares->pop_back();
+    }
+  } else {
+    (void)spares, (void)block;
+  }
+}
+template <typename Block>
+void GiveBackSpare(std::vector<DocBatch>* spares, Block* block) {
+  if constexpr (std::is_same_v<Block, DocBatch>) {
+    if (spares != nullptr) spares->push_back(std::move(*block));
+  } else {
+    (void)spares, (void)block;
+  }
+}
+
 // Calls make(assembler, i, doc, stats) for every i in [0, n) -- it fills the
 // (cleared) doc and returns whether it is one to emit -- adds the emitted
 // docs to Blocks of up to par.block_leaves leaves, and hands the blocks to `sink`
@@ -326,14 +349,19 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
     }
     block.Seal();  // on the thread that made the block, not the sink's
   };
+  // Blocks from the caller's spares, and back there when done.
+  auto take = [&par](Block* block) { TakeSpare(par.spare_batches, block); };
+  auto give_back = [&par](Block* block) { GiveBackSpare(par.spare_batches, block); };
   if (par.pool == nullptr || par.threads <= 1 || blocks <= 1) {
     Assembler a(schema);
     IndexDoc doc;
     Block block;
+    take(&block);
     for (size_t b = 0; b < blocks; ++b) {
       fill(b, a, doc, block, stats);
       sink(block);
     }
+    give_back(&block);
     return;
   }
   const size_t threads = std::min(par.threads, blocks);
@@ -356,6 +384,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
   };
   auto sh = std::make_shared<Shared>();
   sh->slots.resize(threads * kSlotsPerThread);
+  for (Slot& slot : sh->slots) take(&slot.block);
   sh->stats.resize(threads + 1);
   Shared& m = *sh;
 
@@ -415,6 +444,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
   // with it; a helper still running only finds nothing left to claim.
   std::lock_guard lock(m.mu);
   for (const DocBuildStats& ws : m.stats) Add(stats, ws);
+  for (Slot& slot : m.slots) give_back(&slot.block);
 }
 
 // The documents of a run of leaf records [begin, end) in id order, their

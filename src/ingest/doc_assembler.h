@@ -78,6 +78,12 @@ struct DocParallelism {
   // between threads.
   size_t block_leaves = kDefaultBlockLeaves;
   static constexpr size_t kDefaultBlockLeaves = 512;
+  // Where a caller that streams in many calls (a full, one run at a time)
+  // keeps its DocBatches between them: a call takes its blocks from here
+  // and puts them back when it returns, so that each run's blocks do not
+  // grow their term tables and buffers from nothing again. nullptr: blocks
+  // live for one call. One call at a time per vector.
+  std::vector<DocBatch>* spare_batches = nullptr;
 };
 
 // The full (base) index documents: every servable leaf of `snapshot`, in id
