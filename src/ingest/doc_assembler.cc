@@ -349,19 +349,16 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
     }
     block.Seal();  // on the thread that made the block, not the sink's
   };
-  // Blocks from the caller's spares, and back there when done.
-  auto take = [&par](Block* block) { TakeSpare(par.spare_batches, block); };
-  auto give_back = [&par](Block* block) { GiveBackSpare(par.spare_batches, block); };
   if (par.pool == nullptr || par.threads <= 1 || blocks <= 1) {
     Assembler a(schema);
     IndexDoc doc;
     Block block;
-    take(&block);
+    TakeSpare(par.spare_batches, &block);  // and back when done
     for (size_t b = 0; b < blocks; ++b) {
       fill(b, a, doc, block, stats);
       sink(block);
     }
-    give_back(&block);
+    GiveBackSpare(par.spare_batches, &block);
     return;
   }
   const size_t threads = std::min(par.threads, blocks);
@@ -384,7 +381,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
   };
   auto sh = std::make_shared<Shared>();
   sh->slots.resize(threads * kSlotsPerThread);
-  for (Slot& slot : sh->slots) take(&slot.block);
+  for (Slot& slot : sh->slots) TakeSpare(par.spare_batches, &slot.block);  // and back when done
   sh->stats.resize(threads + 1);
   Shared& m = *sh;
 
@@ -444,7 +441,7 @@ void EmitInOrder(const SchemaOptions& schema, size_t n, DocParallelism par, cons
   // with it; a helper still running only finds nothing left to claim.
   std::lock_guard lock(m.mu);
   for (const DocBuildStats& ws : m.stats) Add(stats, ws);
-  for (Slot& slot : m.slots) give_back(&slot.block);
+  for (Slot& slot : m.slots) GiveBackSpare(par.spare_batches, &slot.block);
 }
 
 // The documents of a run of leaf records [begin, end) in id order, their
