@@ -246,7 +246,8 @@ Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> o
                                                         double* parse_s,
                                                         std::shared_ptr<std::vector<std::string>> moved,
                                                         ChunkConsumer consume, uint64_t max_pending_bytes,
-                                                        size_t piece_bytes, size_t max_pieces_ahead) {
+                                                        size_t piece_bytes, size_t max_pieces_ahead,
+                                                        bool pack_records) {
   auto t0 = std::chrono::steady_clock::now();
   if (consume) {
     // Fetch and parse overlap (actors/fetch_parse.h): the time is the parse's.
@@ -261,6 +262,7 @@ Awaitable<Result<DecodedInput>> Builder::FetchAndParse(std::vector<ObjectInfo> o
     run.max_pending_bytes = max_pending_bytes;
     run.piece_bytes = piece_bytes;
     run.max_pieces_ahead = max_pieces_ahead;
+    run.pack_records = pack_records;
     Result<DecodedInput> counts = co_await AwaitStore<DecodedInput>(std::move(run));
     *parse_s += SecondsSince(t0);
     co_return counts;
@@ -343,14 +345,16 @@ Awaitable<Result<std::shared_ptr<ParsedSnapshot>>> Builder::StreamSnapshot(const
     };
     auto feed = std::make_shared<Feed>();
     feed->full = std::make_shared<StreamingFull>(BuildContext());
+    // Each piece's records come packed into one arena (FetchParse::
+    // pack_records), which the full keeps until it has written them.
     ChunkConsumer consume = [feed](std::vector<ObjectInfo>, DecodedInput* part) {
       for (QuarantineEntry& q : part->bad) feed->bad.push_back(std::move(q));
-      return feed->full->Add(&part->records);
+      return feed->full->Add(&part->records, std::move(part->arena));
     };
     auto moved = std::make_shared<std::vector<std::string>>();
     Result<DecodedInput> counts = co_await FetchAndParse(plan.snapshot_objects, &c->fetch_s, &c->parse_s, moved,
                                                          std::move(consume), memory_budget_ / kStreamAheadShare,
-                                                         PieceBytes());
+                                                         PieceBytes(), 0, /*pack_records=*/true);
     if (!feed->full->out_of_order()) {
       if (!counts.ok()) co_return counts.status();
       if (!moved->empty()) co_return SourceMoved(std::move(*moved));

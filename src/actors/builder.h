@@ -73,13 +73,15 @@ class Builder : public std::enable_shared_from_this<Builder> {
   // part of the input goes to it in key order as it is ready
   // (actors/fetch_parse.h); the result keeps only the counts. When any
   // object moved, what was consumed is incomplete: the caller discards it.
-  // max_pending_bytes, piece_bytes, max_pieces_ahead (with `consume`): FetchParse's. A
+  // max_pending_bytes, piece_bytes, max_pieces_ahead, pack_records (with
+  // `consume`): FetchParse's. A
   // consumer that fails stops the fetch and parse; the result is then its
   // status.
   Awaitable<Result<DecodedInput>> FetchAndParse(std::vector<ObjectInfo> objects, double* fetch_s, double* parse_s,
                                                 std::shared_ptr<std::vector<std::string>> moved = nullptr,
                                                 ChunkConsumer consume = nullptr, uint64_t max_pending_bytes = 0,
-                                                size_t piece_bytes = 0, size_t max_pieces_ahead = 0);
+                                                size_t piece_bytes = 0, size_t max_pieces_ahead = 0,
+                                                bool pack_records = false);
   // The plan's snapshot. For a full batch, streamed: straight into the
   // new full's writers while its records arrive in key order
   // (StreamingFull), else through the external sort (its memory bounded by

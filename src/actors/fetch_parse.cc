@@ -393,6 +393,8 @@ void Run::ParseAndConsume(size_t k) {
   // Only this task touches the piece until it is marked parsed.
   if (!stopped) {
     std::unique_ptr<RecordParser> parser = TakeParser();
+    if (op.pack_records) p->part.arena = std::make_unique<RecordArena>();
+    parser->SetArena(p->part.arena.get());
     p->marks.reserve(p->segments.size());
     for (const Segment& s : p->segments) {
       Mark m{p->part.records.size(), p->part.bad.size(), 0};
@@ -452,6 +454,7 @@ void Run::ConsumeInOrder(std::unique_lock<std::mutex>& lock) {
     }
     FreeBuffer(p.part.records);
     FreeBuffer(p.part.bad);
+    p.part.arena.reset();  // (after the records that view it)
     lock.lock();
     counts.AddCounts(p.part);
     pieces.pop_front();

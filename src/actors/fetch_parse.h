@@ -73,6 +73,10 @@ struct FetchParse {
   // Pieces parsing, or parsed and waiting for the consumer. 0: the pool's
   // threads + 1 (one being consumed, the others being parsed).
   size_t max_pieces_ahead = 0;
+  // Each piece's records are packed into an arena of their own (RecordParser::
+  // SetArena), which the consumer's part holds (DecodedInput::arena): the
+  // consumer must take it for as long as it keeps any of those records.
+  bool pack_records = false;
 
   void operator()(StoreCallback<DecodedInput> done);
 };

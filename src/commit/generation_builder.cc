@@ -170,7 +170,12 @@ struct FullParts {
     const uint16_t leaf = entities.leaf();
     if (r.level < leaf) {
       entities.Add(r, nullptr);
-      ancestors.push_back(std::move(r));
+      // Held to the end: a packed one is copied out of its arena.
+      if (r.packed()) {
+        ancestors.push_back(r);
+      } else {
+        ancestors.push_back(std::move(r));
+      }
       return;
     }
     if (!ancestors.empty()) {
@@ -185,6 +190,8 @@ struct FullParts {
   void Flush() {
     AddLeaves(table, run);
     run.clear();
+    // No record held views an arena but the newest (StreamingFull::Add).
+    if (arenas.size() > 1) arenas.erase(arenas.begin(), arenas.end() - 1);
   }
 
   const GenerationContext& ctx;
@@ -196,6 +203,9 @@ struct FullParts {
   std::vector<EntityRecord> ancestors, run;
   EntityTable table;
   std::vector<DocBatch> spare_batches;  // AddLeaves': kept from one run to the next
+  // The arenas the leaves in `run` are packed into, oldest first; the
+  // newest may hold the next ones too.
+  std::vector<std::unique_ptr<RecordArena>> arenas;
 };
 
 // The checks a snapshot passes before its full may be built: every object
@@ -249,10 +259,11 @@ struct StreamingFull::Impl {
 StreamingFull::StreamingFull(const GenerationContext& ctx) : impl_(std::make_unique<Impl>(ctx)) {}
 StreamingFull::~StreamingFull() = default;
 
-Status StreamingFull::Add(std::vector<EntityRecord>* records) {
+Status StreamingFull::Add(std::vector<EntityRecord>* records, std::unique_ptr<RecordArena> arena) {
   Impl& m = *impl_;
   if (m.out_of_order) return Status::FailedPrecondition("the snapshot's records are not in key order");
   if (m.finished) return Status::Internal("a record added to a finished full");
+  if (arena != nullptr) m.parts.arenas.push_back(std::move(arena));
   for (EntityRecord& r : *records) {
     ++m.records;
     if (m.has_last) {
@@ -275,6 +286,9 @@ Status StreamingFull::Add(std::vector<EntityRecord>* records) {
     m.last = std::move(r);
     m.has_last = true;
   }
+  // The record held back outlives its arena, which goes with the run it
+  // ends up in.
+  if (m.has_last && m.last.packed()) m.last = EntityRecord(m.last);
   FreeBuffer(*records);
   return Status();
 }

@@ -101,9 +101,10 @@ class StreamingFull {
   StreamingFull(const StreamingFull&) = delete;
   StreamingFull& operator=(const StreamingFull&) = delete;
 
-  // Takes every record of *records (left empty), in the order parsed.
-  // kFailedPrecondition naming the first record out of order.
-  Status Add(std::vector<EntityRecord>* records);
+  // Takes every record of *records (left empty), in the order parsed, and
+  // `arena` when they are packed into it (kept until the last of them is
+  // written). kFailedPrecondition naming the first record out of order.
+  Status Add(std::vector<EntityRecord>* records, std::unique_ptr<RecordArena> arena = nullptr);
   bool out_of_order() const;
   // Older versions dropped so far.
   uint64_t duplicates() const;

@@ -221,8 +221,8 @@ void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const Full
   out->push_back(static_cast<char>((r.deleted ? kDeletedFlag : 0) | (r.active ? kActiveFlag : 0)));
   PutVarint32(out, full_doc ? full_doc->doc + 1 : 0);
   const std::vector<bool>* kept = r.level < schema.kept.size() ? &schema.kept[r.level] : nullptr;
-  const size_t fields = std::min(r.fields.size(), schema.fields.size());
-  auto keeps = [&](size_t f) { return kept != nullptr && f < kept->size() && (*kept)[f] && r.fields[f].present(); };
+  const size_t fields = std::min(r.field_limit(), schema.fields.size());
+  auto keeps = [&](size_t f) { return kept != nullptr && f < kept->size() && (*kept)[f] && r.has_field(f); };
   // The stored members that are r's own: the document holds r's value
   // there (a leaf's own value wins over an inherited one). Marked in a
   // word per 64 fields, on the stack for up to 256 (one entity per record
@@ -231,8 +231,8 @@ void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const Full
   uint64_t on_stack[kWordsOnStack] = {};
   std::vector<uint64_t> on_heap;
   uint64_t* in_doc = on_stack;
-  if (r.fields.size() > 64 * kWordsOnStack) {
-    on_heap.assign((r.fields.size() + 63) / 64, 0);
+  if (fields > 64 * kWordsOnStack) {
+    on_heap.assign((fields + 63) / 64, 0);
     in_doc = on_heap.data();
   }
   auto is_in_doc = [in_doc](size_t f) { return ((in_doc[f / 64] >> (f % 64)) & 1) != 0; };
@@ -245,7 +245,7 @@ void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const Full
     out->append(mask_bytes, '\0');
     for (size_t k = 0; k < members; ++k) {
       const uint32_t f = (*full_doc->stored)[k];
-      if (f < r.fields.size() && keeps(f)) {
+      if (f < fields && keeps(f)) {
         (*out)[mask_at + k / 8] = static_cast<char>((*out)[mask_at + k / 8] | (1 << (k % 8)));
         in_doc[f / 64] |= uint64_t{1} << (f % 64);
       }

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "ingest/entity_record.h"
+#include "ingest/record_arena.h"
 #include "ingest/object_decoder.h"
 #include "ingest/record_parser.h"
 #include "config/options.h"
@@ -19,6 +21,9 @@ namespace freshet {
 
 struct DecodedInput {
   std::vector<EntityRecord> records;  // good records, in object-key then line order
+  // What `records` are packed into, when they were parsed into an arena
+  // (FetchParse::pack_records); else null. Whoever keeps a record keeps it.
+  std::unique_ptr<RecordArena> arena;
   std::vector<QuarantineEntry> bad;   // bad records and corrupt objects
   uint64_t objects = 0;          // objects decoded (ignored ones excluded)
   uint64_t bytes = 0;            // their stored (possibly compressed) bytes

@@ -452,17 +452,17 @@ void EmitFull(const SchemaOptions& schema, const EntityTable& ancestors, const E
   auto lookup = [&ancestors](uint16_t level, std::string_view id) { return ancestors.Find(level, id); };
   const size_t n = static_cast<size_t>(end - begin);
   auto make = [begin, n, &lookup](Assembler& a, size_t i, IndexDoc* doc, DocBuildStats* st) {
-    // Each record's text and spans are a heap allocation of their own,
-    // parsed a while ago on another thread: ask for a later one's while
-    // this one is made (its first read was a sixth of MakeDoc's time):
-    // every line of its text, up to 512 bytes (the first three lines only
-    // left later fields' first reads waiting; 8 records ahead is no better).
+    // Each record's text and spans were parsed a while ago on another
+    // thread: ask for a later one's while this one is made (its first read
+    // was a sixth of MakeDoc's time): every line of its entry, up to 512
+    // bytes (the first three lines only left later fields' first reads
+    // waiting; 8 records ahead is no better), and its spans.
     constexpr size_t kAhead = 4;
     if (i + kAhead < n) {
       const EntityRecord& later = begin[i + kAhead];
-      const std::string_view text = later.json();
+      const std::string_view text = later.entry();
       for (size_t at = 0; at < text.size() && at < 512; at += 64) __builtin_prefetch(text.data() + at);
-      __builtin_prefetch(later.fields.data());
+      if (!later.packed()) __builtin_prefetch(later.fields.data());
     }
     ++st->leaves;
     if (!a.ResolveChain(begin[i], lookup)) {
@@ -688,6 +688,14 @@ void ForEachFullDocShapeOf(const SchemaOptions& schema, const EntityTable& ances
   Assembler a(schema);
   std::vector<uint32_t> stored;
   for (size_t i = 0; i < leaves.size(); ++i) {
+    // The run was read once already (its documents) and is larger than
+    // the caches: ask for a later leaf's fields (a packed one's presence
+    // bits and spans, in its entry's first line) while this one is done.
+    constexpr size_t kAhead = 4;
+    if (i + kAhead < leaves.size()) {
+      const EntityRecord& later = leaves[i + kAhead];
+      __builtin_prefetch(later.packed() ? later.entry().data() : static_cast<const void*>(later.fields.data()));
+    }
     if (!a.ResolveChain(leaves[i], lookup)) continue;
     a.StoredFields(&stored);
     fn(i, stored);

@@ -69,15 +69,26 @@ struct EntityRecordData {
   bool plain = false;
 };
 
+// Bits set in x, inline: the build targets baseline x86-64, where
+// __builtin_popcountll is a call into libgcc (3% of a full build's CPU
+// when field() used it).
+inline size_t PopCount64(uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return static_cast<size_t>((x * 0x0101010101010101ull) >> 56);
+}
+
 struct EntityRecord : EntityRecordData {
   // A packed record's entry, 8-aligned in its block: `present` has bit i
   // set for each present catalog field i (< 64), the spans of those follow
-  // in field order, then the values they point into.
+  // in field order, then the values they point into. A span's offset counts
+  // from the entry's start, so field() finds a value with one popcount.
   struct PackedHeader {
     uint64_t present = 0;
   };
   static size_t PackedPrefix(uint64_t present) {
-    return sizeof(PackedHeader) + sizeof(ValueSpan) * static_cast<size_t>(__builtin_popcountll(present));
+    return sizeof(PackedHeader) + sizeof(ValueSpan) * PopCount64(present);
   }
 
   EntityRecord() = default;
@@ -98,6 +109,27 @@ struct EntityRecord : EntityRecordData {
     if (packed_ == nullptr) return fields_json;
     return std::string_view(packed_ + PackedPrefix(Present()), packed_size_);
   }
+  // Writes the entry of a record whose present catalog fields are the bits
+  // of `present` (each < 64) at `entry` (8-aligned, PackedPrefix(present)
+  // bytes plus the values' sum), value_of(f) giving field f's value.
+  // Returns the values' size, for Pack.
+  template <typename ValueOf>
+  static uint32_t WriteEntry(char* entry, uint64_t present, const ValueOf& value_of) {
+    const PackedHeader header{.present = present};
+    __builtin_memcpy(entry, &header, sizeof header);
+    const auto prefix = static_cast<uint32_t>(PackedPrefix(present));
+    char* span_at = entry + sizeof header;
+    uint32_t n = 0;
+    for (uint64_t bits = present; bits != 0; bits &= bits - 1) {
+      const std::string_view value = value_of(static_cast<size_t>(__builtin_ctzll(bits)));
+      const ValueSpan span{prefix + n, static_cast<uint32_t>(value.size())};  // from the entry's start
+      __builtin_memcpy(span_at, &span, sizeof span);
+      span_at += sizeof span;
+      __builtin_memcpy(entry + prefix + n, value.data(), value.size());
+      n += span.length;
+    }
+    return n;
+  }
   // From now on the record reads its fields from `entry` (a PackedHeader,
   // its spans and `values_size` bytes of values; the caller keeps it alive
   // for as long as this record, or a record moved from it, is used), and
@@ -115,14 +147,33 @@ struct EntityRecord : EntityRecordData {
     packed_size_ = 0;
   }
   bool packed() const { return packed_ != nullptr; }
+  // One past the last catalog index field() may find present: fields.size(),
+  // or for a packed record its last present field's index + 1.
+  size_t field_limit() const {
+    if (packed_ == nullptr) return fields.size();
+    const uint64_t present = Present();
+    return present == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(present));
+  }
+  // The bytes field() reads: the text and, unless packed, the spans (which
+  // a packed record holds just before its values). For prefetching.
+  std::string_view entry() const {
+    if (packed_ == nullptr) return fields_json;
+    return std::string_view(packed_, PackedPrefix(Present()) + packed_size_);
+  }
 
+  // Whether field(index) is non-empty. A packed record answers from its
+  // presence bits alone.
+  bool has_field(size_t index) const {
+    if (packed_ != nullptr) return index < 64 && (Present() >> index & 1) != 0;
+    return index < fields.size() && fields[index].present();
+  }
   // Canonical JSON text of catalog field `index`; "" when absent.
   std::string_view field(size_t index) const {
     if (packed_ != nullptr) {
       const uint64_t present = Present();
       if (index >= 64 || (present >> index & 1) == 0) return {};
-      const ValueSpan span = PackedSpan(static_cast<size_t>(__builtin_popcountll(present & ((uint64_t{1} << index) - 1))));
-      return json().substr(span.offset, span.length);
+      const ValueSpan span = PackedSpan(PopCount64(present & ((uint64_t{1} << index) - 1)));
+      return std::string_view(packed_ + span.offset, span.length);
     }
     if (index >= fields.size() || !fields[index].present()) return {};
     return std::string_view(fields_json).substr(fields[index].offset, fields[index].length);
@@ -144,11 +195,15 @@ struct EntityRecord : EntityRecordData {
   void Own() {
     if (packed_ == nullptr) return;
     const uint64_t present = Present();
+    const auto prefix = static_cast<uint32_t>(PackedPrefix(present));
     fields_json.assign(json());
-    fields.assign(present == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(present)), ValueSpan{});
+    fields.assign(field_limit(), ValueSpan{});
     size_t rank = 0;
     for (size_t f = 0; f < fields.size(); ++f) {
-      if (present >> f & 1) fields[f] = PackedSpan(rank++);
+      if (present >> f & 1) {
+        const ValueSpan span = PackedSpan(rank++);
+        fields[f] = ValueSpan{span.offset - prefix, span.length};
+      }
     }
     packed_ = nullptr;
     packed_size_ = 0;

@@ -220,14 +220,40 @@ struct RecordParser::Impl {
     record->deleted = a.deleted;
     record->active = a.active;
     record->plain = a.plain;
-    record->fields.assign(schema.fields.size(), ValueSpan{});
     const auto& kept = schema.kept[a.level];
-    for (uint32_t f = 0; f < schema.fields.size(); ++f) {
-      if (kept[f]) record->fields[f] = span_of(f);
+    if (arena != nullptr && schema.fields.size() <= 64) {
+      PackInto(record, kept, span_of);
+    } else {
+      record->fields.assign(schema.fields.size(), ValueSpan{});
+      for (uint32_t f = 0; f < schema.fields.size(); ++f) {
+        if (kept[f]) record->fields[f] = span_of(f);
+      }
+      record->fields_json.swap(canon);
     }
-    record->fields_json.swap(canon);
     record->tiebreak = XXH3_64bits(line.data(), line.size());
   }
+  // Accept's packed form: the kept fields' values, copied from canon into
+  // one entry of `arena` (EntityRecord::PackedHeader layout). canon keeps
+  // its buffer for the next line.
+  template <typename SpanOf>
+  void PackInto(EntityRecord* record, const std::vector<bool>& kept, const SpanOf& span_of) {
+    uint64_t present = 0;
+    size_t values = 0;
+    for (uint32_t f = 0; f < schema.fields.size(); ++f) {
+      if (!kept[f]) continue;
+      const ValueSpan span = span_of(f);
+      if (!span.present()) continue;
+      present |= uint64_t{1} << f;
+      values += span.length;
+    }
+    char* const entry = arena->Allocate(EntityRecord::PackedPrefix(present) + values);
+    const uint32_t n = EntityRecord::WriteEntry(entry, present, [&](size_t f) {
+      const ValueSpan span = span_of(static_cast<uint32_t>(f));
+      return std::string_view(canon.data() + span.offset, span.length);
+    });
+    record->Pack(entry, n);
+  }
+  RecordArena* arena = nullptr;  // SetArena's
   void WriteString(std::string_view s) {
     if (verbatim_strings) {
       canon.push_back('"');
@@ -737,6 +763,7 @@ RecordParser& RecordParser::operator=(RecordParser&&) noexcept = default;
 
 const BuildSchema& RecordParser::schema() const { return impl_->schema; }
 
+void RecordParser::SetArena(RecordArena* arena) { impl_->arena = arena; }
 void RecordParser::UseGeneralPathOnly() { impl_->fast_path = false; }
 uint64_t RecordParser::fast_path_lines() const { return impl_->fast_lines; }
 

@@ -51,6 +51,7 @@
 
 #include "ingest/build_schema.h"
 #include "ingest/entity_record.h"
+#include "ingest/record_arena.h"
 #include "config/options.h"
 
 namespace freshet {
@@ -92,6 +93,13 @@ class RecordParser {
   // REQUIRES: records, bad and lines != nullptr.
   uint64_t ParsePiece(std::string_view source, std::string_view text, bool object_start,
                       std::vector<EntityRecord>* records, std::vector<QuarantineEntry>* bad, uint64_t* lines);
+
+  // From now on the records parsed are packed into *arena (EntityRecord::
+  // Pack: their kept fields' values and spans only; json() is no longer a
+  // JSON object), which must outlive them and every record moved from
+  // them; nullptr: each record owns its text again. A schema of more than
+  // 64 fields is never packed.
+  void SetArena(RecordArena* arena);
 
   // Tests: from now on every line goes through rapidjson, as the lines the
   // fast path does not take do (record_parser.cc: FastParse), so that the

@@ -59,21 +59,7 @@ std::unique_ptr<char[]> ProjectIntoArena(std::vector<EntityRecord>* records, con
   for (EntityRecord& r : *records) {
     const uint64_t present = present_of(r);
     const size_t prefix = EntityRecord::PackedPrefix(present);
-    const EntityRecord::PackedHeader header{.present = present};
-    std::memcpy(at, &header, sizeof header);
-    char* span_at = at + sizeof header;
-    char* values = at + prefix;
-    const std::string_view from = r.json();
-    uint32_t n = 0;
-    for (size_t f = 0; f < r.fields.size() && f < catalog; ++f) {
-      const ValueSpan span = r.fields[f];
-      if (!span.present()) continue;
-      const ValueSpan moved{n, span.length};
-      std::memcpy(span_at, &moved, sizeof moved);
-      span_at += sizeof moved;
-      std::memcpy(values + n, from.data() + span.offset, span.length);
-      n += span.length;
-    }
+    const uint32_t n = EntityRecord::WriteEntry(at, present, [&r](size_t f) { return r.field(f); });
     r.Pack(at, n);
     std::string().swap(r.source);
     at += entry_size(prefix, n);

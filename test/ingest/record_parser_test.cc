@@ -523,5 +523,82 @@ TEST(RecordParserTest, TheFastPathMapsNamesAgainAfterALineItGaveUpOn) {
   EXPECT_GE(FastPathLinesAgreeingWithTheGeneralPath(s, lines), 10u);
 }
 
+// What a record says through field(), for comparing an owned record with
+// a packed one (whose json() is not a JSON object).
+std::string FieldsOf(const EntityRecord& r, size_t catalog) {
+  std::string s = std::to_string(r.level) + "/" + r.id + " p=" + r.parent_id + " v=" + std::to_string(r.version) +
+                  (r.deleted ? " D" : "") + (r.active ? " A" : "") + (r.plain ? " P" : "") +
+                  " t=" + std::to_string(r.tiebreak) + " " + r.source + ":" + std::to_string(r.line);
+  for (size_t f = 0; f < catalog + 2; ++f) {
+    EXPECT_EQ(r.has_field(f), !r.field(f).empty()) << f;
+    if (r.has_field(f)) {
+      EXPECT_LT(f, r.field_limit());
+      s += " " + std::to_string(f) + "=" + std::string(r.field(f));
+    }
+  }
+  return s;
+}
+
+// Records parsed into an arena (RecordParser::SetArena) read, field by
+// field, as the same lines parsed into records of their own, on either
+// path; so do copies of them, which own their fields.
+TEST(RecordParserTest, TheRecordsOfAnArenaReadAsTheOwnedOnes) {
+  std::mt19937 rng(5);
+  for (const auto& [schema, typed] : {std::pair{DefaultAdsSchema(), true}, std::pair{DefaultFlatSchema(), false}}) {
+    RecordParser owned(schema), packed(schema), packed_general(schema);
+    packed_general.UseGeneralPathOnly();
+    RecordArena arena;
+    packed.SetArena(&arena);
+    packed_general.SetArena(&arena);
+    const size_t catalog = owned.schema().fields.size();
+    std::vector<EntityRecord> kept;  // outlive the lines parsed after them
+    std::vector<std::string> want;
+    size_t accepted = 0;
+    for (uint32_t i = 0; i < 5000; ++i) {
+      const std::string line = i % 3 == 0 ? RandomLine(rng) : RandomRecord(rng, typed);
+      EntityRecord a, b, c;
+      QuarantineEntry qa, qb, qc;
+      const bool ok = owned.ParseLine("obj", i, line, &a, &qa);
+      ASSERT_EQ(packed.ParseLine("obj", i, line, &b, &qb), ok) << line;
+      ASSERT_EQ(packed_general.ParseLine("obj", i, line, &c, &qc), ok) << line;
+      if (!ok) continue;
+      ++accepted;
+      EXPECT_FALSE(a.packed());
+      EXPECT_TRUE(b.packed() && c.packed());
+      EXPECT_TRUE(b.fields_json.empty() && b.fields.empty());
+      const std::string fields = FieldsOf(a, catalog);
+      EXPECT_EQ(FieldsOf(b, catalog), fields) << line;
+      EXPECT_EQ(FieldsOf(c, catalog), fields) << line;
+      const EntityRecord copy = b;
+      EXPECT_FALSE(copy.packed());
+      EXPECT_EQ(FieldsOf(copy, catalog), fields) << line;
+      if (i % 10 == 0) {
+        kept.push_back(std::move(c));
+        want.push_back(fields);
+      }
+    }
+    EXPECT_GT(accepted, 1000u);
+    EXPECT_GT(packed.fast_path_lines(), 1000u);
+    EXPECT_GT(arena.reserved(), 0u);
+    for (size_t k = 0; k < kept.size(); ++k) EXPECT_EQ(FieldsOf(kept[k], catalog), want[k]);
+  }
+}
+
+// A catalog of more than 64 fields (more than a packed entry's presence
+// bits can name) is parsed into records of their own, arena or not.
+TEST(RecordParserTest, AWideCatalogIsNeverPacked) {
+  SchemaOptions s = DefaultFlatSchema();
+  for (int i = 0; i < 70; ++i) s.stored_fields.push_back("f" + std::to_string(i));
+  RecordParser parser(s);
+  ASSERT_GT(parser.schema().fields.size(), 64u);
+  RecordArena arena;
+  parser.SetArena(&arena);
+  Parsed p;
+  p.ok = parser.ParseLine("obj", 1, R"({"id":"a","version":1,"f69":"x"})", &p.record, &p.bad);
+  ASSERT_TRUE(p.ok) << p.bad.reason;
+  EXPECT_FALSE(p.record.packed());
+  EXPECT_EQ(arena.reserved(), 0u);
+}
+
 }  // namespace
 }  // namespace freshet
