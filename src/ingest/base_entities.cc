@@ -222,20 +222,27 @@ void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const Full
   PutVarint32(out, full_doc ? full_doc->doc + 1 : 0);
   const std::vector<bool>* kept = r.level < schema.kept.size() ? &schema.kept[r.level] : nullptr;
   const size_t fields = std::min(r.field_limit(), schema.fields.size());
-  auto keeps = [&](size_t f) { return kept != nullptr && f < kept->size() && (*kept)[f] && r.has_field(f); };
-  // The stored members that are r's own: the document holds r's value
-  // there (a leaf's own value wins over an inherited one). Marked in a
-  // word per 64 fields, on the stack for up to 256 (one entity per record
-  // of a full: no allocation per entity).
+  // Two bitsets over the catalog: r's own values (the fields its level
+  // keeps and it has), and those of them the document holds (a leaf's own
+  // value wins over an inherited one). A word per 64 fields, on the stack
+  // for up to 256 (one entity per record of a full: no allocation per
+  // entity).
   constexpr size_t kWordsOnStack = 4;
-  uint64_t on_stack[kWordsOnStack] = {};
+  const size_t words = (fields + 63) / 64;
+  uint64_t on_stack[2 * kWordsOnStack] = {};
   std::vector<uint64_t> on_heap;
-  uint64_t* in_doc = on_stack;
-  if (fields > 64 * kWordsOnStack) {
-    on_heap.assign((fields + 63) / 64, 0);
-    in_doc = on_heap.data();
+  uint64_t* own = on_stack;
+  if (words > kWordsOnStack) {
+    on_heap.assign(2 * words, 0);
+    own = on_heap.data();
   }
-  auto is_in_doc = [in_doc](size_t f) { return ((in_doc[f / 64] >> (f % 64)) & 1) != 0; };
+  uint64_t* const in_doc = own + std::max(words, kWordsOnStack);
+  auto is_set = [](const uint64_t* bits, size_t f) { return ((bits[f / 64] >> (f % 64)) & 1) != 0; };
+  if (kept != nullptr) {
+    for (size_t f = 0; f < fields && f < kept->size(); ++f) {
+      if ((*kept)[f] && r.has_field(f)) own[f / 64] |= uint64_t{1} << (f % 64);
+    }
+  }
   if (full_doc) {
     // The mask, a bit per stored member, written in place after its length.
     const size_t members = full_doc->stored->size();
@@ -245,18 +252,19 @@ void EncodeEntityTo(const EntityRecord& r, const BuildSchema& schema, const Full
     out->append(mask_bytes, '\0');
     for (size_t k = 0; k < members; ++k) {
       const uint32_t f = (*full_doc->stored)[k];
-      if (f < fields && keeps(f)) {
+      if (f < fields && is_set(own, f)) {
         (*out)[mask_at + k / 8] = static_cast<char>((*out)[mask_at + k / 8] | (1 << (k % 8)));
         in_doc[f / 64] |= uint64_t{1} << (f % 64);
       }
     }
   }
   uint32_t n = 0;
-  for (size_t f = 0; f < fields; ++f) n += keeps(f) && !is_in_doc(f);
+  for (size_t w = 0; w < words; ++w) n += static_cast<uint32_t>(PopCount64(own[w] & ~in_doc[w]));
   PutVarint32(out, n);
+  if (n == 0) return;
   std::string name;
   for (size_t f = 0; f < fields; ++f) {
-    if (!keeps(f) || is_in_doc(f)) continue;
+    if (!is_set(own, f) || is_set(in_doc, f)) continue;
     name.clear();
     AppendJsonString(&name, schema.fields[f]);
     PutLengthPrefixed(out, name);
