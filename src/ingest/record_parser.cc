@@ -210,9 +210,13 @@ struct RecordParser::Impl {
     bool plain;  // canon holds no backslash (EntityRecord::plain)
   };
   // Fills *record with `a`, canon (taken: it regrows next line) and, for
-  // each field the level keeps, span_of(catalog index) (absent: {}).
+  // each field the level keeps, span_of(catalog index) (absent: {}), a
+  // span of canon; or, packing (Packs()), of `text`, which may be the line
+  // itself (FastParse then makes no canon).
+  bool Packs() const { return arena != nullptr && schema.fields.size() <= 64; }
   template <typename SpanOf>
-  void Accept(const Accepted& a, std::string_view line, EntityRecord* record, const SpanOf& span_of) {
+  void Accept(const Accepted& a, std::string_view line, EntityRecord* record, const SpanOf& span_of,
+              std::string_view text) {
     record->level = a.level;
     record->id.assign(a.id);
     record->parent_id.assign(a.parent_id);
@@ -221,8 +225,8 @@ struct RecordParser::Impl {
     record->active = a.active;
     record->plain = a.plain;
     const auto& kept = schema.kept[a.level];
-    if (arena != nullptr && schema.fields.size() <= 64) {
-      PackInto(record, kept, span_of);
+    if (Packs()) {
+      PackInto(record, kept, span_of, text);
     } else {
       record->fields.assign(schema.fields.size(), ValueSpan{});
       for (uint32_t f = 0; f < schema.fields.size(); ++f) {
@@ -232,11 +236,11 @@ struct RecordParser::Impl {
     }
     record->tiebreak = XXH3_64bits(line.data(), line.size());
   }
-  // Accept's packed form: the kept fields' values, copied from canon into
+  // Accept's packed form: the kept fields' values, copied from `text` into
   // one entry of `arena` (EntityRecord::PackedHeader layout). canon keeps
   // its buffer for the next line.
   template <typename SpanOf>
-  void PackInto(EntityRecord* record, const std::vector<bool>& kept, const SpanOf& span_of) {
+  void PackInto(EntityRecord* record, const std::vector<bool>& kept, const SpanOf& span_of, std::string_view text) {
     uint64_t present = 0;
     size_t values = 0;
     for (uint32_t f = 0; f < schema.fields.size(); ++f) {
@@ -249,7 +253,7 @@ struct RecordParser::Impl {
     char* const entry = arena->Allocate(EntityRecord::PackedPrefix(present) + values);
     const uint32_t n = EntityRecord::WriteEntry(entry, present, [&](size_t f) {
       const ValueSpan span = span_of(static_cast<uint32_t>(f));
-      return std::string_view(canon.data() + span.offset, span.length);
+      return text.substr(span.offset, span.length);
     });
     record->Pack(entry, n);
   }
@@ -505,7 +509,7 @@ bool RecordParser::Impl::Parse(std::string_view line, EntityRecord* record) {
   Accept({level, Str(*id), parent_id, version_value, deleted, active, plain}, line, record, [this](uint32_t f) {
     if (TopValue(field_slot[f]) == nullptr) return ValueSpan{};
     return top_spans[static_cast<size_t>(slot_member[static_cast<size_t>(field_slot[f])])];
-  });
+  }, canon);
   return true;
 }
 
@@ -641,18 +645,24 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
     }
   }
   // The canonical text, sized once and written in place: {"key":value,...}
-  // (a string value keeps its quotes).
-  size_t size = 2 + (fast_members.empty() ? 0 : fast_members.size() - 1);
-  for (const FastMember& m : fast_members) {
-    size += m.key.size() + 3 + m.text.size() + (m.kind == FastMember::kString ? 2 : 0);
+  // (a string value keeps its quotes). Not when packing: a value's
+  // canonical text is then the line's own (quotes included), which the
+  // record's entry copies.
+  const bool packs = Packs();
+  char* out = nullptr;
+  if (!packs) {
+    size_t size = 2 + (fast_members.empty() ? 0 : fast_members.size() - 1);
+    for (const FastMember& m : fast_members) {
+      size += m.key.size() + 3 + m.text.size() + (m.kind == FastMember::kString ? 2 : 0);
+    }
+    canon.resize(size);
+    out = canon.data();
+    *out++ = '{';
   }
-  canon.resize(size);
-  char* out = canon.data();
   auto put = [&out](std::string_view piece) {
     std::memcpy(out, piece.data(), piece.size());
     out += piece.size();
   };
-  *out++ = '{';
   // Which member each name of interest is: the same as for the line before
   // when it named the same keys in the same order (they sort the same).
   const bool map_names = !same_keys || !slots_of_last_keys;
@@ -667,22 +677,28 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
       while (k < names.size() && std::string_view(names[k]) < m.key) ++k;
       if (k < names.size() && names[k] == m.key) fast_slot_member[k] = static_cast<int>(i);
     }
-    if (i > 0) *out++ = ',';
-    *out++ = '"';
-    put(m.key);
-    *out++ = '"';
-    *out++ = ':';
-    const auto offset = static_cast<size_t>(out - canon.data());
     const bool quoted = m.kind == FastMember::kString;
-    if (quoted) *out++ = '"';
-    put(m.text);
-    if (quoted) *out++ = '"';
-    const size_t length = static_cast<size_t>(out - canon.data()) - offset;
+    size_t offset, length;
+    if (packs) {
+      offset = static_cast<size_t>(m.text.data() - line.data()) - (quoted ? 1 : 0);
+      length = m.text.size() + (quoted ? 2 : 0);
+    } else {
+      if (i > 0) *out++ = ',';
+      *out++ = '"';
+      put(m.key);
+      *out++ = '"';
+      *out++ = ':';
+      offset = static_cast<size_t>(out - canon.data());
+      if (quoted) *out++ = '"';
+      put(m.text);
+      if (quoted) *out++ = '"';
+      length = static_cast<size_t>(out - canon.data()) - offset;
+    }
     if ((quoted ? m.text.size() : length) > opt.max_field_bytes) return false;
     m.span_offset = static_cast<uint32_t>(offset);
     m.span_length = static_cast<uint32_t>(length);
   }
-  *out = '}';
+  if (!packs) *out = '}';
   // The next line may reuse the mapping if last_keys now describe this one.
   slots_of_last_keys = last_count > 0;
   // The members of interest; nullptr when absent or null (as TopValue).
@@ -752,7 +768,7 @@ bool RecordParser::Impl::FastParse(std::string_view line, EntityRecord* record) 
   Accept({level, id->text, parent_id, version_value, deleted, active, true}, line, record, [&top, this](uint32_t f) {
     const FastMember* v = top(field_slot[f]);
     return v == nullptr ? ValueSpan{} : ValueSpan{v->span_offset, v->span_length};
-  });
+  }, packs ? line : std::string_view(canon));
   return true;
 }
 

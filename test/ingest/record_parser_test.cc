@@ -541,10 +541,14 @@ std::string FieldsOf(const EntityRecord& r, size_t catalog) {
 
 // Records parsed into an arena (RecordParser::SetArena) read, field by
 // field, as the same lines parsed into records of their own, on either
-// path; so do copies of them, which own their fields.
+// path (the fast one packs values from the line itself); so do copies of
+// them, which own their fields.
 TEST(RecordParserTest, TheRecordsOfAnArenaReadAsTheOwnedOnes) {
   std::mt19937 rng(5);
-  for (const auto& [schema, typed] : {std::pair{DefaultAdsSchema(), true}, std::pair{DefaultFlatSchema(), false}}) {
+  SchemaOptions narrow = DefaultAdsSchema();
+  narrow.max_field_bytes = 21;  // some values over it: the fast path checks them without a canonical text
+  for (const auto& [schema, typed] : {std::pair{DefaultAdsSchema(), true}, std::pair{DefaultFlatSchema(), false},
+                                      std::pair{narrow, true}}) {
     RecordParser owned(schema), packed(schema), packed_general(schema);
     packed_general.UseGeneralPathOnly();
     RecordArena arena;
@@ -577,8 +581,8 @@ TEST(RecordParserTest, TheRecordsOfAnArenaReadAsTheOwnedOnes) {
         want.push_back(fields);
       }
     }
-    EXPECT_GT(accepted, 1000u);
-    EXPECT_GT(packed.fast_path_lines(), 1000u);
+    EXPECT_GT(accepted, 500u);
+    EXPECT_GT(packed.fast_path_lines(), 500u);
     EXPECT_GT(arena.reserved(), 0u);
     for (size_t k = 0; k < kept.size(); ++k) EXPECT_EQ(FieldsOf(kept[k], catalog), want[k]);
   }
