@@ -32,8 +32,10 @@ struct ValueSpan {
 // filled (see BuildSchema::kept); the others are left absent.
 //
 // Records the window holds between batches are *packed* instead (Pack;
-// record_projection.h: ProjectIntoArena): their kept fields' values, and
-// the spans of the present ones only, live in one block per object. Many
+// record_projection.h: ProjectIntoArena), as are a streamed full's as they
+// are parsed (RecordParser::SetArena): their kept fields' values, and
+// the spans of the present ones only, live in one block per object (per
+// parsed piece for a full). Many
 // small strings and span vectors made in one batch beside that batch's
 // short-lived allocations pin half-empty allocator pages for as long as
 // the window holds them; one block per object is freed whole. A packed
@@ -154,8 +156,9 @@ struct EntityRecord : EntityRecordData {
     const uint64_t present = Present();
     return present == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(present));
   }
-  // The bytes field() reads: the text and, unless packed, the spans (which
-  // a packed record holds just before its values). For prefetching.
+  // The bytes field() reads besides `fields`: the canonical text, or a
+  // packed record's whole entry (header, spans and values). For
+  // prefetching.
   std::string_view entry() const {
     if (packed_ == nullptr) return fields_json;
     return std::string_view(packed_, PackedPrefix(Present()) + packed_size_);
