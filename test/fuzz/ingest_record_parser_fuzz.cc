@@ -4,7 +4,9 @@
 // - a record's fields_json is valid UTF-8 and canonical (parsing it again
 //   gives the same bytes);
 // - an excerpt is valid UTF-8 and a reason starts with a known prefix;
-// - tables, documents and the quarantine object build from whatever parsed.
+// - tables, documents and the quarantine object build from whatever parsed;
+// - the same body parsed into an arena (RecordParser::SetArena, as a
+//   streamed full's pieces are) gives the same records, field by field.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -40,12 +42,30 @@ void Check(bool ok) {
 // nothing an input leaves behind may change how the next one parses.
 // `reparse` has the same schema without the line limit: a canonical form may
 // be longer than the line it came from (numbers are written out in full).
-void RunSchema(RecordParser& parser, RecordParser& reparse, std::string_view body) {
+// `packed` has the same schema as `parser`, and parses into an arena.
+void RunSchema(RecordParser& parser, RecordParser& reparse, RecordParser& packed, std::string_view body) {
   const SchemaOptions& schema = parser.schema().options;
   std::vector<EntityRecord> records;
   std::vector<QuarantineEntry> bad;
   const uint64_t seen = parser.ParseObject("fuzz/obj", body, &records, &bad);
   Check(seen == records.size() + bad.size());
+  {
+    RecordArena arena;
+    packed.SetArena(&arena);
+    std::vector<EntityRecord> in_arena;
+    std::vector<QuarantineEntry> bad_too;
+    Check(packed.ParseObject("fuzz/obj", body, &in_arena, &bad_too) == seen);
+    Check(in_arena.size() == records.size() && bad_too == bad);
+    for (size_t i = 0; i < records.size(); ++i) {
+      const EntityRecord& a = records[i];
+      const EntityRecord& b = in_arena[i];
+      Check(a.id == b.id && a.parent_id == b.parent_id && a.level == b.level && a.version == b.version &&
+            a.deleted == b.deleted && a.active == b.active && a.plain == b.plain && a.tiebreak == b.tiebreak &&
+            a.line == b.line);
+      for (size_t f = 0; f < parser.schema().fields.size(); ++f) Check(a.field(f) == b.field(f));
+    }
+    packed.SetArena(nullptr);
+  }
   for (const EntityRecord& r : records) {
     Check(!r.id.empty() && r.level < parser.schema().levels.size());
     Check(IsValidUtf8(r.fields_json));
@@ -84,14 +104,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return o;
   }();
   static RecordParser ads(DefaultAdsSchema());
+  static RecordParser ads_packed(DefaultAdsSchema());
   static RecordParser small(kSmall);
+  static RecordParser small_packed(kSmall);
   static RecordParser small_reparse([] {
     SchemaOptions o = kSmall;
     o.max_record_bytes = UINT32_MAX;
     return o;
   }());
-  RunSchema(ads, ads, body);
-  RunSchema(small, small_reparse, body);
+  RunSchema(ads, ads, ads_packed, body);
+  RunSchema(small, small_reparse, small_packed, body);
   return 0;
 }
 
