@@ -43,8 +43,8 @@ void Check(bool ok) {
 // `reparse` has the same schema without the line limit: a canonical form may
 // be longer than the line it came from (numbers are written out in full).
 // `packed`, when given, has the same schema as `parser` and parses into an
-// arena (for one schema only: a parse more per input is a third of this
-// target's time in CI).
+// arena (given for one schema: this target is already the longest of the
+// ASan stage).
 void RunSchema(RecordParser& parser, RecordParser& reparse, RecordParser* packed, std::string_view body) {
   const SchemaOptions& schema = parser.schema().options;
   std::vector<EntityRecord> records;
